@@ -1,0 +1,56 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+/// galsync: keeps Exchange Online mailbox contacts in step with the directory.
+///
+/// Arrows point one way: executables → engine → Graph/store/system adapters → C system libraries.
+/// The simulator depends on the crypto adapter only (to verify real signatures), never on the engine.
+let package = Package(
+    name: "galsync",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "galsync-sim", targets: ["galsync-sim"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+    ],
+    targets: [
+        // C system libraries, found through pkg-config (see scripts/setup for the apt packages).
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        // Thin C shims for what Swift cannot call directly (variadic curl_easy_setopt, OpenSSL macros).
+        .target(name: "CShims", dependencies: ["CCurl", "COpenSSL"]),
+
+        // Adapters.
+        .target(name: "GalsyncCrypto", dependencies: ["COpenSSL", "CShims"]),
+        .target(name: "GraphHTTP", dependencies: ["CCurl", "CShims"]),
+
+        // The Microsoft identity platform + Graph simulator.
+        .target(
+            name: "GraphSimulator",
+            dependencies: [
+                "GalsyncCrypto",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "galsync-sim",
+            dependencies: [
+                "GraphSimulator", "GalsyncCrypto",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        .testTarget(name: "GalsyncCryptoTests", dependencies: ["GalsyncCrypto"]),
+        .testTarget(name: "GraphSimulatorTests", dependencies: ["GraphSimulator", "GalsyncCrypto", "GraphHTTP"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,24 @@
+import COpenSSL
+import Foundation
+
+/// One-shot message digests through OpenSSL's EVP interface.
+public enum Digest {
+    public static func sha256(_ data: some DataProtocol) -> Data { digest(data, EVP_sha256()) }
+    public static func sha1(_ data: some DataProtocol) -> Data { digest(data, EVP_sha1()) }
+
+    private static func digest(_ data: some DataProtocol, _ md: OpaquePointer?) -> Data {
+        let input = Data(data)
+        var out = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
+        var len: UInt32 = 0
+        let ok = input.withUnsafeBytes { raw in
+            EVP_Digest(raw.baseAddress, raw.count, &out, &len, md, nil)
+        }
+        precondition(ok == 1, "EVP_Digest failed: \(CryptoError.drainOpenSSLErrors())")
+        return Data(out.prefix(Int(len)))
+    }
+
+    /// Lower-case hex, as thumbprints are usually shown.
+    public static func hex(_ data: Data) -> String {
+        data.map { String(format: "%02x", $0) }.joined()
+    }
+}

@@ -1,0 +1,83 @@
+import Foundation
+
+/// A directory user as Entra ID holds it. Graph properties live in `properties` under their Graph
+/// names so that `$select`, `$filter` and delta change tracking work on any of them alike.
+public struct SimUser: Sendable, Hashable {
+    public var id: String
+    public var properties: [String: JSONValue]
+    /// Whether the user has an Exchange Online mailbox (not a Graph property).
+    public var hasMailbox: Bool
+    /// Soft-deleted users are gone from `/users` and reported by delta as `@removed`.
+    public var deleted: Bool = false
+
+    public var userPrincipalName: String { properties["userPrincipalName"]?.stringValue ?? id }
+
+    /// The user properties the simulator models, with `id` first. Graph has many more.
+    public static let propertyNames = [
+        "id", "displayName", "givenName", "surname", "userPrincipalName", "mail", "mailNickname",
+        "businessPhones", "mobilePhone", "jobTitle", "department", "companyName", "officeLocation",
+        "streetAddress", "city", "state", "postalCode", "country", "userType", "accountEnabled",
+        "employeeId", "preferredLanguage", "usageLocation",
+    ]
+
+    /// The properties `/users` returns when no `$select` is given (Graph's default set).
+    public static let defaultSelect = [
+        "businessPhones", "displayName", "givenName", "jobTitle", "mail", "mobilePhone",
+        "officeLocation", "preferredLanguage", "surname", "userPrincipalName", "id",
+    ]
+}
+
+/// A security or Microsoft 365 group; `members` holds user and group ids.
+public struct SimGroup: Sendable, Hashable {
+    public var id: String
+    public var displayName: String
+    public var members: [String]
+}
+
+/// A contact folder inside a mailbox.
+public struct ContactFolder: Sendable, Hashable {
+    public var id: String
+    public var displayName: String
+    public var parentFolderId: String
+}
+
+/// A contact as Exchange stores it: its Graph properties plus extended properties by id.
+public struct StoredContact: Sendable, Hashable {
+    public var id: String
+    public var folderId: String
+    public var properties: [String: JSONValue]
+    /// Single-value extended properties: property id (e.g. `String {guid} Name x`) → value.
+    public var extendedProperties: [String: String]
+    public var createdDateTime: Date
+    public var lastModifiedDateTime: Date
+    public var changeKey: String
+    public var photo: Data?
+}
+
+/// One user's Exchange Online mailbox: its default Contacts folder, child folders and contacts.
+public struct Mailbox: Sendable {
+    public var ownerId: String
+    public var defaultFolderId: String
+    public var folders: [String: ContactFolder]
+    public var contacts: [String: StoredContact]
+}
+
+/// An app registration (with its service principal in the tenant): what the token endpoint checks.
+public struct AppRegistration: Sendable {
+    public var clientId: String
+    public var displayName: String
+    /// Granted application permissions (the token's `roles` claim), e.g. `Contacts.ReadWrite`.
+    public var roles: [String]
+    public var certificates: [RegisteredCertificate]
+    /// Exchange application access policy: when set, only these mailbox owner ids are reachable.
+    public var mailboxScope: Set<String>?
+}
+
+/// A certificate uploaded to an app registration (a key credential).
+public struct RegisteredCertificate: Sendable {
+    public var der: Data
+    public var sha1: Data
+    public var sha256: Data
+    public var notBefore: Date
+    public var notAfter: Date
+}

@@ -1,0 +1,311 @@
+import Foundation
+
+/// Directory reads: `/users`, `/users/{id|upn}`, `/users/delta`, `/groups` and group members.
+extension GraphSimulator {
+    static let userReadRoles: Set<String> = ["User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All", "User.ReadBasic.All"]
+    static let groupReadRoles: Set<String> = ["GroupMember.Read.All", "Group.Read.All", "Group.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"]
+
+    func directoryOperation(_ request: SimRequest, caller: Caller, path: [String]) -> SimResponse {
+        counters.directoryReads += 1
+        let lower = path.map { $0.lowercased() }
+        guard request.method == "GET" else {
+            if lower.first == "me" { return meError(request) }
+            return .graphError(405, "Request_BadRequest", "The simulator models directory reads only.", request: request)
+        }
+        guard let first = lower.first else { return .graphError(400, "BadRequest", "Invalid request.", request: request) }
+        switch first {
+        case "users":
+            guard !caller.roles.isDisjoint(with: Self.userReadRoles) else { return denied(request) }
+            if lower.count == 1 { return listUsers(request) }
+            if lower.count == 2, lower[1] == "delta" || lower[1] == "delta()" { return usersDelta(request) }
+            if lower.count == 2 { return getUser(request, path[1]) }
+            return .graphError(400, "BadRequest", "Resource not found for the segment '\(path[2])'.", request: request)
+        case "groups":
+            guard !caller.roles.isDisjoint(with: Self.groupReadRoles) else { return denied(request) }
+            if lower.count == 1 { return listGroups(request) }
+            guard let group = groups[lower[1]] else {
+                return .graphError(404, "Request_ResourceNotFound", "Resource '\(path[1])' does not exist or one of its queried reference-property objects are not present.", request: request)
+            }
+            if lower.count == 2 { return .json(200, renderGroup(group)) }
+            if lower.count == 3, lower[2] == "members" || lower[2] == "transitivemembers" {
+                return groupMembers(request, group: group, transitive: lower[2] == "transitivemembers")
+            }
+            return .graphError(400, "BadRequest", "Resource not found for the segment '\(path[2])'.", request: request)
+        case "me":
+            return meError(request)
+        default:
+            return .graphError(400, "BadRequest", "Resource not found for the segment '\(path[0])'.", request: request)
+        }
+    }
+
+    func meError(_ request: SimRequest) -> SimResponse {
+        .graphError(400, "BadRequest", "/me request is only valid with delegated authentication flow.", request: request)
+    }
+
+    func denied(_ request: SimRequest) -> SimResponse {
+        .graphError(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.", request: request)
+    }
+
+    // MARK: Users
+
+    func parseSelect(_ request: SimRequest) -> Result<[String]?, SimResponse> {
+        guard let raw = request.option("select"), !raw.isEmpty else { return .success(nil) }
+        var names: [String] = []
+        for part in raw.split(separator: ",") {
+            let name = part.trimmingCharacters(in: .whitespaces)
+            guard let known = SimUser.propertyNames.first(where: { $0.lowercased() == name.lowercased() }) else {
+                return .failure(.graphError(400, "Request_BadRequest", "Could not find a property named '\(name)' on type 'microsoft.graph.user'.", request: request))
+            }
+            names.append(known)
+        }
+        return .success(names)
+    }
+
+    func parseFilter(_ text: String?, allowed: Set<String>, request: SimRequest) -> Result<ODataFilter?, SimResponse> {
+        guard let text, !text.isEmpty else { return .success(nil) }
+        do {
+            let filter = try ODataFilter.parse(text)
+            let lowerAllowed = Set(allowed.map { $0.lowercased() })
+            for p in filter.properties where !lowerAllowed.contains(p.lowercased()) {
+                return .failure(.graphError(400, "Request_UnsupportedQuery", "Unsupported or invalid query filter clause specified for property '\(p)' of resource.", request: request))
+            }
+            return .success(filter)
+        } catch {
+            return .failure(.graphError(400, "BadRequest", "\(error)", request: request))
+        }
+    }
+
+    func renderUser(_ user: SimUser, select: [String]?, onlyKnown: Bool = false, changed: Set<String>? = nil) -> JSONValue {
+        var out: [String: JSONValue] = ["id": .string(user.id)]
+        for name in select ?? SimUser.defaultSelect {
+            let value = user.properties[name] ?? .null
+            // In later delta rounds, a never-set property is left out; a property emptied since is sent as null.
+            if let changed, value.isNull || value == .array([]), !changed.contains(name) { continue }
+            out[name] = value
+        }
+        return .object(out)
+    }
+
+    func pageParams(_ request: SimRequest, defaultSize: Int, max: Int) -> Result<(size: Int, offset: Int), SimResponse> {
+        var size = defaultSize
+        if let prefer = request.headers["prefer"], let r = prefer.range(of: "odata.maxpagesize=") {
+            size = Int(prefer[r.upperBound...].prefix { $0.isNumber }) ?? size
+        }
+        if let top = request.option("top") {
+            guard let n = Int(top), n >= 1, n <= max else {
+                return .failure(.graphError(400, "Request_BadRequest", "Invalid page size specified: '\(top)'. Must be between 1 and \(max) inclusive.", request: request))
+            }
+            size = n
+        }
+        let offset = request.option("skiptoken").flatMap { Int(String(decoding: Data(base64Encoded: $0) ?? Data(), as: UTF8.self)) }
+            ?? request.option("skip").flatMap(Int.init) ?? 0
+        return .success((Swift.min(size, max), offset))
+    }
+
+    func link(_ request: SimRequest, replacing: [String: String]) -> String {
+        var q = request.query.filter { !["$skiptoken", "skiptoken", "$skip", "skip"].contains($0.key) }
+        for (k, v) in replacing { q[k] = v }
+        let path = request.segments.map { $0.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(["/"])) ?? $0 }.joined(separator: "/")
+        let query = q.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: .odataQueryValue) ?? $0.value)" }.joined(separator: "&")
+        return "\(request.baseURL)/\(path)?\(query)"
+    }
+
+    func listUsers(_ request: SimRequest) -> SimResponse {
+        let select: [String]?
+        switch parseSelect(request) { case .failure(let r): return r; case .success(let s): select = s }
+        let filter: ODataFilter?
+        switch parseFilter(request.option("filter"), allowed: Set(SimUser.propertyNames), request: request) { case .failure(let r): return r; case .success(let f): filter = f }
+        let page: (size: Int, offset: Int)
+        switch pageParams(request, defaultSize: 100, max: 999) { case .failure(let r): return r; case .success(let p): page = p }
+        var matching: [SimUser] = []
+        for id in userOrder {
+            guard let u = users[id], !u.deleted else { continue }
+            if let filter, !filter.matches(.object(u.properties)) { continue }
+            matching.append(u)
+        }
+        let slice = matching.dropFirst(page.offset).prefix(page.size)
+        var body: [String: JSONValue] = [
+            "@odata.context": .string("\(request.baseURL)/v1.0/$metadata#users"),
+            "value": .array(slice.map { renderUser($0, select: select) }),
+        ]
+        if page.offset + page.size < matching.count {
+            body["@odata.nextLink"] = .string(link(request, replacing: ["$skiptoken": Data(String(page.offset + page.size).utf8).base64EncodedString()]))
+        }
+        return .json(200, .object(body))
+    }
+
+    func getUser(_ request: SimRequest, _ idOrUPN: String) -> SimResponse {
+        guard let user = lookupUser(idOrUPN), !user.deleted else {
+            return .graphError(404, "Request_ResourceNotFound", "Resource '\(idOrUPN)' does not exist or one of its queried reference-property objects are not present.", request: request)
+        }
+        switch parseSelect(request) {
+        case .failure(let r): return r
+        case .success(let select):
+            var body = renderUser(user, select: select).objectValue ?? [:]
+            body["@odata.context"] = .string("\(request.baseURL)/v1.0/$metadata#users/$entity")
+            return .json(200, .object(body))
+        }
+    }
+
+    // MARK: Delta
+
+    func usersDelta(_ request: SimRequest) -> SimResponse {
+        var token: DeltaToken
+        if let skip = request.option("skiptoken") {
+            guard let t = DeltaToken.decode(skip) else { return .graphError(400, "BadRequest", "The skip token is not valid.", request: request) }
+            if let expired = expiredDelta(t, request: request) { return expired }
+            token = t
+        } else if let delta = request.option("deltatoken") {
+            if delta.lowercased() == "latest" {
+                let select: [String]?
+                switch parseSelect(request) { case .failure(let r): return r; case .success(let s): select = s }
+                let t = DeltaToken(generation: deltaGeneration, from: nil, to: changeLog.count, offset: 0, select: select, filter: request.option("filter"), issued: now())
+                return .json(200, ["@odata.context": .string("\(request.baseURL)/v1.0/$metadata#users(\((select ?? []).joined(separator: ",")))"),
+                                   "value": [], "@odata.deltaLink": .string(deltaURL(request, t))])
+            }
+            guard let t = DeltaToken.decode(delta) else { return .graphError(400, "BadRequest", "The delta token is not valid.", request: request) }
+            if let expired = expiredDelta(t, request: request) { return expired }
+            token = DeltaToken(generation: t.generation, from: t.to, to: changeLog.count, offset: 0, select: t.select, filter: t.filter, issued: now())
+        } else {
+            if request.option("top") != nil || request.option("orderby") != nil || request.option("expand") != nil {
+                return .graphError(400, "Request_UnsupportedQuery", "$top, $orderby and $expand are not supported with delta queries.", request: request)
+            }
+            let select: [String]?
+            switch parseSelect(request) { case .failure(let r): return r; case .success(let s): select = s }
+            token = DeltaToken(generation: deltaGeneration, from: nil, to: changeLog.count, offset: 0, select: select, filter: request.option("filter"), issued: now())
+        }
+        let filter: ODataFilter?
+        switch parseFilter(token.filter, allowed: ["id"], request: request) { case .failure(let r): return r; case .success(let f): filter = f }
+
+        var pageSize = settings.deltaPageSize
+        if let prefer = request.headers["prefer"], let r = prefer.range(of: "odata.maxpagesize=") {
+            pageSize = Swift.max(1, Swift.min(999, Int(prefer[r.upperBound...].prefix { $0.isNumber }) ?? pageSize))
+        }
+        var entries: [JSONValue] = []
+        var total: Int
+        if let from = token.from {
+            // Later round: users with relevant changes in (from, to], in order of first change.
+            var order: [String] = []
+            var changed: [String: Set<String>] = [:]
+            let selected = token.select.map(Set.init)
+            for change in changeLog[from..<token.to] {
+                let relevant = change.removal != nil || selected == nil || !change.keys.isDisjoint(with: selected!)
+                guard relevant else { continue }
+                if changed[change.userId] == nil { order.append(change.userId) }
+                changed[change.userId, default: []].formUnion(change.keys)
+            }
+            if let filter { order = order.filter { filter.matches(["id": .string($0)]) } }
+            total = order.count
+            for id in order.dropFirst(token.offset).prefix(pageSize) {
+                guard let user = users[id] else { continue }
+                if user.deleted {
+                    let reason = changeLog[from..<token.to].last { $0.userId == id && $0.removal != nil }?.removal ?? "changed"
+                    entries.append(["@odata.type": "#microsoft.graph.user", "id": .string(id), "@removed": ["reason": .string(reason)]])
+                } else {
+                    entries.append(renderUser(user, select: token.select ?? SimUser.propertyNames, changed: changed[id] ?? []))
+                }
+            }
+        } else {
+            // First round: everyone who existed at `to`, in creation order.
+            var lo = 0, hi = createdSeq.count
+            while lo < hi { let mid = (lo + hi) / 2; if createdSeq[mid] <= token.to { lo = mid + 1 } else { hi = mid } }
+            var candidates = Array(userOrder.prefix(lo))
+            if let filter { candidates = candidates.filter { filter.matches(["id": .string($0)]) } }
+            total = candidates.count
+            for id in candidates.dropFirst(token.offset).prefix(pageSize) {
+                guard let user = users[id], !user.deleted else { continue }
+                entries.append(renderUser(user, select: token.select ?? SimUser.propertyNames))
+            }
+        }
+        var body: [String: JSONValue] = [
+            "@odata.context": .string("\(request.baseURL)/v1.0/$metadata#users(\((token.select ?? []).joined(separator: ",")))"),
+            "value": .array(entries),
+        ]
+        if token.offset + pageSize < total {
+            var next = token
+            next.offset += pageSize
+            body["@odata.nextLink"] = .string("\(request.baseURL)/v1.0/users/delta?$skiptoken=\(next.encoded())")
+        } else {
+            var done = token
+            done.from = nil
+            done.offset = 0
+            done.issued = now()
+            body["@odata.deltaLink"] = .string(deltaURL(request, done))
+        }
+        return .json(200, .object(body))
+    }
+
+    func deltaURL(_ request: SimRequest, _ token: DeltaToken) -> String {
+        "\(request.baseURL)/v1.0/users/delta?$deltatoken=\(token.encoded())"
+    }
+
+    /// An expired token (older generation or past its lifetime) answers as Graph does: 400
+    /// `syncStateNotFound`, or 410 Gone with a `Location` to start again.
+    func expiredDelta(_ token: DeltaToken, request: SimRequest) -> SimResponse? {
+        let stale = token.generation != deltaGeneration || now().timeIntervalSince(token.issued) > settings.deltaTokenLifetimeSeconds
+        guard stale else { return nil }
+        if settings.expiredDeltaMode == "gone" {
+            var restart = "\(request.baseURL)/v1.0/users/delta"
+            if let select = token.select { restart += "?$select=\(select.joined(separator: ","))" }
+            return .graphError(410, "resyncRequired", "The delta token has expired; a full synchronization is required.", request: request, headers: ["Location": restart])
+        }
+        return .graphError(400, "syncStateNotFound", "The sync state generation is not found. The delta token is expired and a full synchronization is required.", request: request)
+    }
+
+    // MARK: Groups
+
+    func renderGroup(_ group: SimGroup) -> JSONValue {
+        ["@odata.type": "#microsoft.graph.group", "id": .string(group.id), "displayName": .string(group.displayName),
+         "securityEnabled": true, "mailEnabled": false]
+    }
+
+    func listGroups(_ request: SimRequest) -> SimResponse {
+        let filter: ODataFilter?
+        switch parseFilter(request.option("filter"), allowed: ["id", "displayName"], request: request) { case .failure(let r): return r; case .success(let f): filter = f }
+        let all = groupOrder.compactMap { groups[$0] }.map(renderGroup).filter { filter?.matches($0) ?? true }
+        return .json(200, ["@odata.context": .string("\(request.baseURL)/v1.0/$metadata#groups"), "value": .array(all)])
+    }
+
+    func groupMembers(_ request: SimRequest, group: SimGroup, transitive: Bool) -> SimResponse {
+        let select: [String]?
+        switch parseSelect(request) { case .failure(let r): return r; case .success(let s): select = s }
+        let page: (size: Int, offset: Int)
+        switch pageParams(request, defaultSize: 100, max: 999) { case .failure(let r): return r; case .success(let p): page = p }
+        var ids: [String] = []
+        var seen: Set<String> = [group.id]
+        var stack = [group]
+        while let g = stack.popLast() {
+            for m in g.members where !seen.contains(m) {
+                seen.insert(m)
+                if let nested = groups[m] {
+                    ids.append(m)
+                    if transitive { stack.append(nested) }
+                } else if let u = users[m], !u.deleted {
+                    ids.append(m)
+                }
+            }
+            if !transitive { break }
+        }
+        let slice = ids.dropFirst(page.offset).prefix(page.size)
+        let value: [JSONValue] = slice.map { id in
+            if let g = groups[id] { return renderGroup(g) }
+            var o = renderUser(users[id]!, select: select).objectValue ?? [:]
+            o["@odata.type"] = "#microsoft.graph.user"
+            return .object(o)
+        }
+        var body: [String: JSONValue] = ["@odata.context": .string("\(request.baseURL)/v1.0/$metadata#directoryObjects"), "value": .array(value)]
+        if page.offset + page.size < ids.count {
+            body["@odata.nextLink"] = .string(link(request, replacing: ["$skiptoken": Data(String(page.offset + page.size).utf8).base64EncodedString()]))
+        }
+        return .json(200, .object(body))
+    }
+}
+
+extension CharacterSet {
+    /// Characters left as they are in a query value.
+    static let odataQueryValue: CharacterSet = {
+        var s = CharacterSet.urlQueryAllowed
+        s.remove(charactersIn: "&=+#")
+        return s
+    }()
+}

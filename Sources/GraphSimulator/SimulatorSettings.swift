@@ -1,0 +1,49 @@
+import Foundation
+
+/// Every knob of the simulator, with Microsoft's documented values as defaults.
+public struct SimulatorSettings: Sendable, Codable, Equatable {
+    // Outlook throttling, per app per mailbox.
+    public var mailboxConcurrency = 4
+    public var mailboxRequests = 10_000
+    public var mailboxWindowSeconds = 600.0
+    // Graph global limit, per app.
+    public var globalRequests = 130_000
+    public var globalWindowSeconds = 10.0
+    // Identity.
+    public var tokenLifetimeSeconds = 3599
+    public var clockSkewSeconds = 300.0
+    // Directory delta.
+    public var deltaTokenLifetimeSeconds = 7 * 86_400.0
+    /// How an expired delta token is answered: `syncStateNotFound` (400) or `gone` (410 + Location).
+    public var expiredDeltaMode = "syncStateNotFound"
+    public var deltaPageSize = 100
+    // Faults, at seeded rates (0...1), and latency added to every Graph request.
+    public var faultSeed: UInt64 = 1
+    public var rate503 = 0.0
+    public var rate504 = 0.0
+    public var rateDrop = 0.0
+    public var latencyMs = 0.0
+    public var jitterMs = 0.0
+    /// `Retry-After` seconds sent with injected 503s.
+    public var retryAfter503 = 1.0
+
+    public init() {}
+
+    /// Applies a JSON object of overrides (the control API's `PUT /_sim/settings`); unknown keys are an error.
+    public func merging(_ patch: JSONValue) throws -> SimulatorSettings {
+        guard var current = JSONValue.parse(try JSONEncoder().encode(self))?.objectValue, let changes = patch.objectValue else {
+            throw SettingsError(message: "settings must be a JSON object")
+        }
+        for (key, value) in changes {
+            guard current[key] != nil else { throw SettingsError(message: "unknown setting '\(key)'; known: \(current.keys.sorted().joined(separator: ", "))") }
+            current[key] = value
+        }
+        do {
+            return try JSONDecoder().decode(SimulatorSettings.self, from: JSONValue.object(current).encoded())
+        } catch {
+            throw SettingsError(message: "a setting has the wrong type: \(error)")
+        }
+    }
+
+    public struct SettingsError: Error, Sendable { public let message: String }
+}
