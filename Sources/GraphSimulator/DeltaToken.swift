@@ -28,4 +28,6 @@ struct DirectoryChange: Sendable {
     var keys: Set<String>
     /// `changed` (soft delete, restorable) or `deleted` (permanent) when the user was removed.
     var removal: String?
+    /// A created or restored user: reported whatever `$select` says.
+    var appeared = false
 }

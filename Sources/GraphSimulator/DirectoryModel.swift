@@ -12,6 +12,11 @@ public struct SimUser: Sendable, Hashable {
 
     public var userPrincipalName: String { properties["userPrincipalName"]?.stringValue ?? id }
 
+    /// Properties holding a value: what a newly created (or restored) user reports in delta.
+    var setProperties: Set<String> {
+        Set(properties.filter { !$0.value.isNull && $0.value != .array([]) }.keys)
+    }
+
     /// The user properties the simulator models, with `id` first. Graph has many more.
     public static let propertyNames = [
         "id", "displayName", "givenName", "surname", "userPrincipalName", "mail", "mailNickname",

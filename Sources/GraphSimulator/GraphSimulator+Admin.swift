@@ -99,7 +99,7 @@ extension GraphSimulator {
     public func restoreUser(_ id: String) throws(AdminError) {
         guard let user = users[id], user.deleted else { throw AdminError(status: 404, description: "no deleted user '\(id)'") }
         users[id]!.deleted = false
-        changeLog.append(DirectoryChange(userId: id, keys: Set(user.properties.keys), removal: nil))
+        changeLog.append(DirectoryChange(userId: id, keys: user.setProperties, removal: nil, appeared: true))
     }
 
     public func changeMembers(group: String, add: [String] = [], remove: [String] = []) throws(AdminError) {

@@ -189,7 +189,7 @@ extension GraphSimulator {
             var changed: [String: Set<String>] = [:]
             let selected = token.select.map(Set.init)
             for change in changeLog[from..<token.to] {
-                let relevant = change.removal != nil || selected == nil || !change.keys.isDisjoint(with: selected!)
+                let relevant = change.removal != nil || change.appeared || selected == nil || !change.keys.isDisjoint(with: selected!)
                 guard relevant else { continue }
                 if changed[change.userId] == nil { order.append(change.userId) }
                 changed[change.userId, default: []].formUnion(change.keys)

@@ -54,7 +54,7 @@ public actor GraphSimulator {
         for user in made.users {
             users[user.id] = user
             userOrder.append(user.id)
-            changeLog.append(DirectoryChange(userId: user.id, keys: Set(user.properties.keys), removal: nil))
+            changeLog.append(DirectoryChange(userId: user.id, keys: user.setProperties, removal: nil, appeared: true))
             createdSeq.append(changeLog.count)
             upnIndex[user.userPrincipalName.lowercased()] = user.id
         }
@@ -90,7 +90,7 @@ public actor GraphSimulator {
     func insertUser(_ user: SimUser) {
         users[user.id] = user
         userOrder.append(user.id)
-        changeLog.append(DirectoryChange(userId: user.id, keys: Set(user.properties.keys), removal: nil))
+        changeLog.append(DirectoryChange(userId: user.id, keys: user.setProperties, removal: nil, appeared: true))
         createdSeq.append(changeLog.count)
         upnIndex[user.userPrincipalName.lowercased()] = user.id
     }
