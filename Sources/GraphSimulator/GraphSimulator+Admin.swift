@@ -143,7 +143,8 @@ extension GraphSimulator {
             throw AdminError(status: 404, description: "no folder '\(folder)'")
         }
         let t = now()
-        let c = StoredContact(id: nextId(prefix: "AAMkAG"), folderId: folder, properties: properties, extendedProperties: extendedProperties,
+        let c = StoredContact(id: nextId(prefix: "AAMkAG"), folderId: folder, properties: properties,
+                              extendedProperties: Dictionary(extendedProperties.map { (ExtendedPropertyId.canonical($0.key), $0.value) }, uniquingKeysWith: { $1 }),
                               createdDateTime: t, lastModifiedDateTime: t, changeKey: nextChangeKey(), photo: nil)
         mailboxes[owner]!.contacts[c.id] = c
         return c.id

@@ -1,4 +1,5 @@
 import Foundation
+import GalsyncCrypto
 
 /// `POST /v1.0/$batch`: up to 20 requests, unique ids, `dependsOn` (424 when a dependency
 /// failed), answered in completion order. Each item is routed, validated and throttled as if it
@@ -19,16 +20,19 @@ extension GraphSimulator {
         case .success(let parsed): items = parsed
         }
         var results: [String: SimResponse] = [:]
+        /// Status of each finished item by lower-cased id, for `dependsOn`.
+        var done: [String: Int] = [:]
         var order: [String] = []
         var pending = items
         while !pending.isEmpty {
             // Items whose dependencies all finished: a failed dependency answers 424 without running.
-            let ready = pending.filter { $0.dependsOn.allSatisfy { results[$0] != nil } }
+            let ready = pending.filter { $0.dependsOn.allSatisfy { done[$0] != nil } }
             pending.removeAll { item in ready.contains { $0.id == item.id } }
             var runnable: [BatchItem] = []
             for item in ready {
-                if item.dependsOn.contains(where: { (results[$0]?.status ?? 500) >= 400 }) {
+                if item.dependsOn.contains(where: { (done[$0] ?? 500) >= 400 }) {
                     results[item.id] = .graphError(424, "FailedDependency", "The request depends on a request that failed.", request: item.request)
+                    done[item.id.lowercased()] = 424
                     order.append(item.id)
                 } else {
                     runnable.append(item)
@@ -42,6 +46,7 @@ extension GraphSimulator {
                 }
                 for await (id, response) in group {
                     results[id] = response
+                    done[id.lowercased()] = response.status
                     order.append(id)
                     if let item = iterator.next() {
                         group.addTask { (item.id, await self.batchItem(item, caller: caller)) }
@@ -87,7 +92,8 @@ extension GraphSimulator {
             guard let id = entry["id"]?.stringValue ?? entry["id"]?.numberValue.map({ String(Int($0)) }), !id.isEmpty else {
                 return bad("Each request in a batch needs an 'id'.")
             }
-            guard ids.insert(id).inserted else { return bad("Request Id values must be unique: '\(id)' appears twice.") }
+            // Ids are not case-sensitive.
+            guard ids.insert(id.lowercased()).inserted else { return bad("Request Id values must be unique: '\(id)' appears twice.") }
             guard let method = entry["method"]?.stringValue, ["GET", "POST", "PATCH", "PUT", "DELETE"].contains(method.uppercased()) else {
                 return bad("Request '\(id)' needs a 'method' of GET, POST, PATCH, PUT or DELETE.")
             }
@@ -106,15 +112,15 @@ extension GraphSimulator {
                 }
                 let type = headers.first { $0.key.lowercased() == "content-type" }!.value.lowercased()
                 if type.contains("json") { bodyData = b.encoded() }
-                else if let s = b.stringValue, let decoded = Data(base64Encoded: s) { bodyData = decoded }
+                else if let s = b.stringValue, let decoded = Base64URL.decode(s) { bodyData = decoded }
                 else { return bad("Request '\(id)': a non-JSON body must be base64-encoded.") }
             }
             headers["authorization"] = request.headers["authorization"]
-            let dependsOn = (entry["dependsOn"]?.arrayValue ?? []).compactMap(\.stringValue)
+            let dependsOn = (entry["dependsOn"]?.arrayValue ?? []).compactMap(\.stringValue).map { $0.lowercased() }
             items.append(BatchItem(id: id, request: SimRequest(method: method, target: "/v1.0" + url, headers: headers, body: bodyData, baseURL: request.baseURL), dependsOn: dependsOn))
         }
         for item in items {
-            for dep in item.dependsOn where !ids.contains(dep) || dep == item.id {
+            for dep in item.dependsOn where !ids.contains(dep) || dep == item.id.lowercased() {
                 return bad("Request '\(item.id)' depends on '\(dep)', which is not an earlier request in this batch.")
             }
         }
@@ -123,8 +129,8 @@ extension GraphSimulator {
         var progress = true
         while progress {
             progress = false
-            for item in items where !done.contains(item.id) && item.dependsOn.allSatisfy(done.contains) {
-                done.insert(item.id); progress = true
+            for item in items where !done.contains(item.id.lowercased()) && item.dependsOn.allSatisfy(done.contains) {
+                done.insert(item.id.lowercased()); progress = true
             }
         }
         guard done.count == items.count else { return bad("The dependsOn values of this batch form a cycle.") }

@@ -155,12 +155,12 @@ extension GraphSimulator {
             guard let t = DeltaToken.decode(skip) else { return .graphError(400, "BadRequest", "The skip token is not valid.", request: request) }
             if let expired = expiredDelta(t, request: request) { return expired }
             token = t
-        } else if let delta = request.option("deltatoken") {
+        } else if let delta = request.option("deltatoken"), !delta.isEmpty {
             if delta.lowercased() == "latest" {
                 let select: [String]?
                 switch parseSelect(request) { case .failure(let r): return r; case .success(let s): select = s }
                 let t = DeltaToken(generation: deltaGeneration, from: nil, to: changeLog.count, offset: 0, select: select, filter: request.option("filter"), issued: now())
-                return .json(200, ["@odata.context": .string("\(request.baseURL)/v1.0/$metadata#users(\((select ?? []).joined(separator: ",")))"),
+                return .json(200, ["@odata.context": .string(deltaContext(request, select)),
                                    "value": [], "@odata.deltaLink": .string(deltaURL(request, t))])
             }
             guard let t = DeltaToken.decode(delta) else { return .graphError(400, "BadRequest", "The delta token is not valid.", request: request) }
@@ -176,11 +176,17 @@ extension GraphSimulator {
         }
         let filter: ODataFilter?
         switch parseFilter(token.filter, allowed: ["id"], request: request) { case .failure(let r): return r; case .success(let f): filter = f }
+        if let filter {
+            guard let ids = filter.idEqualityList, ids.count <= 50 else {
+                return .graphError(400, "Request_UnsupportedQuery", "The only supported $filter for users/delta is id eq '{id}', joined by 'or', for at most 50 ids.", request: request)
+            }
+        }
 
         var pageSize = settings.deltaPageSize
         if let prefer = request.headers["prefer"], let r = prefer.range(of: "odata.maxpagesize=") {
             pageSize = Swift.max(1, Swift.min(999, Int(prefer[r.upperBound...].prefix { $0.isNumber }) ?? pageSize))
         }
+        let minimal = request.headers["prefer"]?.lowercased().contains("return=minimal") == true
         var entries: [JSONValue] = []
         var total: Int
         if let from = token.from {
@@ -202,7 +208,15 @@ extension GraphSimulator {
                     let reason = changeLog[from..<token.to].last { $0.userId == id && $0.removal != nil }?.removal ?? "changed"
                     entries.append(["@odata.type": "#microsoft.graph.user", "id": .string(id), "@removed": ["reason": .string(reason)]])
                 } else {
-                    entries.append(renderUser(user, select: token.select ?? SimUser.propertyNames, changed: changed[id] ?? []))
+                    let changedKeys = changed[id] ?? []
+                    if minimal {
+                        // Prefer: return=minimal — only what changed, nulls included.
+                        var o: [String: JSONValue] = ["id": .string(id)]
+                        for key in changedKeys where (token.select ?? SimUser.defaultSelect).contains(key) { o[key] = user.properties[key] ?? .null }
+                        entries.append(.object(o))
+                    } else {
+                        entries.append(renderUser(user, select: token.select ?? SimUser.defaultSelect, changed: changedKeys))
+                    }
                 }
             }
         } else {
@@ -214,13 +228,10 @@ extension GraphSimulator {
             total = candidates.count
             for id in candidates.dropFirst(token.offset).prefix(pageSize) {
                 guard let user = users[id], !user.deleted else { continue }
-                entries.append(renderUser(user, select: token.select ?? SimUser.propertyNames))
+                entries.append(renderUser(user, select: token.select ?? SimUser.defaultSelect))
             }
         }
-        var body: [String: JSONValue] = [
-            "@odata.context": .string("\(request.baseURL)/v1.0/$metadata#users(\((token.select ?? []).joined(separator: ",")))"),
-            "value": .array(entries),
-        ]
+        var body: [String: JSONValue] = ["@odata.context": .string(deltaContext(request, token.select)), "value": .array(entries)]
         if token.offset + pageSize < total {
             var next = token
             next.offset += pageSize
@@ -235,6 +246,10 @@ extension GraphSimulator {
         return .json(200, .object(body))
     }
 
+    func deltaContext(_ request: SimRequest, _ select: [String]?) -> String {
+        "\(request.baseURL)/v1.0/$metadata#users" + (select.map { "(\($0.joined(separator: ",")))" } ?? "")
+    }
+
     func deltaURL(_ request: SimRequest, _ token: DeltaToken) -> String {
         "\(request.baseURL)/v1.0/users/delta?$deltatoken=\(token.encoded())"
     }
@@ -245,8 +260,10 @@ extension GraphSimulator {
         let stale = token.generation != deltaGeneration || now().timeIntervalSince(token.issued) > settings.deltaTokenLifetimeSeconds
         guard stale else { return nil }
         if settings.expiredDeltaMode == "gone" {
-            var restart = "\(request.baseURL)/v1.0/users/delta"
-            if let select = token.select { restart += "?$select=\(select.joined(separator: ","))" }
+            var query = ["$deltatoken="]
+            if let select = token.select { query.append("$select=\(select.joined(separator: ","))") }
+            if let filter = token.filter { query.append("$filter=\(filter.addingPercentEncoding(withAllowedCharacters: .odataQueryValue) ?? filter)") }
+            let restart = "\(request.baseURL)/v1.0/users/delta?" + query.joined(separator: "&")
             return .graphError(410, "resyncRequired", "The delta token has expired; a full synchronization is required.", request: request, headers: ["Location": restart])
         }
         return .graphError(400, "syncStateNotFound", "The sync state generation is not found. The delta token is expired and a full synchronization is required.", request: request)

@@ -74,7 +74,8 @@ extension GraphSimulator {
     }
 
     func tokenRequest(_ request: SimRequest, tenant: String, known: Bool) -> SimResponse {
-        guard known else { return identityError(400, "invalid_tenant", 90002, tenantNotFound(tenant)) }
+        // The token endpoint says invalid_request for an unknown tenant; discovery says invalid_tenant.
+        guard known else { return identityError(400, "invalid_request", 90002, tenantNotFound(tenant)) }
         let form = Self.parseForm(request.body)
         guard form["grant_type"] == "client_credentials" else {
             return identityError(400, "unsupported_grant_type", 70003, "The app requested an unsupported grant type '\(form["grant_type"] ?? "")'.")
@@ -91,6 +92,9 @@ extension GraphSimulator {
         }
         let graphResources = ["https://graph.microsoft.com", "00000003-0000-0000-c000-000000000000", request.baseURL.lowercased()]
         let scopes = scope.split(separator: " ").map { String($0).lowercased() }
+        if Set(scopes.map { $0.split(separator: "/").dropLast().joined(separator: "/") }).count > 1 {
+            return identityError(400, "invalid_scope", 700022, "The provided value for the input parameter scope is not valid because it contains more than one resource. Scope \(scope) is not valid.")
+        }
         guard scopes.count == 1, scopes[0].hasSuffix("/.default"), graphResources.contains(String(scopes[0].dropLast("/.default".count))) else {
             return identityError(400, "invalid_scope", 70011,
                 "The provided request must include a 'scope' input parameter. The provided value for the input parameter 'scope' is not valid. The scope \(scope) is not valid. The client credentials flow needs '{resource}/.default', e.g. 'https://graph.microsoft.com/.default'.")
@@ -112,9 +116,10 @@ extension GraphSimulator {
 
     struct AssertionFailure: Error { let code: Int; let message: String }
 
-    /// Checks a client assertion as Entra ID does. Codes: 50027 malformed or replayed, 700027
-    /// unknown or expired certificate or bad signature, 700021 iss/sub ≠ client id, 700023 wrong
-    /// audience, 700024 outside its time window.
+    /// Checks a client assertion as Entra ID does. Codes: 50027 malformed (or replayed, see
+    /// `rejectReplayedAssertions`), 700027 unknown certificate or bad signature, 1000502
+    /// certificate outside its validity window, 50048 sub ≠ iss, 700021 iss ≠ client id,
+    /// 700023 wrong audience, 700024 outside its time window.
     func verifyAssertion(_ assertion: String, app: AppRegistration, baseURL: String) -> Result<Void, AssertionFailure> {
         guard let jws = CompactJWS(assertion),
               let header = JSONValue.parse(jws.header)?.objectValue,
@@ -138,13 +143,16 @@ extension GraphSimulator {
         }
         let t = now()
         guard certificate.notBefore <= t, t < certificate.notAfter else {
-            return .failure(.init(code: 700027,
-                message: "Client assertion failed signature validation. [Reason - The key used is expired or not yet valid (valid \(Self.iso(certificate.notBefore)) to \(Self.iso(certificate.notAfter))).]"))
+            return .failure(.init(code: 1000502,
+                message: "The provided certificate is outside its validity window: it is expired or not yet valid (valid \(Self.iso(certificate.notBefore)) to \(Self.iso(certificate.notAfter))). Upload a current certificate to the app registration."))
         }
         guard jws.verify(with: cert, algorithm: alg) else {
             return .failure(.init(code: 700027, message: "Client assertion failed signature validation."))
         }
-        guard claims["iss"]?.stringValue?.lowercased() == app.clientId, claims["sub"]?.stringValue?.lowercased() == app.clientId else {
+        guard claims["sub"]?.stringValue?.lowercased() == claims["iss"]?.stringValue?.lowercased() else {
+            return .failure(.init(code: 50048, message: "Subject mismatches Issuer claim in the client assertion. Contact the tenant admin."))
+        }
+        guard claims["iss"]?.stringValue?.lowercased() == app.clientId else {
             return .failure(.init(code: 700021, message: "Client assertion application identifier doesn't match 'client_id' parameter. Review the documentation at https://learn.microsoft.com/entra/identity-platform/certificate-credentials ."))
         }
         let audiences = [tenantId, tenantDomain].flatMap { ["\(baseURL)/\($0)/oauth2/v2.0/token", "\(baseURL)/\($0)/oauth2/token"] }.map { $0.lowercased() }
@@ -165,7 +173,7 @@ extension GraphSimulator {
             return .failure(.init(code: 50027, message: "JWT token is invalid or is malformed: the 'jti' claim is missing."))
         }
         usedAssertionIds = usedAssertionIds.filter { $0.value > t }
-        guard usedAssertionIds[jti] == nil else {
+        guard usedAssertionIds[jti] == nil || !settings.rejectReplayedAssertions else {
             return .failure(.init(code: 50027, message: "JWT token is invalid: the client assertion with jti '\(jti)' has already been used (replay)."))
         }
         usedAssertionIds[jti] = Date(timeIntervalSince1970: exp + skew)

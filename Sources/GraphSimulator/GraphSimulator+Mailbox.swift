@@ -191,8 +191,10 @@ extension GraphSimulator {
             return .failure(.graphError(400, "BadRequest", "Parsing OData Select and Expand failed: could not find a property named '\(raw)' on type 'Microsoft.OutlookServices.Contact'.", request: request))
         }
         var rest = raw.dropFirst(name.count)
-        guard !rest.isEmpty else { return .success(ExtendedPropertyExpansion(filter: nil)) }
-        guard rest.hasPrefix("("), rest.hasSuffix(")") else { return .failure(.graphError(400, "BadRequest", "Invalid $expand.", request: request)) }
+        // Graph documents `$filter=id eq …` inside the expansion as the only way to read them.
+        guard rest.hasPrefix("("), rest.hasSuffix(")") else {
+            return .failure(.graphError(400, "BadRequest", "Expand singleValueExtendedProperties with ($filter=id eq '{id}').", request: request))
+        }
         rest = rest.dropFirst().dropLast()
         guard rest.lowercased().hasPrefix("$filter=") else { return .failure(.graphError(400, "BadRequest", "Only $filter is supported inside $expand.", request: request)) }
         do {
@@ -253,7 +255,7 @@ extension GraphSimulator {
         var contact = StoredContact(id: nextId(prefix: "AAMkAG"), folderId: folder, properties: props, extendedProperties: [:],
                                     createdDateTime: t, lastModifiedDateTime: t, changeKey: nextChangeKey(), photo: nil)
         for ep in body["singleValueExtendedProperties"]?.arrayValue ?? [] {
-            if let id = ep["id"]?.stringValue, let v = ep["value"]?.stringValue { contact.extendedProperties[id] = v }
+            if let id = ep["id"]?.stringValue, let v = ep["value"]?.stringValue { contact.extendedProperties[ExtendedPropertyId.canonical(id)] = v }
         }
         mailboxes[mailbox]!.contacts[contact.id] = contact
         var json = renderContact(contact, select: nil, expand: nil).objectValue!
@@ -283,13 +285,20 @@ extension GraphSimulator {
                 switch k {
                 case "singleValueExtendedProperties":
                     for ep in v.arrayValue ?? [] {
-                        if let id = ep["id"]?.stringValue, let value = ep["value"]?.stringValue { updated.extendedProperties[id] = value }
+                        if let id = ep["id"]?.stringValue, let value = ep["value"]?.stringValue { updated.extendedProperties[ExtendedPropertyId.canonical(id)] = value }
                     }
                 case "multiValueExtendedProperties": continue
                 case "parentFolderId":
                     if let f = v.stringValue, let target = resolveFolder(mailbox, f) { updated.folderId = target }
                 default: updated.properties[k] = v
                 }
+            }
+            // Exchange regenerates displayName from the name parts when an update changes them
+            // without sending displayName (Graph's contact docs: always include it in updates).
+            let object = body.objectValue!
+            if object["displayName"] == nil, object["givenName"] != nil || object["surname"] != nil {
+                let parts = [updated.properties["givenName"]?.stringValue, updated.properties["surname"]?.stringValue].compactMap { $0 }
+                updated.properties["displayName"] = parts.isEmpty ? .null : .string(parts.joined(separator: " "))
             }
             updated.lastModifiedDateTime = now()
             updated.changeKey = nextChangeKey()

@@ -24,6 +24,17 @@ public indirect enum ODataFilter: Sendable, Equatable {
         return node
     }
 
+    /// The ids of `id eq 'a' or id eq 'b' …`, or nil when the filter is anything else.
+    public var idEqualityList: [String]? {
+        switch self {
+        case .compare(let p, "eq", .string(let v)) where p.count == 1 && p[0].lowercased() == "id": return [v]
+        case .or(let a, let b):
+            guard let l = a.idEqualityList, let r = b.idEqualityList else { return nil }
+            return l + r
+        default: return nil
+        }
+    }
+
     /// The top-level property names the filter reads (lambda variables excluded).
     public var properties: Set<String> {
         switch self {
@@ -39,8 +50,12 @@ public indirect enum ODataFilter: Sendable, Equatable {
         switch self {
         case .compare(let path, let op, let value):
             let actual = Self.resolve(path, object, variables)
-            let caseSensitive = variables[path[0]] != nil && path.last == "id"
-            return Self.compare(actual, op, value, caseSensitive: caseSensitive)
+            // An extended property's id compares with its Name part case-sensitive, the rest not.
+            if variables[path[0]] != nil, path.last == "id", let a = actual.stringValue, let b = value.stringValue, op == "eq" || op == "ne" {
+                let same = ExtendedPropertyId.canonical(a) == ExtendedPropertyId.canonical(b)
+                return op == "eq" ? same : !same
+            }
+            return Self.compare(actual, op, value, caseSensitive: false)
         case .startsWith(let path, let prefix):
             guard let s = Self.resolve(path, object, variables).stringValue else { return false }
             return s.lowercased().hasPrefix(prefix.lowercased())

@@ -12,6 +12,9 @@ public struct SimulatorSettings: Sendable, Codable, Equatable {
     // Identity.
     public var tokenLifetimeSeconds = 3599
     public var clockSkewSeconds = 300.0
+    /// Reject a client assertion whose `jti` was seen before. Stricter than Entra documents
+    /// (an assertion "can be used until" `exp`), so that clients are held to a fresh jti per request.
+    public var rejectReplayedAssertions = true
     // Directory delta.
     public var deltaTokenLifetimeSeconds = 7 * 86_400.0
     /// How an expired delta token is answered: `syncStateNotFound` (400) or `gone` (410 + Location).

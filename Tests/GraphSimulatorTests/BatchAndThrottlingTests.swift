@@ -16,7 +16,7 @@ import Testing
         let owner = await t.mailboxOwner()
         let tooMany = (0..<21).map { item("\($0)", "GET", "/users/\(owner)/contacts") }
         #expect(try await t.graph("POST", "/$batch", body: ["requests": .array(tooMany)], token: token).status == 400)
-        let dup = [item("1", "GET", "/users"), item("1", "GET", "/users")]
+        let dup = [item("a", "GET", "/users"), item("A", "GET", "/users")]
         #expect(try await t.graph("POST", "/$batch", body: ["requests": .array(dup)], token: token).status == 400)
         let noType: JSONValue = ["requests": [["id": "1", "method": "POST", "url": .string("/users/\(owner)/contacts"), "body": ["displayName": "x"]]]]
         #expect(try await t.graph("POST", "/$batch", body: noType, token: token).status == 400)

@@ -64,6 +64,25 @@ import Testing
         #expect(entry["jobTitle"] == nil)
     }
 
+    @Test func withoutSelectTheDefaultPropertiesComeBack() async throws {
+        let t = try await TestTenant(users: 5)
+        let token = try await t.token()
+        let first = try await round(t, start: "/users/delta", token: token)
+        let keys = Set(first.entries.flatMap { $0.objectValue!.keys })
+        #expect(keys.isSubset(of: Set(SimUser.defaultSelect)))
+        #expect(!keys.contains("department"))
+    }
+
+    @Test func returnMinimalSendsOnlyWhatChanged() async throws {
+        let t = try await TestTenant(users: 5)
+        let token = try await t.token()
+        let first = try await round(t, start: "/users/delta?$select=displayName,jobTitle,mobilePhone", token: token)
+        let id = await t.sim.allUserIds[0]
+        try await t.sim.updateUser(id, ["jobTitle": "CEO"])
+        let r = await t.follow(first.deltaLink, token: token, headers: ["Prefer": "return=minimal"])
+        #expect(r.json?["value"] == [["id": .string(id), "jobTitle": "CEO"]])
+    }
+
     @Test func latestTokenGivesNoDataAndStartsFromNow() async throws {
         let t = try await TestTenant(users: 10)
         let token = try await t.token()
@@ -86,7 +105,7 @@ import Testing
         if mode == "gone" {
             #expect(r.status == 410)
             let location = try #require(r.headers["Location"])
-            #expect(location.hasSuffix("/v1.0/users/delta?$select=displayName"))
+            #expect(location.hasSuffix("/v1.0/users/delta?$deltatoken=&$select=displayName"))
             let again = try await round(t, start: location, token: token)
             #expect(again.entries.count == 12)
         } else {
@@ -109,6 +128,9 @@ import Testing
         #expect(try await t.graph("GET", "/users/delta?$top=5", token: token).status == 400)
         #expect(try await t.graph("GET", "/users/delta?$select=displayName,shoeSize", token: token).status == 400)
         #expect(try await t.graph("GET", "/users/delta?$filter=displayName%20eq%20'x'", token: token).status == 400)
+        #expect(try await t.graph("GET", "/users/delta?$filter=id%20ne%20'x'", token: token).status == 400)
+        let many = (0..<51).map { "id eq '\($0)'" }.joined(separator: " or ").addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+        #expect(try await t.graph("GET", "/users/delta?$filter=\(many)", token: token).status == 400)
         let ids = await t.sim.allUserIds
         let filtered = try await round(t, start: "/users/delta?$filter=id%20eq%20'\(ids[1])'", token: token)
         #expect(filtered.entries.map { $0["id"] } == [.string(ids[1])])

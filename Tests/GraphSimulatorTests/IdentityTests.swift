@@ -70,13 +70,16 @@ import Testing
         #expect(tenant.status == 400 && tenant.aadsts == 90002)
         #expect(await t.tokenRequest(assertion: t.assertion(), scope: "https://graph.microsoft.com/User.Read.All").aadsts == 70011)
         #expect(await t.tokenRequest(assertion: t.assertion(), scope: "https://outlook.office.com/.default").aadsts == 70011)
+        #expect(await t.tokenRequest(assertion: t.assertion(), scope: "https://graph.microsoft.com/.default https://outlook.office.com/.default").aadsts == 700022)
+        #expect(tenant.json?["error"] == "invalid_request")
         let missing = await t.tokenRequest(assertion: nil)
         #expect(missing.status == 401 && missing.aadsts == 7000218)
     }
 
     @Test func issuerAndAudienceAreChecked() async throws {
         let t = try await TestTenant()
-        #expect(await t.tokenRequest(assertion: t.assertion(iss: "someone-else")).aadsts == 700021)
+        #expect(await t.tokenRequest(assertion: t.assertion(iss: "someone-else", sub: "someone-else")).aadsts == 700021)
+        #expect(await t.tokenRequest(assertion: t.assertion(sub: "someone-else")).aadsts == 50048)
         #expect(await t.tokenRequest(assertion: t.assertion(aud: "https://login.microsoftonline.com/x/oauth2/v2.0/token")).aadsts == 700023)
     }
 
@@ -86,7 +89,7 @@ import Testing
         let old = try Certificate.selfSigned(key: key, subject: "CN=old", notBefore: Date() - 86_400 * 400, notAfter: Date() - 86_400)
         try await t.sim.addCertificate(clientId: TestTenant.clientId, old)
         let r = await t.tokenRequest(assertion: t.assertion(key: key, certificate: old))
-        #expect(r.aadsts == 700027)
+        #expect(r.status == 401 && r.aadsts == 1000502)
         #expect(r.json?["error_description"]?.stringValue?.contains("expired") == true)
     }
 

@@ -59,6 +59,14 @@ import Testing
         let patched = try await t.graph("PATCH", "/users/\(owner)/contacts/\(encoded)", body: ["displayName": "Zoë M.", "mobilePhone": .null], token: token)
         #expect(patched.status == 200 && patched.json?["displayName"] == "Zoë M.")
         #expect(patched.json?["changeKey"] != created.json?["changeKey"])
+        // An update that changes name parts without displayName gets a generated one.
+        let regenerated = try await t.graph("PATCH", "/users/\(owner)/contacts/\(encoded)", body: ["surname": "Mueller"], token: token)
+        #expect(regenerated.json?["displayName"] == "Zoë Mueller")
+        // The same tag with the GUID in upper case updates the one property, not a second one.
+        let upper = Self.tag.replacingOccurrences(of: "66f5a359-4659-4830-9070-00040ec6ac6e", with: "66F5A359-4659-4830-9070-00040EC6AC6E")
+        _ = try await t.graph("PATCH", "/users/\(owner)/contacts/\(encoded)", body: ["displayName": "Zoë M.", "singleValueExtendedProperties": [["id": .string(upper), "value": "user-1"]]], token: token)
+        let stored = await t.sim.mailboxState(owner)["contacts"]?.arrayValue?.first { $0["id"] == .string(id) }
+        #expect(stored?["extendedProperties"]?.objectValue?.count == 1)
 
         // Found by its tag, case-insensitively on the value, with the tag expanded.
         _ = try await t.sim.ownerCreatesContact(mailbox: owner, properties: ["displayName": "Mum"])
