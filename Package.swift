@@ -50,7 +50,11 @@ let package = Package(
         ),
 
         .testTarget(name: "GalsyncCryptoTests", dependencies: ["GalsyncCrypto"]),
-        .testTarget(name: "GraphSimulatorTests", dependencies: ["GraphSimulator", "GalsyncCrypto", "GraphHTTP"]),
+        .testTarget(
+            name: "GraphSimulatorTests",
+            dependencies: ["GraphSimulator", "GalsyncCrypto", "GraphHTTP", .product(name: "Logging", package: "swift-log")],
+            exclude: ["Python"]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )
