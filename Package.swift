@@ -16,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
     ],
     targets: [
         // C system libraries, found through pkg-config (see scripts/setup for the apt packages).
@@ -27,6 +28,8 @@ let package = Package(
         // Adapters.
         .target(name: "GalsyncCrypto", dependencies: ["COpenSSL", "CShims"]),
         .target(name: "GraphHTTP", dependencies: ["CCurl", "CShims"]),
+        .target(name: "GalsyncConfig", dependencies: [.product(name: "TOMLKit", package: "TOMLKit")]),
+        .target(name: "GraphClient", dependencies: ["GraphHTTP", "GalsyncCrypto"]),
 
         // The Microsoft identity platform + Graph simulator.
         .target(
@@ -50,6 +53,8 @@ let package = Package(
         ),
 
         .testTarget(name: "GalsyncCryptoTests", dependencies: ["GalsyncCrypto"]),
+        .testTarget(name: "GalsyncConfigTests", dependencies: ["GalsyncConfig"]),
+        .testTarget(name: "GraphClientTests", dependencies: ["GraphClient", "GraphSimulator", "GalsyncCrypto", "GraphHTTP"], exclude: ["Python"]),
         .testTarget(
             name: "GraphSimulatorTests",
             dependencies: ["GraphSimulator", "GalsyncCrypto", "GraphHTTP", .product(name: "Logging", package: "swift-log")],

@@ -193,9 +193,9 @@ extension GraphSimulator {
             // Later round: users with relevant changes in (from, to], in order of first change.
             var order: [String] = []
             var changed: [String: Set<String>] = [:]
-            let selected = token.select.map(Set.init)
+            let selected = Set(token.select ?? SimUser.defaultSelect)
             for change in changeLog[from..<token.to] {
-                let relevant = change.removal != nil || change.appeared || selected == nil || !change.keys.isDisjoint(with: selected!)
+                let relevant = change.removal != nil || change.appeared || !change.keys.isDisjoint(with: selected)
                 guard relevant else { continue }
                 if changed[change.userId] == nil { order.append(change.userId) }
                 changed[change.userId, default: []].formUnion(change.keys)

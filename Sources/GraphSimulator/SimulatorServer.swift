@@ -54,7 +54,8 @@ public struct SimulatorServer: Sendable {
             configuration: .init(address: .hostname(host, port: port), serverName: "galsync-sim"),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0
-                await onListening("\(scheme)://\(host):\(port)")
+                let shownHost = host.contains(":") ? "[\(host)]" : host
+                await onListening("\(scheme)://\(shownHost):\(port)")
             },
             logger: logger)
         try await app.runService()
@@ -92,5 +93,29 @@ struct SimResponder: HTTPResponder {
         var fields = HTTPFields()
         for (k, v) in answer.headers { if let name = HTTPField.Name(k) { fields[name] = v } }
         return Response(status: .init(code: answer.status), headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: answer.body)))
+    }
+}
+
+extension SimulatorServer {
+    /// Serves for as long as `body` runs, then stops; `body` gets the base URL. For tests and
+    /// harnesses that need a real HTTP endpoint in-process.
+    public func withRunning<T: Sendable>(_ body: @Sendable @escaping (String) async throws -> T) async throws -> T {
+        let (urls, continuation) = AsyncStream.makeStream(of: String.self)
+        return try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask {
+                try await self.run { url in continuation.yield(url) }
+                return nil
+            }
+            var iterator = urls.makeAsyncIterator()
+            guard let url = await iterator.next() else { throw CancellationError() }
+            do {
+                let result = try await body(url)
+                group.cancelAll()
+                return result
+            } catch {
+                group.cancelAll()
+                throw error
+            }
+        }
     }
 }

@@ -11,19 +11,7 @@ func withLiveServer<T: Sendable>(
 ) async throws -> T {
     var logger = Logger(label: "galsync-sim-test")
     logger.logLevel = .critical  // cancelling the server at the end of a test is expected
-    let server = SimulatorServer(simulator: t.sim, port: 0, tls: tls, logger: logger)
-    let (urls, continuation) = AsyncStream.makeStream(of: String.self)
-    return try await withThrowingTaskGroup(of: T?.self) { group in
-        group.addTask {
-            try await server.run { url in continuation.yield(url) }
-            return nil
-        }
-        var iterator = urls.makeAsyncIterator()
-        guard let url = await iterator.next() else { throw TestFailure("server did not start") }
-        let result = try await body(url)
-        group.cancelAll()
-        return result
-    }
+    return try await SimulatorServer(simulator: t.sim, port: 0, tls: tls, logger: logger).withRunning(body)
 }
 
 @Suite struct LiveServerTests {

@@ -1,0 +1,101 @@
+import Foundation
+
+/// galsync's whole configuration, typed and validated once (see `ConfigurationLoader`).
+/// Defaults live here and nowhere else.
+public struct Configuration: Sendable, Equatable {
+    public var tenant: TenantSettings
+    public var sync: SyncSettings
+    public var directory: DirectoryScope
+    public var mailboxes: MailboxTargets
+    public var contact: ContactSettings
+
+    public init(tenant: TenantSettings, sync: SyncSettings = SyncSettings(), directory: DirectoryScope = DirectoryScope(),
+                mailboxes: MailboxTargets = MailboxTargets(), contact: ContactSettings = ContactSettings()) {
+        self.tenant = tenant
+        self.sync = sync
+        self.directory = directory
+        self.mailboxes = mailboxes
+        self.contact = contact
+    }
+
+    /// `[tenant]`: who galsync is and where Microsoft is.
+    public struct TenantSettings: Sendable, Equatable {
+        /// Tenant GUID or verified domain.
+        public var id: String
+        public var clientId: String
+        /// PEM certificate, or a PKCS#12 file holding key and certificate.
+        public var certificate: String
+        /// PEM private key; optional with PKCS#12. The systemd credential `galsync.key` wins when present.
+        public var privateKey: String?
+        /// File holding the passphrase of an encrypted key or PKCS#12 file.
+        public var passphraseFile: String?
+        public var cloud: Cloud
+        public var loginEndpoint: URL
+        public var graphEndpoint: URL
+        /// Extra CA bundle for TLS-inspecting proxies; TLS is always verified.
+        public var caFile: String?
+        /// `PS256` (default, what Microsoft documents today) or `RS256` for environments that need it.
+        public var assertionAlgorithm: String
+
+        public init(id: String, clientId: String, certificate: String, privateKey: String? = nil, passphraseFile: String? = nil,
+                    cloud: Cloud = .global, loginEndpoint: URL? = nil, graphEndpoint: URL? = nil, caFile: String? = nil, assertionAlgorithm: String = "PS256") {
+            self.id = id
+            self.clientId = clientId
+            self.certificate = certificate
+            self.privateKey = privateKey
+            self.passphraseFile = passphraseFile
+            self.cloud = cloud
+            self.loginEndpoint = loginEndpoint ?? cloud.loginEndpoint
+            self.graphEndpoint = graphEndpoint ?? cloud.graphEndpoint
+            self.caFile = caFile
+            self.assertionAlgorithm = assertionAlgorithm
+        }
+    }
+
+    /// `[sync]`: how and how often.
+    public struct SyncSettings: Sendable, Equatable {
+        public var interval: TimeInterval = 15 * 60
+        public var state: String = SyncSettings.defaultStatePath()
+        /// Contact folder in each mailbox; "" is the default Contacts folder, which phones show.
+        public var folder: String = "Company Directory"
+        public var fullReconcile: TimeInterval = 24 * 3600
+        public var maxDeletesPercent: Double = 20
+        /// Most HTTP requests in flight at once.
+        public var concurrency: Int = 16
+        /// Prometheus textfile written after each cycle, if set.
+        public var metricsFile: String?
+
+        public init() {}
+
+        /// `$STATE_DIRECTORY/state.db` under systemd, else `/var/lib/galsync/state.db`.
+        public static func defaultStatePath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+            if let dir = environment["STATE_DIRECTORY"]?.split(separator: ":").first { return "\(dir)/state.db" }
+            return "/var/lib/galsync/state.db"
+        }
+    }
+
+    /// `[directory]`: which users become contacts.
+    public struct DirectoryScope: Sendable, Equatable {
+        public var includeGroups: [String] = []
+        public var excludeGroups: [String] = []
+        public var includeGuests = false
+        public var includeDisabled = false
+        public var require: [String] = ["mail"]
+        public init() {}
+    }
+
+    /// `[mailboxes]`: which mailboxes receive the contacts.
+    public struct MailboxTargets: Sendable, Equatable {
+        public var groups: [String] = []
+        public var users: [String] = []
+        public var all = false
+        public var includeSelf = false
+        public init() {}
+    }
+
+    /// `[contact]`.
+    public struct ContactSettings: Sendable, Equatable {
+        public var excludeFields: [String] = []
+        public init() {}
+    }
+}

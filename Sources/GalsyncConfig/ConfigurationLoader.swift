@@ -1,0 +1,37 @@
+import Foundation
+import TOMLKit
+
+/// Reads and validates `galsync.toml` once. Every problem is collected (not just the first),
+/// unknown keys are errors with a suggestion, so a typo such as `inclde_groups` can never
+/// silently widen what galsync touches.
+public enum ConfigurationLoader {
+    /// `--config` wins, then `GALSYNC_CONFIG`, then `/etc/galsync/galsync.toml`.
+    public static func path(explicit: String?, environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        explicit ?? environment["GALSYNC_CONFIG"] ?? "/etc/galsync/galsync.toml"
+    }
+
+    public static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigurationError) -> Configuration {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            let exists = FileManager.default.fileExists(atPath: path)
+            throw ConfigurationError(file: path, problems: [.init(key: "", message: exists
+                ? "cannot read the file (permissions?); galsync needs read access to it"
+                : "no such file; write one from /usr/share/doc/galsync/galsync.toml or pass --config")])
+        }
+        return try parse(String(decoding: data, as: UTF8.self), file: path, environment: environment)
+    }
+
+    public static func parse(_ text: String, file: String = "galsync.toml", environment: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigurationError) -> Configuration {
+        let root: [String: ConfigValue]
+        do {
+            root = ConfigValue.dictionary(try TOMLTable(string: text))
+        } catch let error as TOMLParseError {
+            throw ConfigurationError(file: file, problems: [.init(key: "", message: "not valid TOML at line \(error.source.begin.line), column \(error.source.begin.column): \(error.description)")])
+        } catch {
+            throw ConfigurationError(file: file, problems: [.init(key: "", message: "not valid TOML: \(error)")])
+        }
+        var reader = ConfigReader(root: root)
+        let config = reader.read(environment: environment)
+        if let config, reader.problems.isEmpty { return config }
+        throw ConfigurationError(file: file, problems: reader.problems)
+    }
+}
