@@ -9,6 +9,7 @@ let package = Package(
     name: "galsync",
     platforms: [.macOS(.v15)],
     products: [
+        .executable(name: "galsync", targets: ["galsync"]),
         .executable(name: "galsync-sim", targets: ["galsync-sim"]),
     ],
     dependencies: [
@@ -25,17 +26,27 @@ let package = Package(
         // Thin C shims for what Swift cannot call directly (variadic curl_easy_setopt, OpenSSL macros).
         .target(name: "CShims", dependencies: ["CCurl", "COpenSSL"]),
 
+        // Shared value types.
+        .target(name: "GalsyncJSON"),
+
         // Adapters.
         .target(name: "GalsyncCrypto", dependencies: ["COpenSSL", "CShims"]),
         .target(name: "GraphHTTP", dependencies: ["CCurl", "CShims"]),
         .target(name: "GalsyncConfig", dependencies: [.product(name: "TOMLKit", package: "TOMLKit")]),
-        .target(name: "GraphClient", dependencies: ["GraphHTTP", "GalsyncCrypto"]),
+        .target(name: "GraphClient", dependencies: ["GraphHTTP", "GalsyncCrypto", "GalsyncJSON"]),
+
+        // The engine and the CLI.
+        .target(name: "GalsyncCore", dependencies: ["GalsyncConfig", "GraphClient", "GraphHTTP", "GalsyncCrypto", "GalsyncJSON"]),
+        .executableTarget(
+            name: "galsync",
+            dependencies: ["GalsyncCore", "GalsyncConfig", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
 
         // The Microsoft identity platform + Graph simulator.
         .target(
             name: "GraphSimulator",
             dependencies: [
-                "GalsyncCrypto",
+                "GalsyncCrypto", "GalsyncJSON",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -54,6 +65,7 @@ let package = Package(
 
         .testTarget(name: "GalsyncCryptoTests", dependencies: ["GalsyncCrypto"]),
         .testTarget(name: "GalsyncConfigTests", dependencies: ["GalsyncConfig"]),
+        .testTarget(name: "GalsyncCoreTests", dependencies: ["GalsyncCore", "GalsyncConfig", "GraphSimulator", "GalsyncCrypto"]),
         .testTarget(name: "GraphClientTests", dependencies: ["GraphClient", "GraphSimulator", "GalsyncCrypto", "GraphHTTP"], exclude: ["Python"]),
         .testTarget(
             name: "GraphSimulatorTests",

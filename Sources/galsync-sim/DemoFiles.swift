@@ -62,16 +62,7 @@ struct DemoFiles: Sendable {
         try Self.write(Data(toml.utf8), to: directory.appendingPathComponent("galsync.toml"), mode: 0o600)
     }
 
-    /// Writes atomically with `mode` from the start, so a key is never readable by others even briefly.
-    static func write(_ data: Data, to url: URL, mode: Int) throws {
-        let tmp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp")
-        _ = FileManager.default.createFile(atPath: tmp.path, contents: nil, attributes: [.posixPermissions: mode])
-        let handle = try FileHandle(forWritingTo: tmp)
-        try handle.write(contentsOf: data)
-        try handle.close()
-        try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: tmp.path)
-        guard rename(tmp.path, url.path) == 0 else {
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path])
-        }
+    static func write(_ data: Data, to url: URL, mode: mode_t) throws {
+        try SecretFile.write(data, to: url.path, mode: mode)
     }
 }

@@ -72,5 +72,5 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByBooleanLiteral, Ex
 
 extension Optional where Wrapped == String {
     /// A string or JSON null.
-    var json: JSONValue { map(JSONValue.string) ?? .null }
+    public var json: JSONValue { map(JSONValue.string) ?? .null }
 }

@@ -1,0 +1,147 @@
+import Foundation
+import GalsyncConfig
+import GalsyncCrypto
+import GalsyncJSON
+import GraphClient
+import GraphHTTP
+
+/// `galsync check`: walks the chain an operator needs working — configuration, key and
+/// certificate, token, granted permissions, a directory read, one mailbox — and stops at the
+/// first broken link with the fix.
+public struct Preflight: Sendable {
+    public struct Step: Sendable, Equatable {
+        public enum Outcome: Sendable, Equatable { case pass, warn, fail }
+        public var name: String
+        public var outcome: Outcome
+        public var detail: String
+        public var fix: String?
+
+        public var line: String {
+            let mark = outcome == .pass ? "✓" : outcome == .warn ? "!" : "✗"
+            return "\(mark) \(name): \(detail)" + (fix.map { "\n    fix: \($0)" } ?? "")
+        }
+    }
+
+    public struct Report: Sendable {
+        public var steps: [Step]
+        public var exitStatus: ExitStatus
+    }
+
+    /// Application permissions galsync needs, each with the broader ones that also satisfy it.
+    public static let requiredPermissions: [(String, Set<String>)] = [
+        ("User.Read.All", ["User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"]),
+        ("GroupMember.Read.All", ["GroupMember.Read.All", "Group.Read.All", "Group.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"]),
+        ("Contacts.ReadWrite", ["Contacts.ReadWrite"]),
+    ]
+
+    let config: Configuration
+    let configPath: String
+    let environment: [String: String]
+    let now: @Sendable () -> Date
+
+    public init(config: Configuration, configPath: String, environment: [String: String] = ProcessInfo.processInfo.environment, now: @escaping @Sendable () -> Date = { Date() }) {
+        self.config = config
+        self.configPath = configPath
+        self.environment = environment
+        self.now = now
+    }
+
+    public func run() async -> Report {
+        var steps = [Step(name: "config", outcome: .pass, detail: configPath)]
+        func done(_ status: ExitStatus) -> Report { Report(steps: steps, exitStatus: status) }
+
+        let credential: CertificateCredential
+        do {
+            credential = try CertificateCredential.load(certificatePath: config.tenant.certificate, privateKeyPath: config.tenant.privateKey,
+                                                        passphraseFile: config.tenant.passphraseFile, environment: environment)
+            steps.append(Step(name: "key and certificate", outcome: .pass, detail: "\(credential.certificate.subject), key from \(credential.keySource), they match"))
+        } catch {
+            steps.append(Step(name: "key and certificate", outcome: .fail, detail: "\(error)"))
+            return done(.config)
+        }
+
+        let days = CertificateTool.daysLeft(credential.certificate, now: now())
+        let thumb = Digest.hex(credential.certificate.sha1Thumbprint).uppercased()
+        if days < 0 {
+            steps.append(Step(name: "certificate validity", outcome: .fail, detail: "expired \(-days) days ago (SHA-1 \(thumb))",
+                              fix: "make a new one with 'galsync cert new', upload it to the app registration, point tenant.certificate at it"))
+            return done(.permission)
+        }
+        steps.append(Step(name: "certificate validity", outcome: days < 30 ? .warn : .pass, detail: "\(days) days left (SHA-1 \(thumb))",
+                          fix: days < 30 ? "renew soon: 'galsync cert new', upload, switch, then remove the old one" : nil))
+
+        let transport = CurlTransport(caFile: config.tenant.caFile)
+        let algorithm = SignatureAlgorithm(rawValue: config.tenant.assertionAlgorithm) ?? .ps256
+        let tokens = TokenProvider(settings: .init(tenant: config.tenant.id, clientId: config.tenant.clientId, loginEndpoint: config.tenant.loginEndpoint,
+                                                   graphEndpoint: config.tenant.graphEndpoint, algorithm: algorithm),
+                                   credential: credential, transport: transport, now: now)
+        let token: AccessToken
+        do {
+            token = try await tokens.token()
+            steps.append(Step(name: "token", outcome: .pass, detail: "app token from \(config.tenant.loginEndpoint.host ?? ""), valid until \(ISO8601DateFormatter().string(from: token.expiresOn))"))
+        } catch let error as IdentityError {
+            steps.append(Step(name: "token", outcome: .fail, detail: error.message))
+            return done(error.isRetryable ? .transient : .permission)
+        } catch {
+            steps.append(Step(name: "token", outcome: .fail, detail: "\(error)"))
+            return done(.transient)
+        }
+
+        let granted = Set(token.roles)
+        let missing = Self.requiredPermissions.filter { granted.isDisjoint(with: $0.1) }.map(\.0)
+        if !missing.isEmpty {
+            steps.append(Step(name: "permissions", outcome: .fail, detail: "missing \(missing.joined(separator: ", ")) (granted: \(granted.sorted().joined(separator: ", ")))",
+                              fix: "App registrations → the app → API permissions → Add a permission → Microsoft Graph → Application permissions → \(missing.joined(separator: ", ")); then 'Grant admin consent' (a Global Administrator or Privileged Role Administrator must do it)"))
+            return done(.permission)
+        }
+        steps.append(Step(name: "permissions", outcome: .pass, detail: Self.requiredPermissions.map(\.0).joined(separator: ", ")))
+
+        let graph = GraphAPI(graphEndpoint: config.tenant.graphEndpoint, tokens: tokens, transport: transport)
+        let candidates: [String]
+        do {
+            let users = try await graph.request("GET", "/users?$select=id,userPrincipalName&$top=5").json?["value"]?.arrayValue ?? []
+            steps.append(Step(name: "directory read", outcome: .pass, detail: "GET /users answered"))
+            candidates = config.mailboxes.users.isEmpty ? users.compactMap { $0["id"]?.stringValue } : [config.mailboxes.users[0]]
+        } catch {
+            steps.append(Self.failure("directory read", error))
+            return done(Self.status(for: error))
+        }
+
+        for (i, mailbox) in candidates.enumerated() {
+            do {
+                _ = try await graph.request("GET", "/users/\(Self.pathSegment(mailbox))/contactFolders?$top=1")
+                steps.append(Step(name: "mailbox", outcome: .pass, detail: "contact folders of \(mailbox) can be listed"))
+                return done(.ok)
+            } catch let error as GraphError where error.code == "MailboxNotEnabledForRESTAPI" && i < candidates.count - 1 && config.mailboxes.users.isEmpty {
+                continue  // that user has no mailbox; try the next
+            } catch {
+                steps.append(Self.failure("mailbox \(mailbox)", error))
+                return done(Self.status(for: error))
+            }
+        }
+        steps.append(Step(name: "mailbox", outcome: .warn, detail: "no user to try a mailbox with"))
+        return done(.ok)
+    }
+
+    static func failure(_ name: String, _ error: any Error) -> Step {
+        guard let g = error as? GraphError else { return Step(name: name, outcome: .fail, detail: "\(error)") }
+        let fix: String? = switch g.code {
+        case "MailboxNotEnabledForRESTAPI": "this user has no Exchange Online mailbox (unlicensed, on-premises or soft-deleted): license it or leave it out of [mailboxes]"
+        case "ErrorAccessDenied" where g.message.contains("AccessPolicy"): "an Exchange application access policy (or RBAC management scope) leaves this mailbox out: add it to the scope, or leave it out of [mailboxes]"
+        case "ErrorAccessDenied", "Authorization_RequestDenied": "grant the missing application permission and admin consent (see 'permissions')"
+        default: g.isRetryable ? "Graph is busy or failing; galsync retries. Run 'galsync check' again later" : nil
+        }
+        return Step(name: name, outcome: .fail, detail: g.description, fix: fix)
+    }
+
+    static func status(for error: any Error) -> ExitStatus {
+        if let g = error as? GraphError { return g.isRetryable ? .transient : [401, 403].contains(g.status) ? .permission : .partial }
+        if let t = error as? HTTPTransportError { return t.retryable ? .transient : .config }
+        return .transient
+    }
+
+    /// Escapes a user id or UPN for a URL path (a UPN may hold `#`, `'`, `/`).
+    public static func pathSegment(_ s: String) -> String {
+        s.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~@"))) ?? s
+    }
+}

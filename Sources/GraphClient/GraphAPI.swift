@@ -1,0 +1,73 @@
+import Foundation
+import GalsyncJSON
+import GraphHTTP
+
+/// Sends authenticated requests to Graph v1.0: bearer token from the `TokenProvider` (a 401
+/// invalidates it and the request is sent once more), a `client-request-id` on each request,
+/// and links followed only when they point at the configured Graph host, so a token is never
+/// sent anywhere else.
+public struct GraphAPI: Sendable {
+    public let graphEndpoint: URL
+    public let tokens: TokenProvider
+    let transport: CurlTransport
+    public var timeout: Double = 60
+
+    public init(graphEndpoint: URL, tokens: TokenProvider, transport: CurlTransport) {
+        self.graphEndpoint = graphEndpoint
+        self.tokens = tokens
+        self.transport = transport
+    }
+
+    var base: String { graphEndpoint.absoluteString.trimmingTrailingSlash }
+
+    /// Sends `method` to `path` (relative to `/v1.0`, e.g. `/users?$top=1`) and returns any HTTP answer.
+    public func send(_ method: String, _ path: String, body: JSONValue? = nil, headers: [(String, String)] = []) async throws -> GraphResponse {
+        try await send(method, url: base + "/v1.0" + path, body: body, headers: headers)
+    }
+
+    /// Follows an `@odata.nextLink` or `@odata.deltaLink`; refuses one that leaves the Graph host.
+    public func follow(_ link: String, headers: [(String, String)] = []) async throws -> GraphResponse {
+        guard let url = URL(string: link), url.scheme == graphEndpoint.scheme, url.host == graphEndpoint.host, url.port == graphEndpoint.port else {
+            throw GraphLinkError(link: link, expectedHost: graphEndpoint.host ?? "")
+        }
+        return try await send("GET", url: link, body: nil, headers: headers)
+    }
+
+    /// `send` that throws a `GraphError` for any non-2xx answer.
+    public func request(_ method: String, _ path: String, body: JSONValue? = nil, headers: [(String, String)] = []) async throws -> GraphResponse {
+        let clientRequestId = UUID().uuidString.lowercased()
+        let response = try await send(method, url: base + "/v1.0" + path, body: body, headers: headers + [("client-request-id", clientRequestId)])
+        guard (200..<300).contains(response.status) else {
+            throw GraphError.from(response, method: method, path: path, clientRequestId: clientRequestId)
+        }
+        return response
+    }
+
+    func send(_ method: String, url: String, body: JSONValue?, headers: [(String, String)]) async throws -> GraphResponse {
+        var extra = headers
+        if !extra.contains(where: { $0.0.lowercased() == "client-request-id" }) { extra.append(("client-request-id", UUID().uuidString.lowercased())) }
+        var attempt = 0
+        while true {
+            attempt += 1
+            let token = try await tokens.token()
+            var h: [(name: String, value: String)] = [("Authorization", "Bearer \(token.bearer)"), ("Accept", "application/json")]
+            if body != nil { h.append(("Content-Type", "application/json")) }
+            h += extra.map { (name: $0.0, value: $0.1) }
+            let r = try await transport.send(HTTPRequest(method: method, url: url, headers: h, body: body?.encoded(), timeout: timeout))
+            if r.status == 401, attempt == 1 {
+                await tokens.invalidate(token)
+                continue
+            }
+            return GraphResponse(status: r.status, headers: r.headers, body: r.body)
+        }
+    }
+}
+
+/// A server-supplied link that points away from the configured Graph host: never followed.
+public struct GraphLinkError: Error, Sendable, CustomStringConvertible {
+    public let link: String
+    public let expectedHost: String
+    public var description: String {
+        "refused to follow a link to \(URL(string: link)?.host ?? "an unparsable URL"): only \(expectedHost) receives galsync's token"
+    }
+}

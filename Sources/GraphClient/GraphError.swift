@@ -1,0 +1,43 @@
+import Foundation
+import GalsyncJSON
+
+/// A Graph request that failed: Graph's error code and message, the ids Microsoft support asks
+/// for, and whether a retry can help.
+public struct GraphError: Error, Sendable, CustomStringConvertible {
+    public let status: Int
+    /// Graph's `error.code`, e.g. `MailboxNotEnabledForRESTAPI`, `ErrorAccessDenied`, `TooManyRequests`.
+    public let code: String
+    public let message: String
+    public let method: String
+    public let path: String
+    public let requestId: String?
+    public let clientRequestId: String
+    /// Seconds from `Retry-After`, when sent.
+    public let retryAfter: Double?
+
+    /// 429, 503, 504 and other 5xx can pass; 4xx other than 429 repeat until something changes.
+    public var isRetryable: Bool { status == 429 || status >= 500 }
+
+    public var description: String {
+        "\(method) \(path) failed: HTTP \(status) \(code): \(message) (client-request-id \(clientRequestId)\(requestId.map { ", request-id \($0)" } ?? ""))"
+    }
+
+    static func from(_ response: GraphResponse, method: String, path: String, clientRequestId: String) -> GraphError {
+        let error = response.json?["error"]
+        return GraphError(
+            status: response.status, code: error?["code"]?.stringValue ?? "HTTP\(response.status)",
+            message: error?["message"]?.stringValue ?? String(decoding: response.body.prefix(200), as: UTF8.self),
+            method: method, path: path,
+            requestId: response.headers["request-id"] ?? error?["innerError"]?["request-id"]?.stringValue,
+            clientRequestId: clientRequestId, retryAfter: response.headers["retry-after"].flatMap(Double.init))
+    }
+}
+
+/// A Graph response: status, lower-cased headers, body.
+public struct GraphResponse: Sendable {
+    public let status: Int
+    public let headers: [String: String]
+    public let body: Data
+
+    public var json: JSONValue? { JSONValue.parse(body) }
+}

@@ -1,0 +1,2 @@
+/// The simulator speaks in `JSONValue`s; users of the library get the type with it.
+@_exported import GalsyncJSON
