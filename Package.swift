@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
     ],
     targets: [
         // C system libraries, found through pkg-config (see scripts/setup for the apt packages).
@@ -34,12 +35,13 @@ let package = Package(
         .target(name: "GraphHTTP", dependencies: ["CCurl", "CShims"]),
         .target(name: "GalsyncConfig", dependencies: [.product(name: "TOMLKit", package: "TOMLKit")]),
         .target(name: "GraphClient", dependencies: ["GraphHTTP", "GalsyncCrypto", "GalsyncJSON"]),
+        .target(name: "SyncStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
 
         // The engine and the CLI.
-        .target(name: "GalsyncCore", dependencies: ["GalsyncConfig", "GraphClient", "GraphHTTP", "GalsyncCrypto", "GalsyncJSON"]),
+        .target(name: "GalsyncCore", dependencies: ["GalsyncConfig", "GraphClient", "GraphHTTP", "GalsyncCrypto", "GalsyncJSON", "SyncStore"]),
         .executableTarget(
             name: "galsync",
-            dependencies: ["GalsyncCore", "GalsyncConfig", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["GalsyncCore", "GalsyncConfig", "SyncStore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
         // The Microsoft identity platform + Graph simulator.
@@ -65,7 +67,8 @@ let package = Package(
 
         .testTarget(name: "GalsyncCryptoTests", dependencies: ["GalsyncCrypto"]),
         .testTarget(name: "GalsyncConfigTests", dependencies: ["GalsyncConfig"]),
-        .testTarget(name: "GalsyncCoreTests", dependencies: ["GalsyncCore", "GalsyncConfig", "GraphSimulator", "GalsyncCrypto"]),
+        .testTarget(name: "GalsyncCoreTests", dependencies: ["GalsyncCore", "GalsyncConfig", "GraphSimulator", "GalsyncCrypto", "SyncStore"]),
+        .testTarget(name: "SyncStoreTests", dependencies: ["SyncStore"]),
         .testTarget(name: "GraphClientTests", dependencies: ["GraphClient", "GraphSimulator", "GalsyncCrypto", "GraphHTTP"], exclude: ["Python"]),
         .testTarget(
             name: "GraphSimulatorTests",

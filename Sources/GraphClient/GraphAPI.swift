@@ -10,12 +10,14 @@ public struct GraphAPI: Sendable {
     public let graphEndpoint: URL
     public let tokens: TokenProvider
     let transport: CurlTransport
+    public let metrics: RequestMetrics
     public var timeout: Double = 60
 
-    public init(graphEndpoint: URL, tokens: TokenProvider, transport: CurlTransport) {
+    public init(graphEndpoint: URL, tokens: TokenProvider, transport: CurlTransport, metrics: RequestMetrics = RequestMetrics()) {
         self.graphEndpoint = graphEndpoint
         self.tokens = tokens
         self.transport = transport
+        self.metrics = metrics
     }
 
     var base: String { graphEndpoint.absoluteString.trimmingTrailingSlash }
@@ -33,12 +35,22 @@ public struct GraphAPI: Sendable {
         return try await send("GET", url: link, body: nil, headers: headers)
     }
 
-    /// `send` that throws a `GraphError` for any non-2xx answer.
+    /// `send` that throws a `GraphError` for any non-2xx answer. `path` may also be an absolute
+    /// link from Graph (checked like `follow`).
     public func request(_ method: String, _ path: String, body: JSONValue? = nil, headers: [(String, String)] = []) async throws -> GraphResponse {
         let clientRequestId = UUID().uuidString.lowercased()
-        let response = try await send(method, url: base + "/v1.0" + path, body: body, headers: headers + [("client-request-id", clientRequestId)])
+        let url: String
+        if path.hasPrefix("http://") || path.hasPrefix("https://") {
+            guard let u = URL(string: path), u.scheme == graphEndpoint.scheme, u.host == graphEndpoint.host, u.port == graphEndpoint.port else {
+                throw GraphLinkError(link: path, expectedHost: graphEndpoint.host ?? "")
+            }
+            url = path
+        } else {
+            url = base + "/v1.0" + path
+        }
+        let response = try await send(method, url: url, body: body, headers: headers + [("client-request-id", clientRequestId)])
         guard (200..<300).contains(response.status) else {
-            throw GraphError.from(response, method: method, path: path, clientRequestId: clientRequestId)
+            throw GraphError.from(response, method: method, path: String(path.prefix(200)), clientRequestId: clientRequestId)
         }
         return response
     }
@@ -53,7 +65,14 @@ public struct GraphAPI: Sendable {
             var h: [(name: String, value: String)] = [("Authorization", "Bearer \(token.bearer)"), ("Accept", "application/json")]
             if body != nil { h.append(("Content-Type", "application/json")) }
             h += extra.map { (name: $0.0, value: $0.1) }
-            let r = try await transport.send(HTTPRequest(method: method, url: url, headers: h, body: body?.encoded(), timeout: timeout))
+            let r: HTTPResponse
+            do {
+                r = try await transport.send(HTTPRequest(method: method, url: url, headers: h, body: body?.encoded(), timeout: timeout))
+            } catch {
+                metrics.record(status: 0)
+                throw error
+            }
+            metrics.record(status: r.status)
             if r.status == 401, attempt == 1 {
                 await tokens.invalidate(token)
                 continue

@@ -1,0 +1,117 @@
+import Foundation
+import GalsyncCrypto
+import GalsyncJSON
+
+/// The contact galsync wants for a directory user: a pure function of the user and the
+/// `[contact]` settings, in a canonical form (empty values are `null`) so that equal contacts
+/// hash equally, whether they come from the directory or from a mailbox listing.
+public struct ContactProjection: Sendable, Equatable {
+    public let userId: String
+    /// Graph contact properties, every managed field present (`null` when empty).
+    public let fields: [String: JSONValue]
+
+    /// The contact properties galsync manages, in Graph's names.
+    public static let managedFields = [
+        "displayName", "givenName", "surname", "emailAddresses", "businessPhones", "mobilePhone",
+        "jobTitle", "department", "companyName", "officeLocation", "businessAddress",
+    ]
+
+    /// The extended property that marks a contact as galsync's, holding the source user's id.
+    public static let tagPropertyId = "String {6d1b6c0e-5f6b-4f0c-9a8e-2a7b0c4f9e31} Name galsyncSourceUserId"
+
+    public init(user: DirectoryUser, excludeFields: Set<String> = []) {
+        userId = user.id
+        var f: [String: JSONValue] = [:]
+        f["displayName"] = user.string("displayName").json
+        f["givenName"] = user.string("givenName").json
+        f["surname"] = user.string("surname").json
+        if let mail = user.string("mail") {
+            f["emailAddresses"] = [["address": .string(mail), "name": (user.string("displayName") ?? mail).json]]
+        }
+        let phones = (user.properties["businessPhones"]?.arrayValue ?? []).compactMap(\.stringValue)
+            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        f["businessPhones"] = .array(phones.prefix(2).map(JSONValue.string))
+        for key in ["mobilePhone", "jobTitle", "department", "companyName", "officeLocation"] { f[key] = user.string(key).json }
+        f["businessAddress"] = [
+            "street": user.string("streetAddress").json, "city": user.string("city").json, "state": user.string("state").json,
+            "postalCode": user.string("postalCode").json, "countryOrRegion": user.string("country").json,
+        ]
+        for key in excludeFields { f[key] = .null }
+        fields = Self.canonical(f)
+    }
+
+    init(userId: String, fields: [String: JSONValue]) {
+        self.userId = userId
+        self.fields = Self.canonical(fields)
+    }
+
+    /// The managed fields of a contact as listed from a mailbox, canonical.
+    public static func fromListed(userId: String, contact: JSONValue) -> ContactProjection {
+        var f: [String: JSONValue] = [:]
+        for key in managedFields { f[key] = contact[key] ?? .null }
+        return ContactProjection(userId: userId, fields: f)
+    }
+
+    /// Empty strings, lists and addresses become `null`; e-mail entries keep address and name only.
+    static func canonical(_ input: [String: JSONValue]) -> [String: JSONValue] {
+        var out: [String: JSONValue] = [:]
+        for key in managedFields {
+            let value = input[key] ?? .null
+            switch key {
+            case "emailAddresses":
+                let items = (value.arrayValue ?? []).compactMap { e -> JSONValue? in
+                    guard let address = e["address"]?.stringValue, !address.isEmpty else { return nil }
+                    return ["address": .string(address), "name": (e["name"]?.stringValue).flatMap { $0.isEmpty ? nil : $0 }.json]
+                }
+                out[key] = items.isEmpty ? .null : .array(items)
+            case "businessPhones":
+                let items = (value.arrayValue ?? []).compactMap(\.stringValue).filter { !$0.isEmpty }
+                out[key] = items.isEmpty ? .null : .array(items.map(JSONValue.string))
+            case "businessAddress":
+                var address: [String: JSONValue] = [:]
+                for part in ["street", "city", "state", "postalCode", "countryOrRegion"] {
+                    if let s = value[part]?.stringValue, !s.isEmpty { address[part] = .string(s) }
+                }
+                out[key] = address.isEmpty ? .null : .object(address)
+            default:
+                if let s = value.stringValue, !s.isEmpty { out[key] = .string(s) } else { out[key] = .null }
+            }
+        }
+        return out
+    }
+
+    /// SHA-256 of the canonical JSON: what the snapshot remembers per written contact.
+    public var hash: String { Digest.hex(Digest.sha256(json)).prefix(32).description }
+
+    public var json: Data { JSONValue.object(fields).encoded() }
+
+    /// The body that makes a contact hold exactly these fields (nulls clear; Graph needs `[]`
+    /// to clear a list), tagged with the source user.
+    public func createBody() -> JSONValue {
+        var body = Self.wire(fields)
+        body["singleValueExtendedProperties"] = [["id": .string(Self.tagPropertyId), "value": .string(userId)]]
+        return .object(body)
+    }
+
+    /// The PATCH body from `old` to this: only changed fields, plus `displayName` always
+    /// (Exchange may regenerate it otherwise).
+    public func patchBody(from old: ContactProjection?) -> JSONValue {
+        var changed: [String: JSONValue] = [:]
+        for key in Self.managedFields where old?.fields[key] != fields[key] { changed[key] = fields[key] }
+        changed["displayName"] = fields["displayName"]
+        return .object(Self.wire(changed))
+    }
+
+    static func wire(_ f: [String: JSONValue]) -> [String: JSONValue] {
+        var out: [String: JSONValue] = [:]
+        for (key, value) in f {
+            switch (key, value) {
+            case ("emailAddresses", .null), ("businessPhones", .null): out[key] = .array([])
+            case ("businessAddress", .null):
+                out[key] = ["street": .null, "city": .null, "state": .null, "postalCode": .null, "countryOrRegion": .null]
+            default: out[key] = value
+            }
+        }
+        return out
+    }
+}

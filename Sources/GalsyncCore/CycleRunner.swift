@@ -1,0 +1,52 @@
+import Foundation
+import GalsyncConfig
+import SyncStore
+
+/// Runs one cycle the way `sync` and (later) the service do: take the state lock, open the
+/// state, record the cycle in the history whatever happens, and say how it ended.
+public struct CycleRunner: Sendable {
+    public let runtime: GalsyncRuntime
+
+    public init(runtime: GalsyncRuntime) { self.runtime = runtime }
+
+    public struct Result: Sendable {
+        public var summary: CycleSummary?
+        public var error: (any Error)?
+        public var exitStatus: ExitStatus
+    }
+
+    public func run(_ options: SyncEngine.Options) async -> Result {
+        let config = runtime.config
+        do {
+            let lock = try StateLock(statePath: config.sync.state)
+            defer { withExtendedLifetime(lock) {} }
+            let store = try StateStore(path: config.sync.state)
+            let engine = SyncEngine(config: config, graph: runtime.graph, store: store)
+            if options.planOnly {
+                let summary = try await engine.cycle(options)
+                return Result(summary: summary, error: nil, exitStatus: summary.exitStatus)
+            }
+            let id = try store.startCycle()
+            do {
+                var summary = try await engine.cycle(options)
+                summary.requests += await runtime.tokens.requestsSent
+                var record = StateStore.CycleRecord(id: id, started: Date() - summary.duration)
+                record.outcome = summary.mailboxesFailed > 0 ? "partial" : "ok"
+                record.created = summary.created; record.updated = summary.updated; record.deleted = summary.deleted
+                record.unchanged = summary.unchanged; record.mailboxesOK = summary.mailboxesOK
+                record.mailboxesFailed = summary.mailboxesFailed; record.mailboxesSkipped = summary.mailboxesSkipped
+                record.requests = summary.requests; record.throttled = summary.throttled
+                try store.finishCycle(record)
+                return Result(summary: summary, error: nil, exitStatus: summary.exitStatus)
+            } catch {
+                var record = StateStore.CycleRecord(id: id, started: Date())
+                record.outcome = "error"
+                record.message = "\(error)"
+                try? store.finishCycle(record)
+                throw error
+            }
+        } catch {
+            return Result(summary: nil, error: error, exitStatus: GalsyncRuntime.exitStatus(for: error))
+        }
+    }
+}

@@ -1,0 +1,49 @@
+import Foundation
+import GalsyncJSON
+
+/// What one cycle did (or, for `plan`, would do), in the contract's `--json` shape.
+public struct CycleSummary: Sendable {
+    public var created = 0, updated = 0, deleted = 0, unchanged = 0
+    public var mailboxesOK = 0, mailboxesFailed = 0, mailboxesSkipped = 0
+    public var requests = 0, throttled = 0
+    public var duration: TimeInterval = 0
+    /// Per mailbox: owner → (what, why) for failed and skipped ones.
+    public var problems: [String: String] = [:]
+    /// For `plan`: per mailbox counts and a few sample operations.
+    public var plans: [MailboxPlanSummary] = []
+
+    public struct MailboxPlanSummary: Sendable {
+        public var owner: String
+        public var creates: Int, updates: Int, deletes: Int, unchanged: Int
+        public var samples: [String]
+    }
+
+    public var exitStatus: ExitStatus { mailboxesFailed > 0 ? .partial : .ok }
+
+    public var json: JSONValue {
+        var o: [String: JSONValue] = [
+            "created": .number(Double(created)), "updated": .number(Double(updated)), "deleted": .number(Double(deleted)),
+            "unchanged": .number(Double(unchanged)),
+            "mailboxes": ["ok": .number(Double(mailboxesOK)), "failed": .number(Double(mailboxesFailed)), "skipped": .number(Double(mailboxesSkipped))],
+            "requests": .number(Double(requests)), "throttled": .number(Double(throttled)),
+            "duration_s": .number((duration * 1000).rounded() / 1000),
+        ]
+        if !problems.isEmpty { o["problems"] = .object(problems.mapValues(JSONValue.string)) }
+        if !plans.isEmpty {
+            o["plan"] = .array(plans.map { p in
+                ["mailbox": .string(p.owner), "create": .number(Double(p.creates)), "update": .number(Double(p.updates)),
+                 "delete": .number(Double(p.deletes)), "unchanged": .number(Double(p.unchanged)), "samples": .array(p.samples.map(JSONValue.string))]
+            })
+        }
+        return .object(o)
+    }
+
+    public var text: String {
+        var lines = ["created \(created), updated \(updated), deleted \(deleted), unchanged \(unchanged); mailboxes ok \(mailboxesOK), failed \(mailboxesFailed), skipped \(mailboxesSkipped); \(requests) requests, \(throttled) throttled, \(String(format: "%.1f", duration)) s"]
+        for p in plans where p.creates + p.updates + p.deletes > 0 {
+            lines.append("  \(p.owner): +\(p.creates) ~\(p.updates) -\(p.deletes) (=\(p.unchanged))" + (p.samples.isEmpty ? "" : ": " + p.samples.joined(separator: "; ")))
+        }
+        for (owner, why) in problems.sorted(by: { $0.key < $1.key }) { lines.append("  \(owner): \(why)") }
+        return lines.joined(separator: "\n")
+    }
+}

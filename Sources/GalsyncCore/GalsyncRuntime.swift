@@ -1,0 +1,37 @@
+import Foundation
+import GalsyncConfig
+import GalsyncCrypto
+import GraphClient
+import GraphHTTP
+import SyncStore
+
+/// The adapters a command needs, made from the configuration in one place.
+public struct GalsyncRuntime: Sendable {
+    public let config: Configuration
+    public let graph: GraphAPI
+    public let tokens: TokenProvider
+
+    public static func make(_ config: Configuration, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> GalsyncRuntime {
+        let credential = try CertificateCredential.load(certificatePath: config.tenant.certificate, privateKeyPath: config.tenant.privateKey,
+                                                        passphraseFile: config.tenant.passphraseFile, environment: environment)
+        let transport = CurlTransport(caFile: config.tenant.caFile)
+        let tokens = TokenProvider(
+            settings: .init(tenant: config.tenant.id, clientId: config.tenant.clientId, loginEndpoint: config.tenant.loginEndpoint,
+                            graphEndpoint: config.tenant.graphEndpoint, algorithm: SignatureAlgorithm(rawValue: config.tenant.assertionAlgorithm) ?? .ps256),
+            credential: credential, transport: transport)
+        return GalsyncRuntime(config: config, graph: GraphAPI(graphEndpoint: config.tenant.graphEndpoint, tokens: tokens, transport: transport), tokens: tokens)
+    }
+
+    /// The exit status for an error that ended a command.
+    public static func exitStatus(for error: any Error) -> ExitStatus {
+        switch error {
+        case is ConfigurationError, is CredentialError: .config
+        case let e as IdentityError: e.isRetryable ? .transient : .permission
+        case let e as GraphError: e.isRetryable ? .transient : [401, 403].contains(e.status) ? .permission : .partial
+        case let e as HTTPTransportError: e.retryable ? .transient : .config
+        case is SyncError: .partial
+        case is StateLock.Busy: .transient
+        default: .partial
+        }
+    }
+}

@@ -1,0 +1,57 @@
+/// What one mailbox needs so that it holds exactly the desired contacts: a pure diff of desired
+/// projections against what galsync knows is there (from the snapshot or a fresh listing).
+public struct MailboxPlan: Sendable, Equatable {
+    public enum Operation: Sendable, Equatable {
+        case create(ContactProjection)
+        case update(contactId: String, ContactProjection, previous: ContactProjection?)
+        case delete(contactId: String, userId: String)
+
+        public var userId: String {
+            switch self {
+            case .create(let p), .update(_, let p, _): p.userId
+            case .delete(_, let u): u
+            }
+        }
+    }
+
+    /// A contact galsync believes is in the mailbox.
+    public struct Actual: Sendable, Equatable {
+        public var contactId: String
+        public var hash: String
+        /// The fields as last written or listed, when known (for minimal PATCH bodies).
+        public var projection: ContactProjection?
+        public init(contactId: String, hash: String, projection: ContactProjection? = nil) {
+            self.contactId = contactId
+            self.hash = hash
+            self.projection = projection
+        }
+    }
+
+    public let owner: String
+    public let operations: [Operation]
+    public let unchanged: Int
+
+    public init(owner: String, desired: [String: ContactProjection], actual: [String: Actual], extraContacts: [(contactId: String, userId: String)] = []) {
+        self.owner = owner
+        var ops: [Operation] = []
+        var same = 0
+        for (userId, want) in desired.sorted(by: { $0.key < $1.key }) {
+            if let have = actual[userId] {
+                if have.hash == want.hash { same += 1 } else { ops.append(.update(contactId: have.contactId, want, previous: have.projection)) }
+            } else {
+                ops.append(.create(want))
+            }
+        }
+        for (userId, have) in actual.sorted(by: { $0.key < $1.key }) where desired[userId] == nil {
+            ops.append(.delete(contactId: have.contactId, userId: userId))
+        }
+        // Duplicates found in a listing: the extra copies go.
+        for extra in extraContacts { ops.append(.delete(contactId: extra.contactId, userId: extra.userId)) }
+        operations = ops
+        unchanged = same
+    }
+
+    public var creates: Int { operations.filter { if case .create = $0 { true } else { false } }.count }
+    public var updates: Int { operations.filter { if case .update = $0 { true } else { false } }.count }
+    public var deletes: Int { operations.filter { if case .delete = $0 { true } else { false } }.count }
+}

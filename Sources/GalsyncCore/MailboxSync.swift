@@ -1,0 +1,166 @@
+import Foundation
+import GalsyncJSON
+import GraphClient
+import SyncStore
+
+/// One mailbox's part of a cycle: find (or make) the folder, learn what is there — from the
+/// snapshot, or by listing galsync's tagged contacts when the state is uncertain — plan the
+/// difference, and carry it out one request at a time, committing each result to the state
+/// only after Graph confirmed it.
+struct MailboxSync {
+    let graph: GraphAPI
+    let store: StateStore
+    let retry: RetryPolicy
+    let folderName: String
+    let owner: String
+
+    /// Where contacts are created and listed: the named folder, or the default Contacts folder.
+    func contactsPath(_ folderId: String?) -> String {
+        let m = Preflight.pathSegment(owner)
+        guard let folderId, !folderName.isEmpty else { return "/users/\(m)/contacts" }
+        return "/users/\(m)/contactFolders/\(Preflight.pathSegment(folderId))/contacts"
+    }
+
+    // MARK: Reading
+
+    /// The folder id if it exists (never creates); "" stands for the default folder.
+    func findFolder(known: String?) async throws -> String? {
+        if folderName.isEmpty { return "" }
+        if let known, !known.isEmpty { return known }
+        let filter = "displayName eq '\(folderName.replacingOccurrences(of: "'", with: "''"))'"
+        let path = "/users/\(Preflight.pathSegment(owner))/contactFolders?$filter=\(filter.addingPercentEncoding(withAllowedCharacters: .odataQuery) ?? filter)"
+        let response = try await retry.run { try await graph.request("GET", path) }
+        return response.json?["value"]?.arrayValue?.first { $0["displayName"]?.stringValue?.lowercased() == folderName.lowercased() }?["id"]?.stringValue
+    }
+
+    struct Listing {
+        var actual: [String: MailboxPlan.Actual]
+        var duplicates: [(contactId: String, userId: String)]
+    }
+
+    /// Lists the folder's contacts that carry galsync's tag (others are not galsync's and are left alone).
+    func list(folderId: String, known: [String: StateStore.ManagedContact]) async throws -> Listing {
+        let expand = "singleValueExtendedProperties($filter=id eq '\(ContactProjection.tagPropertyId)')"
+        let select = (ContactProjection.managedFields + ["id"]).joined(separator: ",")
+        var url = "\(contactsPath(folderId))?$top=1000&$select=\(select)&$expand=\(expand.addingPercentEncoding(withAllowedCharacters: .odataQuery) ?? expand)"
+        var byUser: [String: [(id: String, projection: ContactProjection)]] = [:]
+        var pages = 0
+        while true {
+            pages += 1
+            guard pages < 10_000 else { throw SyncError.badData("the contact listing of \(owner) does not end") }
+            let current = url
+            let response = try await retry.run { try await graph.request("GET", current) }
+            for c in response.json?["value"]?.arrayValue ?? [] {
+                guard let id = c["id"]?.stringValue,
+                      let tag = c["singleValueExtendedProperties"]?.arrayValue?.first(where: { ($0["id"]?.stringValue ?? "").hasSuffix("Name galsyncSourceUserId") }),
+                      let userId = tag["value"]?.stringValue?.lowercased() else { continue }
+                byUser[userId, default: []].append((id, ContactProjection.fromListed(userId: userId, contact: c)))
+            }
+            guard let next = response.json?["@odata.nextLink"]?.stringValue else { break }
+            url = next
+        }
+        var actual: [String: MailboxPlan.Actual] = [:]
+        var duplicates: [(String, String)] = []
+        for (userId, copies) in byUser {
+            // Keep the copy the state knows, else the first; the rest are duplicates.
+            let keep = copies.first { $0.id == known[userId]?.contactId } ?? copies[0]
+            actual[userId] = .init(contactId: keep.id, hash: keep.projection.hash, projection: keep.projection)
+            for c in copies where c.id != keep.id { duplicates.append((c.id, userId)) }
+        }
+        return Listing(actual: actual, duplicates: duplicates)
+    }
+
+    /// What the state says is in the mailbox.
+    func fromState(_ known: [String: StateStore.ManagedContact]) throws -> [String: MailboxPlan.Actual] {
+        var out: [String: MailboxPlan.Actual] = [:]
+        for (userId, c) in known {
+            let previous = try store.projection(c.hash).flatMap { JSONValue.parse(Data($0.utf8))?.objectValue }.map { ContactProjection(userId: userId, fields: $0) }
+            out[userId] = .init(contactId: c.contactId, hash: c.hash, projection: previous)
+        }
+        return out
+    }
+
+    // MARK: Writing
+
+    struct Outcome {
+        var created = 0, updated = 0, deleted = 0
+    }
+
+    /// Makes the named folder when it does not exist (recording the intent first).
+    func ensureFolder(_ folderId: String?) async throws -> String {
+        if let folderId { return folderId }
+        let intent = try store.recordIntent(owner: owner, userId: nil, op: "folder")
+        let path = "/users/\(Preflight.pathSegment(owner))/contactFolders"
+        do {
+            let r = try await retry.run { try await graph.request("POST", path, body: ["displayName": .string(folderName)]) }
+            guard let id = r.json?["id"]?.stringValue else { throw SyncError.badData("a created folder came back without an id") }
+            try store.setMailbox(owner, folderId: .some(id), state: "ok")
+            try store.clearIntent(intent)
+            return id
+        } catch let error as GraphError where error.status == 409 {
+            // Made by an earlier, interrupted run: adopt it.
+            guard let id = try await findFolder(known: nil) else { throw error }
+            try store.setMailbox(owner, folderId: .some(id), state: "ok")
+            try store.clearIntent(intent)
+            return id
+        }
+    }
+
+    func execute(_ plan: MailboxPlan, folderId: String) async throws -> Outcome {
+        var outcome = Outcome()
+        let m = Preflight.pathSegment(owner)
+        for op in plan.operations {
+            switch op {
+            case .create(let p):
+                try await create(p, folderId: folderId)
+                outcome.created += 1
+            case .update(let contactId, let p, let previous):
+                do {
+                    let r = try await retry.run { try await graph.request("PATCH", "/users/\(m)/contacts/\(Preflight.pathSegment(contactId))", body: p.patchBody(from: previous)) }
+                    let id = r.json?["id"]?.stringValue ?? contactId
+                    try store.recordWritten(owner: owner, .init(userId: p.userId, contactId: id, hash: p.hash), projectionJSON: String(decoding: p.json, as: UTF8.self))
+                    outcome.updated += 1
+                } catch let error as GraphError where error.status == 404 {
+                    // The owner deleted it: it comes back.
+                    try store.recordDeleted(owner: owner, userId: p.userId)
+                    try await create(p, folderId: folderId)
+                    outcome.created += 1
+                }
+            case .delete(let contactId, let userId):
+                do {
+                    _ = try await retry.run { try await graph.request("DELETE", "/users/\(m)/contacts/\(Preflight.pathSegment(contactId))") }
+                } catch let error as GraphError where error.status == 404 {
+                    // Already gone: the goal is met.
+                }
+                if try store.managedContacts(owner)[userId]?.contactId == contactId { try store.recordDeleted(owner: owner, userId: userId) }
+                outcome.deleted += 1
+            }
+        }
+        return outcome
+    }
+
+    /// Records the intent, creates, and commits the new contact's id with its hash.
+    func create(_ p: ContactProjection, folderId: String) async throws {
+        let intent = try store.recordIntent(owner: owner, userId: p.userId, op: "create")
+        let path = contactsPath(folderId)
+        let response: GraphResponse
+        do {
+            response = try await retry.run { try await graph.request("POST", path, body: p.createBody()) }
+        } catch let error as GraphError where !error.isRetryable {
+            // Refused outright: nothing was made, so nothing is uncertain.
+            try store.clearIntent(intent)
+            throw error
+        }
+        guard let id = response.json?["id"]?.stringValue else { throw SyncError.badData("a created contact came back without an id") }
+        try store.recordWritten(owner: owner, .init(userId: p.userId, contactId: id, hash: p.hash), projectionJSON: String(decoding: p.json, as: UTF8.self), intent: intent)
+    }
+}
+
+extension CharacterSet {
+    /// What may stay unescaped in an OData query value inside a URL.
+    static let odataQuery: CharacterSet = {
+        var s = CharacterSet.urlQueryAllowed
+        s.remove(charactersIn: "&=+#%")
+        return s
+    }()
+}

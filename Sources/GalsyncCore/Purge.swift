@@ -1,0 +1,70 @@
+import Foundation
+import GalsyncConfig
+import GraphClient
+import SyncStore
+
+/// `galsync purge`: removes galsync's own contacts (tagged with its extended property) from the
+/// named mailboxes, and its folder when that is left empty; never touches anything else.
+public struct Purge: Sendable {
+    let config: Configuration
+    let graph: GraphAPI
+    let store: StateStore
+
+    public init(config: Configuration, graph: GraphAPI, store: StateStore) {
+        self.config = config
+        self.graph = graph
+        self.store = store
+    }
+
+    /// `mailboxes`: ids or UPNs; nil = every mailbox the state knows.
+    public func run(mailboxes: [String]?) async throws -> CycleSummary {
+        var summary = CycleSummary()
+        let started = Date()
+        let retry = RetryPolicy()
+        let known = try store.mailboxes()
+        var owners: [String] = []
+        if let mailboxes {
+            for m in mailboxes {
+                if known[m.lowercased()] != nil { owners.append(m.lowercased()); continue }
+                let path = "/users/\(Preflight.pathSegment(m))?$select=id"
+                let r = try await retry.run { try await graph.request("GET", path) }
+                if let id = r.json?["id"]?.stringValue { owners.append(id) }
+            }
+        } else {
+            owners = known.keys.sorted()
+        }
+        for owner in owners {
+            let sync = MailboxSync(graph: graph, store: store, retry: retry, folderName: config.sync.folder, owner: owner)
+            do {
+                guard let folder = try await sync.findFolder(known: known[owner]?.folderId) else {
+                    try store.forgetMailbox(owner)
+                    summary.mailboxesOK += 1
+                    continue
+                }
+                let listing: MailboxSync.Listing
+                do {
+                    listing = try await sync.list(folderId: folder, known: try store.managedContacts(owner))
+                } catch let error as GraphError where error.status == 404 && !folder.isEmpty {
+                    try store.forgetMailbox(owner)
+                    summary.mailboxesOK += 1
+                    continue
+                }
+                let plan = MailboxPlan(owner: owner, desired: [:], actual: listing.actual, extraContacts: listing.duplicates)
+                summary.deleted += try await sync.execute(plan, folderId: folder).deleted
+                try await SyncEngine(config: config, graph: graph, store: store).removeFolderIfEmpty(sync, folderId: folder)
+                try store.forgetMailbox(owner)
+                summary.mailboxesOK += 1
+            } catch let error as GraphError where error.code == "MailboxNotEnabledForRESTAPI" {
+                summary.mailboxesSkipped += 1
+                summary.problems[owner] = "skipped: no Exchange Online mailbox"
+            } catch let error as GraphError {
+                summary.mailboxesFailed += 1
+                summary.problems[owner] = "failed: \(error.code): \(error.message)"
+            }
+        }
+        summary.requests = graph.metrics.requests
+        summary.throttled = graph.metrics.throttled
+        summary.duration = Date().timeIntervalSince(started)
+        return summary
+    }
+}

@@ -1,0 +1,188 @@
+import Foundation
+import GalsyncConfig
+import GalsyncJSON
+import GraphClient
+import SyncStore
+
+/// One sync cycle, level-based: read the directory (delta), work out who belongs where, plan
+/// every mailbox against what galsync knows is there, refuse a suspicious mass delete, then
+/// write mailbox by mailbox. `plan` mode stops after planning and writes nothing anywhere.
+public struct SyncEngine: Sendable {
+    public struct Options: Sendable {
+        public var planOnly = false
+        public var allowMassDelete = false
+        /// Re-list every mailbox this cycle (drift repair), whatever `full_reconcile` says.
+        public var forceReconcile = false
+        public init() {}
+    }
+
+    let config: Configuration
+    let graph: GraphAPI
+    let store: StateStore
+    let retry = RetryPolicy()
+    let now: @Sendable () -> Date
+
+    public init(config: Configuration, graph: GraphAPI, store: StateStore, now: @escaping @Sendable () -> Date = { Date() }) {
+        self.config = config
+        self.graph = graph
+        self.store = store
+        self.now = now
+    }
+
+    public func cycle(_ options: Options = Options()) async throws -> CycleSummary {
+        let started = now()
+        var summary = CycleSummary()
+        let requestsBefore = graph.metrics.requests, throttledBefore = graph.metrics.throttled
+
+        // 1. Directory.
+        let reader = DirectoryReader(graph: graph, retry: retry)
+        let round = try await reader.read(snapshot: try store.directoryUsers(), deltaLink: try store.meta("delta_link"), savedSelect: try store.meta("delta_select"))
+        var members: [String: Set<String>] = [:]
+        for group in SyncScope.groups(config) { members[group] = try await GroupReader(graph: graph, retry: retry).members(of: group) }
+        if !options.planOnly {
+            try store.applyDirectory(upserts: round.changed, removals: round.removed, deltaLink: round.deltaLink, select: round.select, replaceAll: round.full)
+            try store.setGroupMembers(members)
+        }
+
+        // 2. Scope and desired contacts.
+        let scope = SyncScope(users: round.users, groupMembers: members, config: config)
+        let exclude = Set(config.contact.excludeFields)
+        let desiredAll = scope.sources.mapValues { ContactProjection(user: $0, excludeFields: exclude) }
+
+        // 3. Plan every mailbox.
+        let records = try store.mailboxes()
+        let uncertain = try store.ownersWithPendingIntents()
+        let lastReconcile = try store.meta("last_full_reconcile").flatMap(Double.init)
+        let reconcileDue = options.forceReconcile || lastReconcile.map { now().timeIntervalSince1970 - $0 >= config.sync.fullReconcile } ?? true
+        var planned: [(sync: MailboxSync, plan: MailboxPlan, folderId: String?)] = []
+        var leaving: [String] = []
+        for owner in scope.targets.sorted() {
+            let record = records[owner]
+            if record?.state == "skipped", !reconcileDue { summary.mailboxesSkipped += 1; continue }
+            let sync = MailboxSync(graph: graph, store: store, retry: retry, folderName: config.sync.folder, owner: owner)
+            var desired = desiredAll
+            if !config.mailboxes.includeSelf { desired[owner] = nil }
+            do {
+                let known = try store.managedContacts(owner)
+                var folderId = try await sync.findFolder(known: record?.folderId)
+                let mustList = reconcileDue || record == nil || record?.state == "new" || uncertain.contains(owner)
+                var listing: MailboxSync.Listing?
+                if let id = folderId, mustList {
+                    do {
+                        listing = try await sync.list(folderId: id, known: known)
+                    } catch let error as GraphError where error.status == 404 && !id.isEmpty {
+                        folderId = nil  // the owner deleted the folder: it is made again, with every contact
+                    }
+                }
+                let plan: MailboxPlan
+                if let listing {
+                    plan = MailboxPlan(owner: owner, desired: desired, actual: listing.actual, extraContacts: listing.duplicates)
+                    if !options.planOnly {
+                        try store.replaceManagedContacts(owner, listing.actual.map { .init(userId: $0.key, contactId: $0.value.contactId, hash: $0.value.hash) })
+                        try store.storeProjections(Dictionary(listing.actual.compactMap { a in a.value.projection.map { ($0.hash, String(decoding: $0.json, as: UTF8.self)) } }, uniquingKeysWith: { a, _ in a }))
+                    }
+                } else if folderId == nil {
+                    // No folder yet (or the owner deleted it): everything must be made.
+                    plan = MailboxPlan(owner: owner, desired: desired, actual: [:])
+                    if !options.planOnly, !known.isEmpty { try store.replaceManagedContacts(owner, []) }
+                } else {
+                    plan = MailboxPlan(owner: owner, desired: desired, actual: try sync.fromState(known))
+                }
+                planned.append((sync, plan, folderId))
+            } catch let error as GraphError where error.code == "MailboxNotEnabledForRESTAPI" {
+                summary.mailboxesSkipped += 1
+                summary.problems[owner] = "skipped: no Exchange Online mailbox (\(error.code))"
+                if !options.planOnly { try store.setMailbox(owner, state: "skipped", reason: "no Exchange Online mailbox (MailboxNotEnabledForRESTAPI)") }
+            } catch let error as GraphError where !error.isRetryable {
+                summary.mailboxesFailed += 1
+                summary.problems[owner] = "failed: \(error.code): \(error.message)"
+                if !options.planOnly { try store.setMailbox(owner, state: "failed", reason: "\(error.code): \(error.message)") }
+            }
+        }
+        // Mailboxes that left the targets: galsync's contacts (and folder) go.
+        for (owner, record) in records where !scope.targets.contains(owner) && record.state != "removed" {
+            let known = try store.managedContacts(owner)
+            let sync = MailboxSync(graph: graph, store: store, retry: retry, folderName: config.sync.folder, owner: owner)
+            planned.append((sync, MailboxPlan(owner: owner, desired: [:], actual: try sync.fromState(known)), record.folderId))
+            leaving.append(owner)
+        }
+
+        // 4. The safety valve, before any write.
+        let deletes = planned.reduce(0) { $0 + $1.plan.deletes }
+        let managed = try store.managedContactCount()
+        if !options.allowMassDelete, deletes > 10, Double(deletes) > Double(max(managed, 1)) * config.sync.maxDeletesPercent / 100 {
+            throw SyncError.massDelete(planned: deletes, managed: managed, limit: config.sync.maxDeletesPercent)
+        }
+
+        for (sync, plan, _) in planned {
+            summary.unchanged += plan.unchanged
+            if options.planOnly {
+                summary.created += plan.creates; summary.updated += plan.updates; summary.deleted += plan.deletes
+                summary.plans.append(.init(owner: sync.owner, creates: plan.creates, updates: plan.updates, deletes: plan.deletes, unchanged: plan.unchanged,
+                                           samples: plan.operations.prefix(3).map { Self.describe($0, round.users) }))
+            }
+        }
+        if options.planOnly {
+            summary.mailboxesOK = planned.count
+            summary.requests = graph.metrics.requests - requestsBefore
+            summary.throttled = graph.metrics.throttled - throttledBefore
+            summary.duration = now().timeIntervalSince(started)
+            return summary
+        }
+
+        // 5. Write, mailbox by mailbox; one failing mailbox does not stop the others.
+        for (sync, plan, folderId) in planned {
+            do {
+                if leaving.contains(sync.owner) {
+                    let outcome = try await sync.execute(plan, folderId: folderId ?? "")
+                    summary.deleted += outcome.deleted
+                    try await removeFolderIfEmpty(sync, folderId: folderId)
+                    try store.forgetMailbox(sync.owner)
+                    continue
+                }
+                var folder = folderId
+                if !plan.operations.isEmpty || folder == nil { folder = try await sync.ensureFolder(folderId) }
+                let outcome = try await sync.execute(plan, folderId: folder ?? "")
+                summary.created += outcome.created; summary.updated += outcome.updated; summary.deleted += outcome.deleted
+                try store.setMailbox(sync.owner, folderId: .some(folder), state: "ok", reconciled: reconcileDue ? now() : nil)
+                summary.mailboxesOK += 1
+            } catch let error as GraphError {
+                summary.mailboxesFailed += 1
+                summary.problems[sync.owner] = "failed: \(error.code): \(error.message)"
+                // A vanished folder or contact: list the mailbox afresh next cycle.
+                let relist = error.status == 404
+                try store.setMailbox(sync.owner, folderId: relist ? .some(nil) : nil, state: relist ? "new" : "failed", reason: "\(error.code): \(error.message)")
+            } catch let error as SyncError {
+                summary.mailboxesFailed += 1
+                summary.problems[sync.owner] = "failed: \(error)"
+                try store.setMailbox(sync.owner, state: "failed", reason: "\(error)")
+            }
+        }
+        if reconcileDue, summary.mailboxesFailed == 0 { try store.setMeta("last_full_reconcile", String(now().timeIntervalSince1970)) }
+        try store.pruneProjections()
+        summary.requests = graph.metrics.requests - requestsBefore
+        summary.throttled = graph.metrics.throttled - throttledBefore
+        summary.duration = now().timeIntervalSince(started)
+        return summary
+    }
+
+    func removeFolderIfEmpty(_ sync: MailboxSync, folderId: String?) async throws {
+        guard let folderId, !folderId.isEmpty, !config.sync.folder.isEmpty else { return }
+        let m = Preflight.pathSegment(sync.owner), f = Preflight.pathSegment(folderId)
+        let r = try await retry.run { try await graph.request("GET", "/users/\(m)/contactFolders/\(f)/contacts?$top=1&$select=id") }
+        if r.json?["value"]?.arrayValue?.isEmpty == true {
+            _ = try? await retry.run { try await graph.request("DELETE", "/users/\(m)/contactFolders/\(f)") }
+        }
+    }
+
+    static func describe(_ op: MailboxPlan.Operation, _ users: [String: DirectoryUser]) -> String {
+        let name = { (id: String) in users[id]?.string("displayName") ?? id }
+        switch op {
+        case .create(let p): return "create \(name(p.userId))"
+        case .update(_, let p, let previous):
+            let fields = ContactProjection.managedFields.filter { previous?.fields[$0] != p.fields[$0] }
+            return "update \(name(p.userId)) (\(fields.joined(separator: ", ")))"
+        case .delete(_, let u): return "delete \(name(u))"
+        }
+    }
+}

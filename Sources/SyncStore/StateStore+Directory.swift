@@ -1,0 +1,53 @@
+import Foundation
+import GRDB
+
+/// The directory snapshot: each user's selected properties as Graph last reported them, and
+/// group memberships.
+extension StateStore {
+    /// All users of the snapshot, id → JSON object text.
+    public func directoryUsers() throws -> [String: String] {
+        try db.read { db in
+            var out: [String: String] = [:]
+            let rows = try Row.fetchCursor(db, sql: "SELECT id, json FROM directory_user")
+            while let row = try rows.next() { out[row["id"]] = row["json"] }
+            return out
+        }
+    }
+
+    /// Applies one delta round in one transaction: upserts, removals, then the new deltaLink,
+    /// so the link is never saved without the changes it covers. `replaceAll` (a full resync)
+    /// drops users not in `upserts`.
+    public func applyDirectory(upserts: [String: String], removals: Set<String>, deltaLink: String, select: String, replaceAll: Bool) throws {
+        try db.write { db in
+            if replaceAll { try db.execute(sql: "DELETE FROM directory_user") }
+            let insert = try db.makeStatement(sql: "INSERT OR REPLACE INTO directory_user (id, json) VALUES (?, ?)")
+            for (id, json) in upserts { try insert.execute(arguments: [id, json]) }
+            let delete = try db.makeStatement(sql: "DELETE FROM directory_user WHERE id = ?")
+            for id in removals { try delete.execute(arguments: [id]) }
+            try Self.setMeta(db, "delta_link", deltaLink)
+            try Self.setMeta(db, "delta_select", select)
+            try Self.setMeta(db, "delta_saved", String(Date().timeIntervalSince1970))
+        }
+    }
+
+    /// Replaces the stored members of the given groups.
+    public func setGroupMembers(_ members: [String: Set<String>]) throws {
+        try db.write { db in
+            for (group, ids) in members {
+                try db.execute(sql: "DELETE FROM group_member WHERE group_id = ?", arguments: [group])
+                let insert = try db.makeStatement(sql: "INSERT INTO group_member (group_id, user_id) VALUES (?, ?)")
+                for id in ids { try insert.execute(arguments: [group, id]) }
+            }
+        }
+    }
+
+    public func groupMembers() throws -> [String: Set<String>] {
+        try db.read { db in
+            var out: [String: Set<String>] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT group_id, user_id FROM group_member") {
+                out[row["group_id"] as String, default: []].insert(row["user_id"])
+            }
+            return out
+        }
+    }
+}

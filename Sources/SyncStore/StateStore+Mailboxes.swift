@@ -1,0 +1,130 @@
+import Foundation
+import GRDB
+
+/// What galsync wrote into each mailbox, with the intents that make crashes recoverable.
+extension StateStore {
+    public struct MailboxRecord: Sendable, Equatable {
+        public var ownerId: String
+        public var folderId: String?
+        /// `new`, `ok`, `failed`, `skipped` (no mailbox), `removed`.
+        public var state: String
+        public var reason: String?
+        public var reconciled: Date?
+    }
+
+    public struct ManagedContact: Sendable, Equatable {
+        public var userId: String
+        public var contactId: String
+        public var hash: String
+        public init(userId: String, contactId: String, hash: String) {
+            self.userId = userId
+            self.contactId = contactId
+            self.hash = hash
+        }
+    }
+
+    public func mailboxes() throws -> [String: MailboxRecord] {
+        try db.read { db in
+            var out: [String: MailboxRecord] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT * FROM mailbox") {
+                let owner: String = row["owner_id"]
+                out[owner] = MailboxRecord(ownerId: owner, folderId: row["folder_id"], state: row["state"], reason: row["reason"],
+                                           reconciled: (row["reconciled"] as Double?).map { Date(timeIntervalSince1970: $0) })
+            }
+            return out
+        }
+    }
+
+    public func setMailbox(_ owner: String, folderId: String?? = nil, state: String, reason: String? = nil, reconciled: Date? = nil) throws {
+        try db.write { db in
+            try db.execute(sql: "INSERT OR IGNORE INTO mailbox (owner_id) VALUES (?)", arguments: [owner])
+            try db.execute(sql: "UPDATE mailbox SET state = ?, reason = ?, checked = ? WHERE owner_id = ?",
+                           arguments: [state, reason, Date().timeIntervalSince1970, owner])
+            if let folderId { try db.execute(sql: "UPDATE mailbox SET folder_id = ? WHERE owner_id = ?", arguments: [folderId, owner]) }
+            if let reconciled { try db.execute(sql: "UPDATE mailbox SET reconciled = ? WHERE owner_id = ?", arguments: [reconciled.timeIntervalSince1970, owner]) }
+        }
+    }
+
+    public func forgetMailbox(_ owner: String) throws {
+        try db.write { db in
+            for table in ["mailbox", "managed_contact", "intent"] {
+                try db.execute(sql: "DELETE FROM \(table) WHERE owner_id = ?", arguments: [owner])
+            }
+        }
+    }
+
+    public func managedContacts(_ owner: String) throws -> [String: ManagedContact] {
+        try db.read { db in
+            var out: [String: ManagedContact] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT user_id, contact_id, hash FROM managed_contact WHERE owner_id = ?", arguments: [owner]) {
+                out[row["user_id"]] = ManagedContact(userId: row["user_id"], contactId: row["contact_id"], hash: row["hash"])
+            }
+            return out
+        }
+    }
+
+    public func managedContactCount() throws -> Int {
+        try db.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM managed_contact") ?? 0 }
+    }
+
+    /// Replaces everything known about one mailbox's contacts (after listing it).
+    public func replaceManagedContacts(_ owner: String, _ contacts: [ManagedContact]) throws {
+        try db.write { db in
+            try db.execute(sql: "DELETE FROM managed_contact WHERE owner_id = ?", arguments: [owner])
+            for c in contacts {
+                try db.execute(sql: "INSERT OR REPLACE INTO managed_contact (owner_id, user_id, contact_id, hash) VALUES (?, ?, ?, ?)",
+                               arguments: [owner, c.userId, c.contactId, c.hash])
+            }
+            try db.execute(sql: "DELETE FROM intent WHERE owner_id = ?", arguments: [owner])
+        }
+    }
+
+    /// Records the intent to create (a non-idempotent call) before sending it.
+    public func recordIntent(owner: String, userId: String?, op: String) throws -> Int64 {
+        try db.write { db in
+            try db.execute(sql: "INSERT INTO intent (owner_id, user_id, op, created) VALUES (?, ?, ?, ?)",
+                           arguments: [owner, userId, op, Date().timeIntervalSince1970])
+            return db.lastInsertedRowID
+        }
+    }
+
+    /// Owners with intents left by a crash: their mailboxes must be listed and reconciled.
+    public func ownersWithPendingIntents() throws -> Set<String> {
+        try db.read { Set(try String.fetchAll($0, sql: "SELECT DISTINCT owner_id FROM intent")) }
+    }
+
+    /// Commits a confirmed create or update (and clears its intent) in one transaction.
+    public func recordWritten(owner: String, _ contact: ManagedContact, projectionJSON: String, intent: Int64? = nil) throws {
+        try db.write { db in
+            try db.execute(sql: "INSERT OR IGNORE INTO projection (hash, json) VALUES (?, ?)", arguments: [contact.hash, projectionJSON])
+            try db.execute(sql: "INSERT OR REPLACE INTO managed_contact (owner_id, user_id, contact_id, hash) VALUES (?, ?, ?, ?)",
+                           arguments: [owner, contact.userId, contact.contactId, contact.hash])
+            if let intent { try db.execute(sql: "DELETE FROM intent WHERE id = ?", arguments: [intent]) }
+        }
+    }
+
+    public func clearIntent(_ id: Int64) throws {
+        try db.write { try $0.execute(sql: "DELETE FROM intent WHERE id = ?", arguments: [id]) }
+    }
+
+    public func recordDeleted(owner: String, userId: String) throws {
+        try db.write { try $0.execute(sql: "DELETE FROM managed_contact WHERE owner_id = ? AND user_id = ?", arguments: [owner, userId]) }
+    }
+
+    /// A projection galsync wrote before (by hash), to compute what an update must change.
+    public func projection(_ hash: String) throws -> String? {
+        try db.read { try String.fetchOne($0, sql: "SELECT json FROM projection WHERE hash = ?", arguments: [hash]) }
+    }
+
+    public func storeProjections(_ byHash: [String: String]) throws {
+        try db.write { db in
+            let insert = try db.makeStatement(sql: "INSERT OR IGNORE INTO projection (hash, json) VALUES (?, ?)")
+            for (hash, json) in byHash { try insert.execute(arguments: [hash, json]) }
+        }
+    }
+
+    /// Drops projections no managed contact refers to any more.
+    public func pruneProjections() throws {
+        try db.write { try $0.execute(sql: "DELETE FROM projection WHERE hash NOT IN (SELECT DISTINCT hash FROM managed_contact)") }
+    }
+}

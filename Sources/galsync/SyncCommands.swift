@@ -1,0 +1,114 @@
+import ArgumentParser
+import Foundation
+import GalsyncConfig
+import GalsyncCore
+import SyncStore
+
+/// Loads the configuration or exits 78 with every problem listed.
+func loadConfig(_ options: ConfigOption) throws -> Configuration {
+    let path = ConfigurationLoader.path(explicit: options.config)
+    do {
+        return try ConfigurationLoader.load(path: path)
+    } catch {
+        FileHandle.standardError.write(Data("galsync: \(error)\n".utf8))
+        throw ExitCode(ExitStatus.config.rawValue)
+    }
+}
+
+func runtime(_ config: Configuration) throws -> GalsyncRuntime {
+    do {
+        return try GalsyncRuntime.make(config)
+    } catch {
+        FileHandle.standardError.write(Data("galsync: \(error)\n".utf8))
+        throw ExitCode(GalsyncRuntime.exitStatus(for: error).rawValue)
+    }
+}
+
+func finish(_ result: CycleRunner.Result, json: Bool, command: String) throws {
+    if let summary = result.summary {
+        print(json ? String(decoding: summary.json.encoded(), as: UTF8.self) : summary.text)
+    }
+    if let error = result.error { FileHandle.standardError.write(Data("galsync \(command): \(error)\n".utf8)) }
+    if result.exitStatus != .ok { throw ExitCode(result.exitStatus.rawValue) }
+}
+
+struct SyncCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "sync", abstract: "Run exactly one full cycle, then exit.")
+    @OptionGroup var options: ConfigOption
+    @Flag(help: "Print the cycle summary as JSON.") var json = false
+    @Flag(help: "Allow this one cycle to delete more than sync.max_deletes_percent of the managed contacts.") var allowMassDelete = false
+    @Flag(help: "List every mailbox and repair drift now, whatever sync.full_reconcile says.") var reconcile = false
+
+    func run() async throws {
+        var o = SyncEngine.Options()
+        o.allowMassDelete = allowMassDelete
+        o.forceReconcile = reconcile
+        try finish(await CycleRunner(runtime: try runtime(try loadConfig(options))).run(o), json: json, command: "sync")
+    }
+}
+
+struct PlanCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "plan", abstract: "Show what one cycle would change; writes nothing anywhere.")
+    @OptionGroup var options: ConfigOption
+    @Flag(help: "Print the plan as JSON.") var json = false
+
+    func run() async throws {
+        var o = SyncEngine.Options()
+        o.planOnly = true
+        try finish(await CycleRunner(runtime: try runtime(try loadConfig(options))).run(o), json: json, command: "plan")
+    }
+}
+
+struct StatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "status", abstract: "Last cycles, mailbox states and failures, deltaLink age, certificate expiry (reads local state only).")
+    @OptionGroup var options: ConfigOption
+    @Flag(help: "Print as JSON.") var json = false
+
+    func run() async throws {
+        let config = try loadConfig(options)
+        guard FileManager.default.fileExists(atPath: config.sync.state) else {
+            print(json ? #"{"cycles":[]}"# : "no state yet at \(config.sync.state): no cycle has run")
+            return
+        }
+        let report = try StatusReport(config: config, store: try StateStore(path: config.sync.state))
+        print(json ? String(decoding: report.json.encoded(), as: UTF8.self) : report.text)
+    }
+}
+
+struct PurgeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "purge", abstract: "Delete the contacts galsync manages (and its folder where empty); never anything else.")
+    @OptionGroup var options: ConfigOption
+    @Option(name: .customLong("mailbox"), help: "A mailbox (object id or UPN); repeatable.") var mailboxes: [String] = []
+    @Flag(help: "Every mailbox galsync has written to.") var all = false
+    @Flag(help: "Do not ask for confirmation.") var yes = false
+    @Flag(help: "Print the summary as JSON.") var json = false
+
+    func validate() throws {
+        guard all != !mailboxes.isEmpty else { throw ValidationError("name mailboxes with --mailbox, or use --all (not both)") }
+    }
+
+    func run() async throws {
+        let config = try loadConfig(options)
+        if !yes {
+            guard isatty(0) == 1 else {
+                FileHandle.standardError.write(Data("galsync purge: refusing without --yes when not on a terminal\n".utf8))
+                throw ExitCode(ExitStatus.config.rawValue)
+            }
+            print("Delete galsync's contacts from \(all ? "every mailbox it wrote to" : mailboxes.joined(separator: ", "))? Type 'yes': ", terminator: "")
+            guard readLine() == "yes" else { print("nothing deleted"); return }
+        }
+        let rt = try runtime(config)
+        do {
+            let lock = try StateLock(statePath: config.sync.state)
+            defer { withExtendedLifetime(lock) {} }
+            let summary = try await Purge(config: config, graph: rt.graph, store: try StateStore(path: config.sync.state)).run(mailboxes: all ? nil : mailboxes)
+            print(json ? String(decoding: summary.json.encoded(), as: UTF8.self) : summary.text)
+            if summary.exitStatus != .ok { throw ExitCode(summary.exitStatus.rawValue) }
+        } catch let exit as ExitCode {
+            throw exit
+        } catch {
+            FileHandle.standardError.write(Data("galsync purge: \(error)\n".utf8))
+            throw ExitCode(GalsyncRuntime.exitStatus(for: error).rawValue)
+        }
+    }
+}
