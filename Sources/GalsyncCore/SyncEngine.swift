@@ -99,8 +99,13 @@ public struct SyncEngine: Sendable {
                 if !options.planOnly { try store.setMailbox(owner, state: "failed", reason: "\(error.code): \(error.message)") }
             }
         }
-        // Mailboxes that left the targets: galsync's contacts (and folder) go.
-        for (owner, record) in records where !scope.targets.contains(owner) && record.state != "removed" {
+        // Mailboxes that left the targets: galsync's contacts (and folder) go. A mailbox whose
+        // owner left the directory is gone with them: it is only forgotten.
+        for (owner, record) in records where !scope.targets.contains(owner) {
+            if round.users[owner] == nil || record.state == "skipped" {
+                if !options.planOnly { try store.forgetMailbox(owner) }
+                continue
+            }
             let known = try store.managedContacts(owner)
             let sync = MailboxSync(graph: graph, store: store, retry: retry, folderName: config.sync.folder, owner: owner)
             planned.append((sync, MailboxPlan(owner: owner, desired: [:], actual: try sync.fromState(known)), record.folderId))

@@ -1,0 +1,193 @@
+import Foundation
+import GalsyncConfig
+@testable import GalsyncCore
+import GraphSimulator
+import SyncStore
+import Testing
+
+@Suite struct SyncEngineTests {
+    @Test func initialSyncIsExactAndASecondSendsNoWritesAndNoMailboxReads() async throws {
+        try await SyncHarness.with { h in
+            let first = try await h.sync()
+            #expect(first.created > 0 && first.mailboxesFailed == 0)
+            await h.expectExact()
+            await h.sim.resetCounters()
+            let second = try await h.sync()
+            #expect(second.created + second.updated + second.deleted == 0)
+            let c = await h.counters()
+            #expect(c["contactWrites"] == 0 && c["mailboxReads"] == 0)
+            #expect(c["totalRequests"] == 1, "only the delta request: \(c["requests"]!)")
+        }
+    }
+
+    @Test func directoryChangesSendOnlyTheMinimalWrites() async throws {
+        try await SyncHarness.with { h in
+            try await h.sync()
+            let sources = await h.expectedSources()
+            let withMobile = try #require(sources.first { $0["mobilePhone"] != .null })["id"]!.stringValue!
+            let ids = sources.map { $0["id"]!.stringValue! }.filter { $0 != withMobile }
+            try await h.sim.updateUser(ids[0], ["displayName": "Renamed Person", "jobTitle": "Chief Renamer"])
+            try await h.sim.updateUser(withMobile, ["mobilePhone": .null])
+            try await h.sim.updateUser(ids[2], ["businessPhones": ["+1 555 0100", "+1 555 0101", "+1 555 0102"]])
+            _ = try await h.sim.createUser(["displayName": "New Hire", "givenName": "New", "surname": "Hire", "mail": "new.hire@contoso.com",
+                                            "userPrincipalName": "new.hire@contoso.com"], hasMailbox: false)
+            try await h.sim.deleteUser(ids[3])
+            try await h.sim.updateUser(ids[4], ["employeeId": "changed-but-not-selected"])
+            await h.sim.resetCounters()
+            let s = try await h.sync()
+            await h.expectExact()
+            let targets = await h.expectedTargets()
+            let changed = [ids[0], withMobile, ids[2]]
+            #expect(s.updated == targets.reduce(0) { n, owner in n + changed.filter { $0 != owner }.count })
+            #expect(s.created == targets.count, "the new hire, everywhere")
+            #expect(s.deleted == targets.count, "the leaver, everywhere")
+            let c = await h.counters()
+            #expect(c["contactWrites"]?.numberValue.map(Int.init) == s.created + s.updated + s.deleted)
+            #expect(c["mailboxReads"] == 0)
+        }
+    }
+
+    @Test func groupScopeFollowsMembershipChangesOnBothSides() async throws {
+        let install = try await SimulatedInstall(users: 60)
+        let staff = try #require(await install.sim.group(named: "Engineering"))
+        let targetGroup = try #require(await install.sim.group(named: "Sales"))
+        try await install.run { url in
+            var config = install.config(url)
+            config.sync.state = install.dir.appendingPathComponent("s.db").path
+            config.directory.includeGroups = [staff.id]
+            config.mailboxes.all = false
+            config.mailboxes.groups = [targetGroup.id]
+            let rt = try GalsyncRuntime.make(config, environment: [:])
+            let engine = SyncEngine(config: config, graph: rt.graph, store: try StateStore(path: config.sync.state))
+            _ = try await engine.cycle()
+            func contacts(_ owner: String) async -> Set<String> {
+                Set((await install.sim.mailboxState(owner)["contacts"]?.arrayValue ?? []).compactMap { $0["extendedProperties"]?[SyncHarness.tag]?.stringValue })
+            }
+            let state = await install.sim.fullState()
+            let users = state["users"]!.arrayValue!
+            let targetOwner = try #require(targetGroup.members.first { id in users.contains { $0["id"]?.stringValue == id && $0["hasMailbox"] == true && $0["accountEnabled"] == true } })
+            let engineers = staff.members.filter { id in users.contains { $0["id"]?.stringValue == id && $0["accountEnabled"] == true && $0["mail"] != .null } }
+            #expect(await contacts(targetOwner) == Set(engineers))
+            // One engineer leaves the group, an outsider joins; a new mailbox joins the targets.
+            let outsider = try #require(users.first { u in u["accountEnabled"] == true && u["mail"] != .null && u["userType"] == "Member" && !staff.members.contains(u["id"]!.stringValue!) }?["id"]?.stringValue)
+            try await install.sim.changeMembers(group: staff.id, add: [outsider], remove: [engineers[0]])
+            let newTarget = try #require(users.first { u in u["hasMailbox"] == true && u["accountEnabled"] == true && !targetGroup.members.contains(u["id"]!.stringValue!) }?["id"]?.stringValue)
+            try await install.sim.changeMembers(group: targetGroup.id, add: [newTarget], remove: [targetOwner])
+            _ = try await engine.cycle()
+            let expected = Set(engineers.dropFirst()).union([outsider])
+            #expect(await contacts(newTarget) == expected.subtracting([newTarget]))
+            // The mailbox that left the targets has galsync's contacts and folder removed.
+            #expect(await contacts(targetOwner).isEmpty)
+            #expect(await install.sim.mailboxState(targetOwner)["folders"] == [])
+        }
+    }
+
+    @Test func userMadeContactsAreNeverTouchedBySyncOrPurge() async throws {
+        try await SyncHarness.with { h in
+            try await h.sync()
+            let owner = await h.expectedTargets()[0]
+            let folder = try #require(await h.sim.mailboxState(owner)["folders"]?.arrayValue?.first?["id"]?.stringValue)
+            let inFolder = try await h.sim.ownerCreatesContact(mailbox: owner, folderId: folder, properties: ["displayName": "Mum", "mobilePhone": "+44 7700 900000"])
+            let inDefault = try await h.sim.ownerCreatesContact(mailbox: owner, properties: ["displayName": "Plumber"],
+                                                                 extendedProperties: ["String {00020329-0000-0000-c000-000000000046} Name other-tool": "x"])
+            let before = await h.sim.mailboxState(owner)["contacts"]!.arrayValue!.filter { [inFolder, inDefault].contains($0["id"]?.stringValue ?? "") }
+            try await h.sync { $0.forceReconcile = true }
+            let rt = try GalsyncRuntime.make(h.config, environment: [:])
+            _ = try await Purge(config: h.config, graph: rt.graph, store: try StateStore(path: h.statePath)).run(mailboxes: nil)
+            let after = await h.sim.mailboxState(owner)["contacts"]!.arrayValue!
+            #expect(after.count == 2)
+            #expect(after == before, "the owner's own contacts are exactly as they were")
+            // The folder still holds the owner's contact, so it stays.
+            #expect(await h.sim.mailboxState(owner)["folders"]?.arrayValue?.count == 1)
+        }
+    }
+
+    @Test func driftIsRepairedAtFullReconcile() async throws {
+        try await SyncHarness.with { h in
+            try await h.sync()
+            let targets = await h.expectedTargets()
+            let a = targets[0], b = targets[1], c = targets[2]
+            let folderA = try #require(await h.sim.mailboxState(a)["folders"]?.arrayValue?.first?["id"]?.stringValue)
+            try await h.sim.ownerDeletesFolder(mailbox: a, folderId: folderA)
+            let contactsB = await h.sim.mailboxState(b)["contacts"]!.arrayValue!
+            try await h.sim.ownerDeletesContact(mailbox: b, contactId: contactsB[0]["id"]!.stringValue!)
+            try await h.sim.ownerEditsContact(mailbox: b, contactId: contactsB[1]["id"]!.stringValue!, properties: ["jobTitle": "Edited by owner", "displayName": "Nickname"])
+            // A duplicate, as a crash between create and record would leave.
+            let contactsC = await h.sim.mailboxState(c)["contacts"]!.arrayValue!
+            let folderC = contactsC[0]["parentFolderId"]!.stringValue!
+            try await h.sim.ownerCreatesContact(mailbox: c, folderId: folderC, properties: ["displayName": contactsC[0]["displayName"]!],
+                                                extendedProperties: [SyncHarness.tag: contactsC[0]["extendedProperties"]![SyncHarness.tag]!.stringValue!])
+            let s = try await h.sync { $0.forceReconcile = true }
+            #expect(s.deleted == 1 && s.updated == 1)
+            await h.expectExact()
+        }
+    }
+
+    @Test(arguments: ["syncStateNotFound", "gone"])
+    func expiredDeltaGivesAnExactEndStateWithoutRecreating(mode: String) async throws {
+        try await SyncHarness.with { h in
+            try await h.sync()
+            let ids = await h.expectedSources().map { $0["id"]!.stringValue! }
+            try await h.sim.updateUser(ids[0], ["jobTitle": "After expiry"])
+            try await h.sim.deleteUser(ids[1], permanent: true)
+            await h.sim.expireDeltaTokens(mode: mode)
+            let s = try await h.sync()
+            #expect(s.created == 0, "no delete-and-recreate")
+            await h.expectExact()
+        }
+    }
+
+    @Test func aSuspiciousMassDeleteIsRefusedBeforeAnyWrite() async throws {
+        try await SyncHarness.with(users: 30) { h in
+            try await h.sync()
+            let tiny = await h.sim.createGroup(displayName: "Typo", members: [await h.expectedSources()[0]["id"]!.stringValue!])
+            h.config.directory.includeGroups = [tiny]
+            await h.sim.resetCounters()
+            await #expect(throws: SyncError.self) { try await h.sync() }
+            #expect(await h.counters()["contactWrites"] == 0)
+            let s = try await h.sync { $0.allowMassDelete = true }
+            #expect(s.deleted > 0)
+            await h.expectExact()
+        }
+    }
+
+    @Test func aMistypedGroupIdStopsTheCycle() async throws {
+        try await SyncHarness.with { h in
+            h.config.directory.includeGroups = ["00000000-0000-0000-0000-000000000000"]
+            await #expect(throws: SyncError.self) { try await h.sync() }
+        }
+    }
+
+    @Test func planWritesNothingAnywhere() async throws {
+        try await SyncHarness.with { h in
+            try await h.sync()
+            let ids = await h.expectedSources().map { $0["id"]!.stringValue! }
+            try await h.sim.updateUser(ids[0], ["jobTitle": "Planned"])
+            let store = try StateStore(path: h.statePath)
+            let linkBefore = try store.meta("delta_link")
+            await h.sim.resetCounters()
+            let plan = try await h.sync { $0.planOnly = true }
+            #expect(plan.updated > 0)
+            #expect(plan.plans.contains { $0.samples.contains { $0.contains("jobTitle") } })
+            #expect(await h.counters()["contactWrites"] == 0)
+            #expect(try store.meta("delta_link") == linkBefore)
+            // The change is still there to be synced.
+            #expect(try await h.sync().updated == plan.updated)
+        }
+    }
+
+    @Test func defaultContactsFolderAndExcludedFields() async throws {
+        try await SyncHarness.with({ c in
+            c.sync.folder = ""
+            c.contact.excludeFields = ["mobilePhone"]
+        }) { h in
+            let owner = await h.expectedTargets()[0]
+            try await h.sim.ownerCreatesContact(mailbox: owner, properties: ["displayName": "Own contact in the default folder"])
+            try await h.sync()
+            await h.expectExact()
+            #expect(await h.sim.mailboxState(owner)["folders"] == [])
+            let own = await h.sim.mailboxState(owner)["contacts"]!.arrayValue!.filter { $0["displayName"] == "Own contact in the default folder" }
+            #expect(own.count == 1)
+        }
+    }
+}

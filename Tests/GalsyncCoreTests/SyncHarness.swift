@@ -1,0 +1,141 @@
+import Foundation
+import GalsyncConfig
+@testable import GalsyncCore
+import GraphSimulator
+import SyncStore
+import Testing
+
+/// A tenant in the simulator, served on loopback, with galsync's config and state for it; and
+/// the end-state assertion every engine test ends with, written from the operator contract
+/// (not from the engine's own projection code).
+struct SyncHarness {
+    let install: SimulatedInstall
+    var sim: GraphSimulator { install.sim }
+    let url: String
+    var config: Configuration
+    let statePath: String
+
+    static let tag = "String {6d1b6c0e-5f6b-4f0c-9a8e-2a7b0c4f9e31} Name galsyncSourceUserId"
+
+    /// Runs `body` with a harness whose simulator is listening.
+    static func with(users: Int = 24, seed: UInt64 = 5, _ configure: @escaping @Sendable (inout Configuration) -> Void = { _ in },
+                     _ body: @Sendable @escaping (inout SyncHarness) async throws -> Void) async throws {
+        let install = try await SimulatedInstall(users: users)
+        try await install.run { url in
+            var config = install.config(url)
+            config.sync.state = install.dir.appendingPathComponent("state.db").path
+            configure(&config)
+            var h = SyncHarness(install: install, url: url, config: config, statePath: config.sync.state)
+            try await body(&h)
+        }
+    }
+
+    func engine() throws -> (SyncEngine, StateStore) {
+        let rt = try GalsyncRuntime.make(config, environment: [:])
+        let store = try StateStore(path: statePath)
+        return (SyncEngine(config: config, graph: rt.graph, store: store), store)
+    }
+
+    @discardableResult
+    func sync(_ configure: (inout SyncEngine.Options) -> Void = { _ in }) async throws -> CycleSummary {
+        var o = SyncEngine.Options()
+        configure(&o)
+        return try await engine().0.cycle(o)
+    }
+
+    func counters() async -> JSONValue { await sim.counterSnapshot() }
+
+    // MARK: The contract's end state
+
+    /// Users that must appear, per the contract and `config` (self-contact aside).
+    func expectedSources() async -> [JSONValue] {
+        let state = await sim.fullState()
+        let groups = state["groups"]!.arrayValue!
+        func members(_ id: String) -> Set<String> {
+            var out = Set<String>(), stack = [id], seen = Set<String>()
+            while let g = stack.popLast() {
+                guard seen.insert(g).inserted, let group = groups.first(where: { $0["id"]?.stringValue == g }) else { continue }
+                for m in group["members"]!.arrayValue!.compactMap(\.stringValue) {
+                    if groups.contains(where: { $0["id"]?.stringValue == m }) { stack.append(m) } else { out.insert(m) }
+                }
+            }
+            return out
+        }
+        let include = config.directory.includeGroups.isEmpty ? nil : config.directory.includeGroups.reduce(into: Set<String>()) { $0.formUnion(members($1)) }
+        let exclude = config.directory.excludeGroups.reduce(into: Set<String>()) { $0.formUnion(members($1)) }
+        return state["users"]!.arrayValue!.filter { u in
+            let id = u["id"]!.stringValue!
+            let mail = u["mail"]?.stringValue ?? ""
+            return u["deleted"] == false && u["userType"] != "Guest" && u["accountEnabled"] == true && !mail.isEmpty
+                && (include?.contains(id) ?? true) && !exclude.contains(id)
+        }
+    }
+
+    /// Target mailboxes that really have a mailbox.
+    func expectedTargets() async -> [String] {
+        let state = await sim.fullState()
+        return state["users"]!.arrayValue!.filter { u in
+            u["deleted"] == false && u["hasMailbox"] == true && u["userType"] != "Guest" && u["accountEnabled"] == true && !(u["mail"]?.stringValue ?? "").isEmpty
+        }.map { $0["id"]!.stringValue! }
+    }
+
+    /// The contract's table: contact fields from a user.
+    static func expectedFields(_ u: JSONValue) -> [String: JSONValue] {
+        func s(_ k: String) -> JSONValue { (u[k]?.stringValue).flatMap { $0.isEmpty ? nil : JSONValue.string($0) } ?? .null }
+        var address: [String: JSONValue] = [:]
+        for (c, d) in [("street", "streetAddress"), ("city", "city"), ("state", "state"), ("postalCode", "postalCode"), ("countryOrRegion", "country")] {
+            if case .string(let v) = s(d) { address[c] = .string(v) }
+        }
+        let phones = (u["businessPhones"]?.arrayValue ?? []).prefix(2)
+        return [
+            "displayName": s("displayName"), "givenName": s("givenName"), "surname": s("surname"),
+            "emailAddresses": u["mail"]?.stringValue.map { [["address": .string($0), "name": s("displayName")]] } ?? .null,
+            "businessPhones": phones.isEmpty ? .null : .array(Array(phones)), "mobilePhone": s("mobilePhone"), "jobTitle": s("jobTitle"),
+            "department": s("department"), "companyName": s("companyName"), "officeLocation": s("officeLocation"),
+            "businessAddress": address.isEmpty ? .null : .object(address),
+        ]
+    }
+
+    static func listedFields(_ c: JSONValue) -> [String: JSONValue] {
+        var out: [String: JSONValue] = [:]
+        for key in ["displayName", "givenName", "surname", "mobilePhone", "jobTitle", "department", "companyName", "officeLocation"] {
+            out[key] = (c[key]?.stringValue).flatMap { $0.isEmpty ? nil : JSONValue.string($0) } ?? .null
+        }
+        let emails = (c["emailAddresses"]?.arrayValue ?? []).map { e -> JSONValue in ["address": e["address"] ?? .null, "name": (e["name"]?.stringValue).map(JSONValue.string) ?? .null] }
+        out["emailAddresses"] = emails.isEmpty ? .null : .array(emails)
+        let phones = c["businessPhones"]?.arrayValue ?? []
+        out["businessPhones"] = phones.isEmpty ? .null : .array(phones)
+        let address = (c["businessAddress"]?.objectValue ?? [:]).filter { !$0.value.isNull && $0.value != "" }
+        out["businessAddress"] = address.isEmpty ? .null : .object(address)
+        return out
+    }
+
+    /// Every target mailbox's folder holds exactly one tagged contact per in-scope user (not
+    /// the owner's own), with the contract's fields; nothing else in it is galsync's.
+    func expectExact(sourceLocation: SourceLocation = #_sourceLocation) async {
+        let sources = await expectedSources()
+        let byId = Dictionary(uniqueKeysWithValues: sources.map { ($0["id"]!.stringValue!, $0) })
+        for owner in await expectedTargets() {
+            let box = await sim.mailboxState(owner)
+            let folderId: String?
+            if config.sync.folder.isEmpty { folderId = box["defaultFolderId"]?.stringValue }
+            else { folderId = box["folders"]?.arrayValue?.first { $0["displayName"]?.stringValue == config.sync.folder }?["id"]?.stringValue }
+            let folders = box["folders"]?.arrayValue?.filter { $0["displayName"]?.stringValue == config.sync.folder } ?? []
+            #expect(folders.count <= 1, "duplicate folders in \(owner)", sourceLocation: sourceLocation)
+            let tagged = (box["contacts"]?.arrayValue ?? []).filter { $0["extendedProperties"]?[Self.tag] != nil }
+            #expect(tagged.allSatisfy { $0["parentFolderId"]?.stringValue == folderId }, "a tagged contact outside the folder in \(owner)", sourceLocation: sourceLocation)
+            var seen: [String: Int] = [:]
+            for c in tagged { seen[c["extendedProperties"]![Self.tag]!.stringValue!, default: 0] += 1 }
+            let expected = Set(byId.keys).subtracting(config.mailboxes.includeSelf ? [] : [owner])
+            #expect(Set(seen.keys) == expected, "mailbox \(owner): \(Set(seen.keys).symmetricDifference(expected).count) contacts differ", sourceLocation: sourceLocation)
+            #expect(seen.values.allSatisfy { $0 == 1 }, "duplicates in \(owner)", sourceLocation: sourceLocation)
+            for c in tagged {
+                let userId = c["extendedProperties"]![Self.tag]!.stringValue!
+                guard let u = byId[userId] else { continue }
+                var want = Self.expectedFields(u)
+                for f in config.contact.excludeFields { want[f] = .null }
+                #expect(Self.listedFields(c) == want, "contact of \(userId) in \(owner)", sourceLocation: sourceLocation)
+            }
+        }
+    }
+}

@@ -1,0 +1,51 @@
+import Foundation
+import SyncStore
+import Testing
+
+@Suite struct StateStoreTests {
+    func tempPath() -> String { FileManager.default.temporaryDirectory.appendingPathComponent("galsync-store-\(UUID().uuidString)/state.db").path }
+
+    @Test func createdPrivateAndMigrated() throws {
+        let path = tempPath()
+        defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
+        let store = try StateStore(path: path)
+        let mode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? NSNumber
+        #expect(mode?.intValue == 0o600)
+        let dirMode = try FileManager.default.attributesOfItem(atPath: (path as NSString).deletingLastPathComponent)[.posixPermissions] as? NSNumber
+        #expect(dirMode?.intValue == 0o700)
+        #expect(try store.integrityCheck() == "ok")
+        // Reopening runs no migration twice.
+        _ = try StateStore(path: path)
+    }
+
+    @Test func theDeltaLinkIsSavedWithItsChangesOnly() throws {
+        let store = try StateStore(inMemory: ())
+        try store.applyDirectory(upserts: ["a": "{}", "b": "{}"], removals: [], deltaLink: "L1", select: "id", replaceAll: true)
+        try store.applyDirectory(upserts: ["c": "{}"], removals: ["a"], deltaLink: "L2", select: "id", replaceAll: false)
+        #expect(Set(try store.directoryUsers().keys) == ["b", "c"])
+        #expect(try store.meta("delta_link") == "L2")
+    }
+
+    @Test func intentsMarkMailboxesUncertainUntilCommitted() throws {
+        let store = try StateStore(inMemory: ())
+        let i = try store.recordIntent(owner: "m", userId: "u", op: "create")
+        #expect(try store.ownersWithPendingIntents() == ["m"])
+        try store.recordWritten(owner: "m", .init(userId: "u", contactId: "c1", hash: "h"), projectionJSON: "{}", intent: i)
+        #expect(try store.ownersWithPendingIntents().isEmpty)
+        #expect(try store.managedContacts("m")["u"]?.contactId == "c1")
+        #expect(try store.projection("h") == "{}")
+        try store.recordDeleted(owner: "m", userId: "u")
+        try store.pruneProjections()
+        #expect(try store.projection("h") == nil)
+    }
+
+    @Test func aSecondInstanceIsLockedOut() throws {
+        let path = tempPath()
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
+        let lock = try StateLock(statePath: path)
+        let error = #expect(throws: StateLock.Busy.self) { try StateLock(statePath: path) }
+        #expect(error?.description.contains("pid \(getpid())") == true)
+        withExtendedLifetime(lock) {}
+    }
+}
