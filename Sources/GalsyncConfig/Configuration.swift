@@ -32,7 +32,8 @@ public struct Configuration: Sendable, Equatable {
         public var cloud: Cloud
         public var loginEndpoint: URL
         public var graphEndpoint: URL
-        /// Extra CA bundle for TLS-inspecting proxies; TLS is always verified.
+        /// CA bundle used instead of the system one (for TLS-inspecting proxies: include the
+        /// system roots and the proxy's root); TLS is always verified.
         public var caFile: String?
         /// `PS256` (default, what Microsoft documents today) or `RS256` for environments that need it.
         public var assertionAlgorithm: String

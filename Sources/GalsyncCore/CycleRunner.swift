@@ -18,14 +18,17 @@ public struct CycleRunner: Sendable {
     public func run(_ options: SyncEngine.Options) async -> Result {
         let config = runtime.config
         do {
+            if options.planOnly {
+                // plan writes nothing: without a state yet, it plans against an empty one in memory.
+                let exists = FileManager.default.fileExists(atPath: config.sync.state)
+                let store = exists ? try StateStore(path: config.sync.state) : try StateStore(inMemory: ())
+                let summary = try await SyncEngine(config: config, graph: runtime.graph, store: store).cycle(options)
+                return Result(summary: summary, error: nil, exitStatus: summary.exitStatus)
+            }
             let lock = try StateLock(statePath: config.sync.state)
             defer { withExtendedLifetime(lock) {} }
             let store = try StateStore(path: config.sync.state)
             let engine = SyncEngine(config: config, graph: runtime.graph, store: store)
-            if options.planOnly {
-                let summary = try await engine.cycle(options)
-                return Result(summary: summary, error: nil, exitStatus: summary.exitStatus)
-            }
             let id = try store.startCycle()
             do {
                 var summary = try await engine.cycle(options)

@@ -9,6 +9,8 @@ public struct CycleSummary: Sendable {
     public var duration: TimeInterval = 0
     /// Per mailbox: owner → (what, why) for failed and skipped ones.
     public var problems: [String: String] = [:]
+    /// Cycle-wide remarks (for `plan`: that `sync` would refuse the cycle, and why).
+    public var warnings: [String] = []
     /// For `plan`: per mailbox counts and a few sample operations.
     public var plans: [MailboxPlanSummary] = []
 
@@ -29,6 +31,7 @@ public struct CycleSummary: Sendable {
             "duration_s": .number((duration * 1000).rounded() / 1000),
         ]
         if !problems.isEmpty { o["problems"] = .object(problems.mapValues(JSONValue.string)) }
+        if !warnings.isEmpty { o["warnings"] = .array(warnings.map(JSONValue.string)) }
         if !plans.isEmpty {
             o["plan"] = .array(plans.map { p in
                 ["mailbox": .string(p.owner), "create": .number(Double(p.creates)), "update": .number(Double(p.updates)),
@@ -44,6 +47,7 @@ public struct CycleSummary: Sendable {
             lines.append("  \(p.owner): +\(p.creates) ~\(p.updates) -\(p.deletes) (=\(p.unchanged))" + (p.samples.isEmpty ? "" : ": " + p.samples.joined(separator: "; ")))
         }
         for (owner, why) in problems.sorted(by: { $0.key < $1.key }) { lines.append("  \(owner): \(why)") }
+        for w in warnings { lines.append("warning: \(w)") }
         return lines.joined(separator: "\n")
     }
 }

@@ -29,7 +29,7 @@ public struct GalsyncRuntime: Sendable {
         case let e as IdentityError: e.isRetryable ? .transient : .permission
         case let e as GraphError: e.isRetryable ? .transient : [401, 403].contains(e.status) ? .permission : .partial
         case let e as HTTPTransportError: e.retryable ? .transient : .config
-        case is SyncError: .partial
+        case is SyncError: .config
         case is StateLock.Busy: .transient
         default: .partial
         }

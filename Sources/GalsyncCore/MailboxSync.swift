@@ -144,8 +144,10 @@ struct MailboxSync {
         let intent = try store.recordIntent(owner: owner, userId: p.userId, op: "create")
         let path = contactsPath(folderId)
         let response: GraphResponse
+        var once = retry
+        once.onlyWhenNotProcessed = true  // a 5xx or timeout may have created it: the intent stays, the next cycle lists
         do {
-            response = try await retry.run { try await graph.request("POST", path, body: p.createBody()) }
+            response = try await once.run { try await graph.request("POST", path, body: p.createBody()) }
         } catch let error as GraphError where !error.isRetryable {
             // Refused outright: nothing was made, so nothing is uncertain.
             try store.clearIntent(intent)

@@ -89,19 +89,36 @@ public struct Preflight: Sendable {
 
         let granted = Set(token.roles)
         let missing = Self.requiredPermissions.filter { granted.isDisjoint(with: $0.1) }.map(\.0)
-        if !missing.isEmpty {
+        let consentFix = { (names: [String]) in
+            "App registrations → the app → API permissions → Add a permission → Microsoft Graph → Application permissions → \(names.joined(separator: ", ")); then 'Grant admin consent' (a Global Administrator or Privileged Role Administrator must do it)"
+        }
+        let directoryMissing = missing.filter { $0 != "Contacts.ReadWrite" }
+        if !directoryMissing.isEmpty {
             steps.append(Step(name: "permissions", outcome: .fail, detail: "missing \(missing.joined(separator: ", ")) (granted: \(granted.sorted().joined(separator: ", ")))",
-                              fix: "App registrations → the app → API permissions → Add a permission → Microsoft Graph → Application permissions → \(missing.joined(separator: ", ")); then 'Grant admin consent' (a Global Administrator or Privileged Role Administrator must do it)"))
+                              fix: consentFix(missing)))
             return done(.permission)
         }
-        steps.append(Step(name: "permissions", outcome: .pass, detail: Self.requiredPermissions.map(\.0).joined(separator: ", ")))
+        if missing.contains("Contacts.ReadWrite") {
+            // Exchange Online RBAC for Applications grants mailbox access outside the token's
+            // roles: the mailbox step below decides.
+            steps.append(Step(name: "permissions", outcome: .warn,
+                              detail: "Contacts.ReadWrite is not in the token; fine only if Exchange Online RBAC for Applications grants \"Application Contacts.ReadWrite\" (checked below)",
+                              fix: consentFix(["Contacts.ReadWrite"]) + ", or assign the Exchange role to the app's service principal"))
+        } else {
+            steps.append(Step(name: "permissions", outcome: .pass, detail: Self.requiredPermissions.map(\.0).joined(separator: ", ")))
+        }
 
         let graph = GraphAPI(graphEndpoint: config.tenant.graphEndpoint, tokens: tokens, transport: transport)
         let candidates: [String]
         do {
             let users = try await graph.request("GET", "/users?$select=id,userPrincipalName&$top=5").json?["value"]?.arrayValue ?? []
             steps.append(Step(name: "directory read", outcome: .pass, detail: "GET /users answered"))
-            candidates = config.mailboxes.users.isEmpty ? users.compactMap { $0["id"]?.stringValue } : [config.mailboxes.users[0]]
+            var names = config.mailboxes.users
+            for group in config.mailboxes.groups where names.isEmpty {
+                let members = try await graph.request("GET", "/groups/\(Self.pathSegment(group))/transitiveMembers?$select=id&$top=5").json?["value"]?.arrayValue ?? []
+                names += members.filter { $0["@odata.type"]?.stringValue == "#microsoft.graph.user" }.compactMap { $0["id"]?.stringValue }
+            }
+            candidates = names.isEmpty ? users.compactMap { $0["id"]?.stringValue } : Array(names.prefix(5))
         } catch {
             steps.append(Self.failure("directory read", error))
             return done(Self.status(for: error))
@@ -112,7 +129,7 @@ public struct Preflight: Sendable {
                 _ = try await graph.request("GET", "/users/\(Self.pathSegment(mailbox))/contactFolders?$top=1")
                 steps.append(Step(name: "mailbox", outcome: .pass, detail: "contact folders of \(mailbox) can be listed"))
                 return done(.ok)
-            } catch let error as GraphError where error.code == "MailboxNotEnabledForRESTAPI" && i < candidates.count - 1 && config.mailboxes.users.isEmpty {
+            } catch let error as GraphError where error.code == "MailboxNotEnabledForRESTAPI" && i < candidates.count - 1 {
                 continue  // that user has no mailbox; try the next
             } catch {
                 steps.append(Self.failure("mailbox \(mailbox)", error))
@@ -127,8 +144,8 @@ public struct Preflight: Sendable {
         guard let g = error as? GraphError else { return Step(name: name, outcome: .fail, detail: "\(error)") }
         let fix: String? = switch g.code {
         case "MailboxNotEnabledForRESTAPI": "this user has no Exchange Online mailbox (unlicensed, on-premises or soft-deleted): license it or leave it out of [mailboxes]"
-        case "ErrorAccessDenied" where g.message.contains("AccessPolicy"): "an Exchange application access policy (or RBAC management scope) leaves this mailbox out: add it to the scope, or leave it out of [mailboxes]"
-        case "ErrorAccessDenied", "Authorization_RequestDenied": "grant the missing application permission and admin consent (see 'permissions')"
+        case "ErrorAccessDenied": "the app may not open this mailbox: grant Contacts.ReadWrite with admin consent, or — if access is scoped with Exchange Online RBAC for Applications or an application access policy — add this mailbox to the scope (Test-ServicePrincipalAuthorization shows what the app may reach)"
+        case "Authorization_RequestDenied": "grant the missing application permission and admin consent (see 'permissions')"
         default: g.isRetryable ? "Graph is busy or failing; galsync retries. Run 'galsync check' again later" : nil
         }
         return Step(name: name, outcome: .fail, detail: g.description, fix: fix)
@@ -136,8 +153,7 @@ public struct Preflight: Sendable {
 
     static func status(for error: any Error) -> ExitStatus {
         if let g = error as? GraphError { return g.isRetryable ? .transient : [401, 403].contains(g.status) ? .permission : .partial }
-        if let t = error as? HTTPTransportError { return t.retryable ? .transient : .config }
-        return .transient
+        return GalsyncRuntime.exitStatus(for: error)
     }
 
     /// Escapes a user id or UPN for a URL path (a UPN may hold `#`, `'`, `/`).

@@ -27,8 +27,13 @@ public struct Purge: Sendable {
             for m in mailboxes {
                 if known[m.lowercased()] != nil { owners.append(m.lowercased()); continue }
                 let path = "/users/\(Preflight.pathSegment(m))?$select=id"
-                let r = try await retry.run { try await graph.request("GET", path) }
-                if let id = r.json?["id"]?.stringValue { owners.append(id) }
+                do {
+                    let r = try await retry.run { try await graph.request("GET", path) }
+                    if let id = r.json?["id"]?.stringValue { owners.append(id) }
+                } catch let error as GraphError where !error.isRetryable {
+                    summary.mailboxesFailed += 1
+                    summary.problems[m] = "failed: no such user (\(error.code))"
+                }
             }
         } else {
             owners = known.keys.sorted()

@@ -45,7 +45,12 @@ public struct SyncEngine: Sendable {
         }
 
         // 2. Scope and desired contacts.
+        if let previous = try store.meta("folder"), previous != config.sync.folder, !(try store.mailboxes().isEmpty) {
+            throw SyncError.folderChanged(from: previous, to: config.sync.folder)
+        }
+        if !options.planOnly { try store.setMeta("folder", config.sync.folder) }
         let scope = SyncScope(users: round.users, groupMembers: members, config: config)
+        for target in scope.unresolvedTargets { summary.problems[target] = "not in the directory: check [mailboxes] users" }
         let exclude = Set(config.contact.excludeFields)
         let desiredAll = scope.sources.mapValues { ContactProjection(user: $0, excludeFields: exclude) }
 
@@ -65,7 +70,7 @@ public struct SyncEngine: Sendable {
             do {
                 let known = try store.managedContacts(owner)
                 var folderId = try await sync.findFolder(known: record?.folderId)
-                let mustList = reconcileDue || record == nil || record?.state == "new" || uncertain.contains(owner)
+                let mustList = reconcileDue || record == nil || ["new", "failed"].contains(record?.state ?? "") || uncertain.contains(owner)
                 var listing: MailboxSync.Listing?
                 if let id = folderId, mustList {
                     do {
@@ -93,10 +98,13 @@ public struct SyncEngine: Sendable {
                 summary.mailboxesSkipped += 1
                 summary.problems[owner] = "skipped: no Exchange Online mailbox (\(error.code))"
                 if !options.planOnly { try store.setMailbox(owner, state: "skipped", reason: "no Exchange Online mailbox (MailboxNotEnabledForRESTAPI)") }
-            } catch let error as GraphError where !error.isRetryable {
+            } catch let error as IdentityError {
+                throw error  // no token: every mailbox would fail the same way
+            } catch {
                 summary.mailboxesFailed += 1
-                summary.problems[owner] = "failed: \(error.code): \(error.message)"
-                if !options.planOnly { try store.setMailbox(owner, state: "failed", reason: "\(error.code): \(error.message)") }
+                let reason = (error as? GraphError).map { "\($0.code): \($0.message)" } ?? "\(error)"
+                summary.problems[owner] = "failed: \(reason)"
+                if !options.planOnly { try store.setMailbox(owner, state: "failed", reason: reason) }
             }
         }
         // Mailboxes that left the targets: galsync's contacts (and folder) go. A mailbox whose
@@ -108,7 +116,14 @@ public struct SyncEngine: Sendable {
             }
             let known = try store.managedContacts(owner)
             let sync = MailboxSync(graph: graph, store: store, retry: retry, folderName: config.sync.folder, owner: owner)
-            planned.append((sync, MailboxPlan(owner: owner, desired: [:], actual: try sync.fromState(known)), record.folderId))
+            var actual = try sync.fromState(known)
+            var extra: [(contactId: String, userId: String)] = []
+            if uncertain.contains(owner) || record.state != "ok", let folder = record.folderId ?? (config.sync.folder.isEmpty ? "" : nil),
+               let listing = try? await sync.list(folderId: folder, known: known) {
+                actual = listing.actual
+                extra = listing.duplicates
+            }
+            planned.append((sync, MailboxPlan(owner: owner, desired: [:], actual: actual, extraContacts: extra), record.folderId))
             leaving.append(owner)
         }
 
@@ -116,7 +131,9 @@ public struct SyncEngine: Sendable {
         let deletes = planned.reduce(0) { $0 + $1.plan.deletes }
         let managed = try store.managedContactCount()
         if !options.allowMassDelete, deletes > 10, Double(deletes) > Double(max(managed, 1)) * config.sync.maxDeletesPercent / 100 {
-            throw SyncError.massDelete(planned: deletes, managed: managed, limit: config.sync.maxDeletesPercent)
+            let refusal = SyncError.massDelete(planned: deletes, managed: managed, limit: config.sync.maxDeletesPercent)
+            guard options.planOnly else { throw refusal }
+            summary.warnings.append("sync would refuse this cycle: \(refusal)")
         }
 
         for (sync, plan, _) in planned {
@@ -157,13 +174,17 @@ public struct SyncEngine: Sendable {
                 // A vanished folder or contact: list the mailbox afresh next cycle.
                 let relist = error.status == 404
                 try store.setMailbox(sync.owner, folderId: relist ? .some(nil) : nil, state: relist ? "new" : "failed", reason: "\(error.code): \(error.message)")
-            } catch let error as SyncError {
+            } catch let error as IdentityError {
+                throw error
+            } catch {
                 summary.mailboxesFailed += 1
                 summary.problems[sync.owner] = "failed: \(error)"
                 try store.setMailbox(sync.owner, state: "failed", reason: "\(error)")
             }
         }
-        if reconcileDue, summary.mailboxesFailed == 0 { try store.setMeta("last_full_reconcile", String(now().timeIntervalSince1970)) }
+        // Failed mailboxes are listed again next cycle anyway (state "failed"), so one bad
+        // mailbox does not keep the whole tenant in full reconcile.
+        if reconcileDue { try store.setMeta("last_full_reconcile", String(now().timeIntervalSince1970)) }
         try store.pruneProjections()
         summary.requests = graph.metrics.requests - requestsBefore
         summary.throttled = graph.metrics.throttled - throttledBefore

@@ -56,7 +56,7 @@ public struct IdentityError: Error, Sendable, CustomStringConvertible {
         switch code {
         case 700027:
             hint = "the certificate is not registered on app \(context.clientId): upload galsync.crt in the Entra admin center (App registrations → the app → Certificates & secrets → Certificates → Upload certificate). Its thumbprints: SHA-1 \(context.sha1Thumbprint), SHA-256 \(context.sha256Thumbprint)"
-        case 1000502, 7000274:
+        case 1000502:
             hint = "the certificate expired on \(ISO8601DateFormatter().string(from: context.certificateNotAfter)) or is not valid yet: make a new one with 'galsync cert new', upload it, and point tenant.certificate at it"
         case 700016:
             hint = "application \(context.clientId) was not found in tenant \(context.tenant): check tenant.client_id, and that the app is registered in this tenant (or admin-consented there if it is multi-tenant)"
@@ -72,6 +72,8 @@ public struct IdentityError: Error, Sendable, CustomStringConvertible {
         default:
             hint = "see https://login.microsoftonline.com/error?code=\(code.map(String.init) ?? "")"
         }
-        return IdentityError(code: code, status: status, message: "token request refused (\(code.map { "AADSTS\($0)" } ?? "HTTP \(status)")): \(hint)", isRetryable: false)
+        // Microsoft's own first line says which case it is (e.g. "The key was not found" vs
+        // "The key used is expired"): keep it, then our hint.
+        return IdentityError(code: code, status: status, message: "token request refused (\(detail)): \(hint)", isRetryable: false)
     }
 }

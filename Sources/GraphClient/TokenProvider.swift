@@ -84,7 +84,9 @@ public actor TokenProvider {
                           ("client-request-id", UUID().uuidString.lowercased())],
                 body: Data(form.utf8), timeout: 30))
         } catch let error as HTTPTransportError {
-            throw IdentityError(code: nil, status: nil, message: "cannot reach the token endpoint \(settings.tokenEndpoint): \(error.message)", isRetryable: error.retryable)
+            throw IdentityError(code: nil, status: nil, message: "cannot reach the token endpoint \(settings.tokenEndpoint): \(error.message)"
+                                + (error.retryable ? "" : " (not retried: check tenant.login_endpoint, tenant.ca_file and any TLS-inspecting proxy)"),
+                                isRetryable: error.retryable)
         }
         guard response.status == 200 else {
             throw IdentityError.from(status: response.status, body: response.body, retryAfter: response.headers["retry-after"].flatMap(Double.init), context: context(at: now()))

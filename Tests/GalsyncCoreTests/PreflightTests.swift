@@ -65,6 +65,15 @@ struct SimulatedInstall {
         #expect(step.fix?.contains("Grant admin consent") == true)
     }
 
+    @Test func withoutContactsInTheTokenTheMailboxStepDecides() async throws {
+        let report = try await check(try await SimulatedInstall(roles: ["User.Read.All", "GroupMember.Read.All"]))
+        let permissions = try #require(report.steps.first { $0.name == "permissions" })
+        #expect(permissions.outcome == .warn)
+        #expect(report.steps.last?.outcome == .fail && report.steps.last?.detail.contains("ErrorAccessDenied") == true)
+        #expect(report.steps.last?.fix?.contains("RBAC for Applications") == true)
+        #expect(report.exitStatus == .permission)
+    }
+
     @Test func anUnregisteredCertificateFailsAtTheTokenWithTheUploadHint() async throws {
         let install = try await SimulatedInstall(register: false)
         await install.sim.registerApp(clientId: SimulatedInstall.clientId, roles: [], certificates: [])

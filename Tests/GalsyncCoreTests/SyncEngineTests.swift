@@ -151,6 +151,32 @@ import Testing
         }
     }
 
+    @Test func planShowsTheRefusalAndAFolderRenameIsRefused() async throws {
+        try await SyncHarness.with(users: 30) { h in
+            try await h.sync()
+            let tiny = await h.sim.createGroup(displayName: "Typo", members: [await h.expectedSources()[0]["id"]!.stringValue!])
+            h.config.directory.includeGroups = [tiny]
+            let plan = try await h.sync { $0.planOnly = true }
+            #expect(plan.warnings.first?.contains("refuse") == true)
+            h.config.directory.includeGroups = []
+            h.config.sync.folder = "Colleagues"
+            let error = await #expect(throws: SyncError.self) { try await h.sync() }
+            #expect("\(error!)".contains("purge"))
+        }
+    }
+
+    @Test func planOnAFreshHostLeavesNoStateBehind() async throws {
+        try await SyncHarness.with { h in
+            let rt = try GalsyncRuntime.make(h.config, environment: [:])
+            var o = SyncEngine.Options()
+            o.planOnly = true
+            let result = await CycleRunner(runtime: rt).run(o)
+            #expect(result.summary?.created ?? 0 > 0)
+            #expect(!FileManager.default.fileExists(atPath: h.statePath))
+            #expect(!FileManager.default.fileExists(atPath: h.statePath + ".lock"))
+        }
+    }
+
     @Test func aMistypedGroupIdStopsTheCycle() async throws {
         try await SyncHarness.with { h in
             h.config.directory.includeGroups = ["00000000-0000-0000-0000-000000000000"]
