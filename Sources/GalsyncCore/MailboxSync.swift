@@ -71,13 +71,9 @@ struct MailboxSync {
     }
 
     /// What the state says is in the mailbox.
+    /// (The previous fields of an update are looked up only when it is sent.)
     func fromState(_ known: [String: StateStore.ManagedContact]) throws -> [String: MailboxPlan.Actual] {
-        var out: [String: MailboxPlan.Actual] = [:]
-        for (userId, c) in known {
-            let previous = try store.projection(c.hash).flatMap { JSONValue.parse(Data($0.utf8))?.objectValue }.map { ContactProjection(userId: userId, fields: $0) }
-            out[userId] = .init(contactId: c.contactId, hash: c.hash, projection: previous)
-        }
-        return out
+        known.mapValues { .init(contactId: $0.contactId, hash: $0.hash) }
     }
 
     // MARK: Writing
@@ -104,57 +100,6 @@ struct MailboxSync {
             try store.clearIntent(intent)
             return id
         }
-    }
-
-    func execute(_ plan: MailboxPlan, folderId: String) async throws -> Outcome {
-        var outcome = Outcome()
-        let m = Preflight.pathSegment(owner)
-        for op in plan.operations {
-            switch op {
-            case .create(let p):
-                try await create(p, folderId: folderId)
-                outcome.created += 1
-            case .update(let contactId, let p, let previous):
-                do {
-                    let r = try await retry.run { try await graph.request("PATCH", "/users/\(m)/contacts/\(Preflight.pathSegment(contactId))", body: p.patchBody(from: previous)) }
-                    let id = r.json?["id"]?.stringValue ?? contactId
-                    try store.recordWritten(owner: owner, .init(userId: p.userId, contactId: id, hash: p.hash), projectionJSON: String(decoding: p.json, as: UTF8.self))
-                    outcome.updated += 1
-                } catch let error as GraphError where error.status == 404 {
-                    // The owner deleted it: it comes back.
-                    try store.recordDeleted(owner: owner, userId: p.userId)
-                    try await create(p, folderId: folderId)
-                    outcome.created += 1
-                }
-            case .delete(let contactId, let userId):
-                do {
-                    _ = try await retry.run { try await graph.request("DELETE", "/users/\(m)/contacts/\(Preflight.pathSegment(contactId))") }
-                } catch let error as GraphError where error.status == 404 {
-                    // Already gone: the goal is met.
-                }
-                if try store.managedContacts(owner)[userId]?.contactId == contactId { try store.recordDeleted(owner: owner, userId: userId) }
-                outcome.deleted += 1
-            }
-        }
-        return outcome
-    }
-
-    /// Records the intent, creates, and commits the new contact's id with its hash.
-    func create(_ p: ContactProjection, folderId: String) async throws {
-        let intent = try store.recordIntent(owner: owner, userId: p.userId, op: "create")
-        let path = contactsPath(folderId)
-        let response: GraphResponse
-        var once = retry
-        once.onlyWhenNotProcessed = true  // a 5xx or timeout may have created it: the intent stays, the next cycle lists
-        do {
-            response = try await once.run { try await graph.request("POST", path, body: p.createBody()) }
-        } catch let error as GraphError where !error.isRetryable {
-            // Refused outright: nothing was made, so nothing is uncertain.
-            try store.clearIntent(intent)
-            throw error
-        }
-        guard let id = response.json?["id"]?.stringValue else { throw SyncError.badData("a created contact came back without an id") }
-        try store.recordWritten(owner: owner, .init(userId: p.userId, contactId: id, hash: p.hash), projectionJSON: String(decoding: p.json, as: UTF8.self), intent: intent)
     }
 }
 

@@ -55,7 +55,7 @@ public struct Purge: Sendable {
                     continue
                 }
                 let plan = MailboxPlan(owner: owner, desired: [:], actual: listing.actual, extraContacts: listing.duplicates)
-                summary.deleted += try await sync.execute(plan, folderId: folder).deleted
+                summary.deleted += try await sync.executeBatched(plan, folderId: folder, slots: RequestSlots(capacity: config.sync.concurrency)).deleted
                 try await SyncEngine(config: config, graph: graph, store: store).removeFolderIfEmpty(sync, folderId: folder)
                 try store.forgetMailbox(owner)
                 summary.mailboxesOK += 1

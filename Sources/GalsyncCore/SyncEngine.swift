@@ -152,34 +152,38 @@ public struct SyncEngine: Sendable {
             return summary
         }
 
-        // 5. Write, mailbox by mailbox; one failing mailbox does not stop the others.
-        for (sync, plan, folderId) in planned {
-            do {
-                if leaving.contains(sync.owner) {
-                    let outcome = try await sync.execute(plan, folderId: folderId ?? "")
-                    summary.deleted += outcome.deleted
-                    try await removeFolderIfEmpty(sync, folderId: folderId)
-                    try store.forgetMailbox(sync.owner)
-                    continue
+        // 5. Write: every mailbox at once, each with one batch in flight, under the global cap;
+        //    one failing mailbox does not stop the others.
+        let slots = RequestSlots(capacity: config.sync.concurrency)
+        let results = try await withThrowingTaskGroup(of: (String, Result<MailboxSync.Outcome, any Error>).self) { group in
+            for (sync, plan, folderId) in planned {
+                let isLeaving = leaving.contains(sync.owner)
+                group.addTask {
+                    do {
+                        return (sync.owner, .success(try await write(sync, plan, folderId: folderId, leaving: isLeaving, reconciled: reconcileDue, slots: slots)))
+                    } catch let error as IdentityError {
+                        throw error
+                    } catch is CancellationError {
+                        throw CancellationError()
+                    } catch {
+                        return (sync.owner, .failure(error))
+                    }
                 }
-                var folder = folderId
-                if !plan.operations.isEmpty || folder == nil { folder = try await sync.ensureFolder(folderId) }
-                let outcome = try await sync.execute(plan, folderId: folder ?? "")
+            }
+            return try await group.reduce(into: [(String, Result<MailboxSync.Outcome, any Error>)]()) { $0.append($1) }
+        }
+        for (owner, result) in results {
+            switch result {
+            case .success(let outcome):
                 summary.created += outcome.created; summary.updated += outcome.updated; summary.deleted += outcome.deleted
-                try store.setMailbox(sync.owner, folderId: .some(folder), state: "ok", reconciled: reconcileDue ? now() : nil)
-                summary.mailboxesOK += 1
-            } catch let error as GraphError {
+                if !leaving.contains(owner) { summary.mailboxesOK += 1 }
+            case .failure(let error):
                 summary.mailboxesFailed += 1
-                summary.problems[sync.owner] = "failed: \(error.code): \(error.message)"
+                let reason = (error as? GraphError).map { "\($0.code): \($0.message)" } ?? "\(error)"
+                summary.problems[owner] = "failed: \(reason)"
                 // A vanished folder or contact: list the mailbox afresh next cycle.
-                let relist = error.status == 404
-                try store.setMailbox(sync.owner, folderId: relist ? .some(nil) : nil, state: relist ? "new" : "failed", reason: "\(error.code): \(error.message)")
-            } catch let error as IdentityError {
-                throw error
-            } catch {
-                summary.mailboxesFailed += 1
-                summary.problems[sync.owner] = "failed: \(error)"
-                try store.setMailbox(sync.owner, state: "failed", reason: "\(error)")
+                let relist = (error as? GraphError)?.status == 404 || (error as? MailboxSync.ItemFailure)?.folderMissing == true
+                try store.setMailbox(owner, folderId: relist ? .some(nil) : nil, state: relist ? "new" : "failed", reason: reason)
             }
         }
         // Failed mailboxes are listed again next cycle anyway (state "failed"), so one bad
@@ -190,6 +194,22 @@ public struct SyncEngine: Sendable {
         summary.throttled = graph.metrics.throttled - throttledBefore
         summary.duration = now().timeIntervalSince(started)
         return summary
+    }
+
+    /// One mailbox's writes: folder, operations, then its record (or, for a mailbox that left
+    /// the targets, its folder if empty, and the state forgotten).
+    func write(_ sync: MailboxSync, _ plan: MailboxPlan, folderId: String?, leaving: Bool, reconciled: Bool, slots: RequestSlots) async throws -> MailboxSync.Outcome {
+        if leaving {
+            let outcome = try await sync.executeBatched(plan, folderId: folderId ?? "", slots: slots)
+            try await removeFolderIfEmpty(sync, folderId: folderId)
+            try store.forgetMailbox(sync.owner)
+            return outcome
+        }
+        var folder = folderId
+        if !plan.operations.isEmpty || folder == nil { folder = try await sync.ensureFolder(folderId) }
+        let outcome = try await sync.executeBatched(plan, folderId: folder ?? "", slots: slots)
+        try store.setMailbox(sync.owner, folderId: .some(folder), state: "ok", reconciled: reconciled ? now() : nil)
+        return outcome
     }
 
     func removeFolderIfEmpty(_ sync: MailboxSync, folderId: String?) async throws {

@@ -2,18 +2,41 @@ import CCurl
 import CShims
 import Dispatch
 import Foundation
+import Synchronization
 
 /// Sends HTTP requests with libcurl (proxy variables, TLS verification against the system store
-/// or `caFile`, compressed responses). Each request runs its blocking transfer on a Dispatch
-/// worker, never on Swift's cooperative pool.
+/// or `caFile`, compressed responses, HTTP/2 over TLS where offered). Each request runs its
+/// blocking transfer on a Dispatch worker, never on Swift's cooperative pool. Easy handles are
+/// pooled and reused, so their connections stay alive between requests.
 public struct CurlTransport: Sendable {
     public var caFile: String?
     public var connectTimeout: Double
+    let pool: HandlePool
 
     public init(caFile: String? = nil, connectTimeout: Double = 10) {
         _ = CurlTransport.globalInit
         self.caFile = caFile
         self.connectTimeout = connectTimeout
+        self.pool = HandlePool()
+    }
+
+    /// Idle curl easy handles, each with its connection cache.
+    final class HandlePool: Sendable {
+        private let idle = Mutex<[UInt]>([])
+        func take() -> UnsafeMutableRawPointer? {
+            if let raw = idle.withLock({ $0.popLast() }), let h = UnsafeMutableRawPointer(bitPattern: raw) { return h }
+            return curl_easy_init()
+        }
+        func give(_ h: UnsafeMutableRawPointer) {
+            curl_easy_reset(h)
+            let kept = idle.withLock { list -> Bool in
+                guard list.count < 64 else { return false }
+                list.append(UInt(bitPattern: h))
+                return true
+            }
+            if !kept { curl_easy_cleanup(h) }
+        }
+        deinit { for raw in idle.withLock({ $0 }) { if let h = UnsafeMutableRawPointer(bitPattern: raw) { curl_easy_cleanup(h) } } }
     }
 
     static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
@@ -33,8 +56,8 @@ public struct CurlTransport: Sendable {
     }
 
     func perform(_ request: HTTPRequest) throws -> HTTPResponse {
-        guard let h = curl_easy_init() else { throw HTTPTransportError(code: -1, message: "curl_easy_init failed", retryable: false) }
-        defer { curl_easy_cleanup(h) }
+        guard let h = pool.take() else { throw HTTPTransportError(code: -1, message: "curl_easy_init failed", retryable: false) }
+        defer { pool.give(h) }
         let sink = Sink()
         let sinkPointer = Unmanaged.passUnretained(sink).toOpaque()
         var list: UnsafeMutablePointer<curl_slist>?
@@ -53,6 +76,8 @@ public struct CurlTransport: Sendable {
         _ = gs_curl_setopt_long(h, CURLOPT_CONNECTTIMEOUT_MS, Int(connectTimeout * 1000))
         _ = gs_curl_setopt_long(h, CURLOPT_SSL_VERIFYPEER, 1)
         _ = gs_curl_setopt_long(h, CURLOPT_SSL_VERIFYHOST, 2)
+        _ = gs_curl_setopt_long(h, CURLOPT_TCP_KEEPALIVE, 1)
+        _ = gs_curl_setopt_long(h, CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_2TLS))
         if let caFile { _ = gs_curl_setopt_str(h, CURLOPT_CAINFO, caFile) }
         if request.method == "HEAD" { _ = gs_curl_setopt_long(h, CURLOPT_NOBODY, 1) }
         if let body = request.body {

@@ -128,3 +128,45 @@ extension StateStore {
         try db.write { try $0.execute(sql: "DELETE FROM projection WHERE hash NOT IN (SELECT DISTINCT hash FROM managed_contact)") }
     }
 }
+
+extension StateStore {
+    /// Intents for a batch of creates, in one transaction; ids in the order given.
+    public func recordIntents(owner: String, userIds: [String]) throws -> [Int64] {
+        try db.write { db in
+            var ids: [Int64] = []
+            let insert = try db.makeStatement(sql: "INSERT INTO intent (owner_id, user_id, op, created) VALUES (?, ?, 'create', ?)")
+            let t = Date().timeIntervalSince1970
+            for u in userIds {
+                try insert.execute(arguments: [owner, u, t])
+                ids.append(db.lastInsertedRowID)
+            }
+            return ids
+        }
+    }
+
+    /// The confirmed outcome of one batch response, committed together.
+    public struct BatchResult: Sendable {
+        public var written: [(contact: ManagedContact, projectionJSON: String, intent: Int64?)] = []
+        public var deleted: [(userId: String, contactId: String)] = []
+        /// Intents of creates Graph refused outright (nothing was made).
+        public var clearedIntents: [Int64] = []
+        public init() {}
+    }
+
+    public func record(owner: String, _ r: BatchResult) throws {
+        guard !r.written.isEmpty || !r.deleted.isEmpty || !r.clearedIntents.isEmpty else { return }
+        try db.write { db in
+            let projection = try db.makeStatement(sql: "INSERT OR IGNORE INTO projection (hash, json) VALUES (?, ?)")
+            let managed = try db.makeStatement(sql: "INSERT OR REPLACE INTO managed_contact (owner_id, user_id, contact_id, hash) VALUES (?, ?, ?, ?)")
+            let intent = try db.makeStatement(sql: "DELETE FROM intent WHERE id = ?")
+            let delete = try db.makeStatement(sql: "DELETE FROM managed_contact WHERE owner_id = ? AND user_id = ? AND contact_id = ?")
+            for w in r.written {
+                try projection.execute(arguments: [w.contact.hash, w.projectionJSON])
+                try managed.execute(arguments: [owner, w.contact.userId, w.contact.contactId, w.contact.hash])
+                if let i = w.intent { try intent.execute(arguments: [i]) }
+            }
+            for d in r.deleted { try delete.execute(arguments: [owner, d.userId, d.contactId]) }
+            for i in r.clearedIntents { try intent.execute(arguments: [i]) }
+        }
+    }
+}
