@@ -6,7 +6,26 @@ import Testing
 @Suite struct CertificateToolTests {
     func tempDir() -> String { FileManager.default.temporaryDirectory.appendingPathComponent("galsync-cert-\(UUID().uuidString)").path }
 
-    @Test func newWritesAPrivateKeyAndACertificateOpenSSLReads() throws {
+    /// Runs openssl on a Dispatch thread (never blocking the cooperative pool).
+    static func openssl(_ args: [String]) async throws -> (Int32, String) {
+        try await withCheckedThrowingContinuation { c in
+            DispatchQueue.global().async {
+                let p = Process()
+                p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+                p.arguments = ["openssl"] + args
+                let pipe = Pipe()
+                p.standardOutput = pipe
+                do {
+                    try p.run()
+                    let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                    p.waitUntilExit()
+                    c.resume(returning: (p.terminationStatus, out))
+                } catch { c.resume(throwing: error) }
+            }
+        }
+    }
+
+    @Test func newWritesAPrivateKeyAndACertificateOpenSSLReads() async throws {
         let dir = tempDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         var o = CertificateTool.NewOptions(directory: dir)
@@ -22,15 +41,8 @@ import Testing
         #expect(text.contains("90 days left") && text.contains("Upload certificate"))
 
         // OpenSSL's own command line accepts it as an X.509 v3, SHA-256 certificate.
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["openssl", "x509", "-in", "\(dir)/galsync.crt", "-noout", "-text"]
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        try p.run()
-        let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        #expect(p.terminationStatus == 0)
+        let (status, out) = try await Self.openssl(["x509", "-in", "\(dir)/galsync.crt", "-noout", "-text"])
+        #expect(status == 0)
         #expect(out.contains("Version: 3") && out.contains("sha256WithRSAEncryption") && out.contains("CN = galsync"))
     }
 

@@ -39,13 +39,7 @@ import Testing
             try Self.toml(h.config).write(toFile: configPath, atomically: true, encoding: .utf8)
             // A complete first cycle, so that later cycles are incremental (no full reconcile due):
             // recovery must then come from the intents recorded before each create.
-            let first = Process()
-            first.executableURL = URL(fileURLWithPath: Self.binary)
-            first.arguments = ["sync", "--config", configPath]
-            first.standardOutput = FileHandle.nullDevice
-            try first.run()
-            first.waitUntilExit()
-            #expect(first.terminationStatus == 0)
+            #expect(try await ChildProcess.run(Self.binary, ["sync", "--config", configPath]) == 0)
             _ = try await h.sim.updateSettings(["latencyMs": 2])
             var killedAt: [Int] = []
             for (round, point) in [1, 25, 60, 110].enumerated() {
@@ -54,28 +48,18 @@ import Testing
                                                     "userPrincipalName": .string("hire\(round)\(n)@contoso.com")], hasMailbox: false)
                 }
                 await h.sim.resetCounters()
-                let child = Process()
-                child.executableURL = URL(fileURLWithPath: Self.binary)
-                child.arguments = ["sync", "--config", configPath]
-                child.standardOutput = FileHandle.nullDevice
-                child.standardError = FileHandle.nullDevice
-                try child.run()
+                let child = ChildProcess(Self.binary, ["sync", "--config", configPath])
+                try child.start()
                 while child.isRunning {
                     let writes = await h.sim.counterSnapshot()["contactWrites"]?.numberValue ?? 0
-                    if Int(writes) >= point { kill(child.processIdentifier, SIGKILL); killedAt.append(Int(writes)); break }
+                    if Int(writes) >= point { child.kill(); killedAt.append(Int(writes)); break }
                     try await Task.sleep(for: .milliseconds(1))
                 }
-                child.waitUntilExit()
+                _ = await child.wait()
             }
             #expect(killedAt.count >= 3, "the child was killed mid-cycle: \(killedAt)")
             _ = try await h.sim.updateSettings(["latencyMs": 0])
-            let clean = Process()
-            clean.executableURL = URL(fileURLWithPath: Self.binary)
-            clean.arguments = ["sync", "--config", configPath]
-            clean.standardOutput = FileHandle.nullDevice
-            try clean.run()
-            clean.waitUntilExit()
-            #expect(clean.terminationStatus == 0)
+            #expect(try await ChildProcess.run(Self.binary, ["sync", "--config", configPath]) == 0)
             await h.expectExact()
             #expect(try StateStore(path: h.statePath).integrityCheck() == "ok")
         }
