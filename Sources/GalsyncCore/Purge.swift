@@ -55,7 +55,14 @@ public struct Purge: Sendable {
                     continue
                 }
                 let plan = MailboxPlan(owner: owner, desired: [:], actual: listing.actual, extraContacts: listing.duplicates)
-                summary.deleted += try await sync.executeBatched(plan, folderId: folder, slots: RequestSlots(capacity: config.sync.concurrency)).deleted
+                let ledger = try await BatchWriter(graph: graph, store: store, concurrency: config.sync.concurrency)
+                    .run([(.init(sync: sync, folderId: folder, known: [:]), plan)])
+                summary.deleted += await ledger.outcomes[owner]?.deleted ?? 0
+                if let failed = await ledger.failures[owner] {
+                    summary.mailboxesFailed += 1
+                    summary.problems[owner] = "failed: \(failed.joined(separator: "; "))"
+                    continue
+                }
                 try await SyncEngine(config: config, graph: graph, store: store).removeFolderIfEmpty(sync, folderId: folder)
                 try store.forgetMailbox(owner)
                 summary.mailboxesOK += 1

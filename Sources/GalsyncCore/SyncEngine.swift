@@ -152,39 +152,55 @@ public struct SyncEngine: Sendable {
             return summary
         }
 
-        // 5. Write: every mailbox at once, each with one batch in flight, under the global cap;
+        // 5. Write: folders first, then every mailbox's operations through shared batches;
         //    one failing mailbox does not stop the others.
-        let slots = RequestSlots(capacity: config.sync.concurrency)
-        let results = try await withThrowingTaskGroup(of: (String, Result<MailboxSync.Outcome, any Error>).self) { group in
-            for (sync, plan, folderId) in planned {
-                let isLeaving = leaving.contains(sync.owner)
-                group.addTask {
-                    do {
-                        return (sync.owner, .success(try await write(sync, plan, folderId: folderId, leaving: isLeaving, reconciled: reconcileDue, slots: slots)))
-                    } catch let error as IdentityError {
-                        throw error
-                    } catch is CancellationError {
-                        throw CancellationError()
-                    } catch {
-                        return (sync.owner, .failure(error))
+        var targets: [(BatchWriter.Target, MailboxPlan)] = []
+        var folderFailures: [String: any Error] = [:]
+        let needFolder = planned.filter { !leaving.contains($0.sync.owner) && ($0.folderId == nil) }
+        for chunk in stride(from: 0, to: needFolder.count, by: max(1, config.sync.concurrency)).map({ Array(needFolder[$0..<min($0 + max(1, config.sync.concurrency), needFolder.count)]) }) {
+            let made = await withTaskGroup(of: (String, Result<String, any Error>).self) { group in
+                for entry in chunk {
+                    group.addTask {
+                        do { return (entry.sync.owner, .success(try await entry.sync.ensureFolder(nil))) } catch { return (entry.sync.owner, .failure(error)) }
                     }
                 }
+                return await group.reduce(into: [String: Result<String, any Error>]()) { $0[$1.0] = $1.1 }
             }
-            return try await group.reduce(into: [(String, Result<MailboxSync.Outcome, any Error>)]()) { $0.append($1) }
+            for (owner, result) in made { if case .failure(let e) = result { folderFailures[owner] = e } }
+            for entry in chunk {
+                guard case .success(let id)? = made[entry.sync.owner] else { continue }
+                targets.append((BatchWriter.Target(sync: entry.sync, folderId: id, known: try store.managedContacts(entry.sync.owner)), entry.plan))
+            }
         }
-        for (owner, result) in results {
-            switch result {
-            case .success(let outcome):
-                summary.created += outcome.created; summary.updated += outcome.updated; summary.deleted += outcome.deleted
-                if !leaving.contains(owner) { summary.mailboxesOK += 1 }
-            case .failure(let error):
+        for entry in planned where leaving.contains(entry.sync.owner) || entry.folderId != nil {
+            targets.append((BatchWriter.Target(sync: entry.sync, folderId: entry.folderId ?? "", known: try store.managedContacts(entry.sync.owner)), entry.plan))
+        }
+        for (_, error) in folderFailures { if error is IdentityError || error is CancellationError { throw error } }
+        let ledger = try await BatchWriter(graph: graph, store: store, concurrency: config.sync.concurrency).run(targets)
+        let outcomes = await ledger.outcomes, failures = await ledger.failures, folderMissing = await ledger.folderMissing
+        for (target, _) in targets {
+            let owner = target.sync.owner
+            let outcome = outcomes[owner] ?? .init()
+            summary.created += outcome.created; summary.updated += outcome.updated; summary.deleted += outcome.deleted
+            if let messages = failures[owner] {
                 summary.mailboxesFailed += 1
-                let reason = (error as? GraphError).map { "\($0.code): \($0.message)" } ?? "\(error)"
+                let reason = messages.prefix(3).joined(separator: "; ") + (messages.count > 3 ? " (and \(messages.count - 3) more)" : "")
                 summary.problems[owner] = "failed: \(reason)"
-                // A vanished folder or contact: list the mailbox afresh next cycle.
-                let relist = (error as? GraphError)?.status == 404 || (error as? MailboxSync.ItemFailure)?.folderMissing == true
+                let relist = folderMissing.contains(owner)
                 try store.setMailbox(owner, folderId: relist ? .some(nil) : nil, state: relist ? "new" : "failed", reason: reason)
+            } else if leaving.contains(owner) {
+                try? await removeFolderIfEmpty(target.sync, folderId: target.folderId)
+                try store.forgetMailbox(owner)
+            } else {
+                try store.setMailbox(owner, folderId: .some(target.folderId), state: "ok", reconciled: reconcileDue ? now() : nil)
+                summary.mailboxesOK += 1
             }
+        }
+        for (owner, error) in folderFailures {
+            summary.mailboxesFailed += 1
+            let reason = (error as? GraphError).map { "\($0.code): \($0.message)" } ?? "\(error)"
+            summary.problems[owner] = "failed: \(reason)"
+            try store.setMailbox(owner, state: "failed", reason: reason)
         }
         // Failed mailboxes are listed again next cycle anyway (state "failed"), so one bad
         // mailbox does not keep the whole tenant in full reconcile.
@@ -194,22 +210,6 @@ public struct SyncEngine: Sendable {
         summary.throttled = graph.metrics.throttled - throttledBefore
         summary.duration = now().timeIntervalSince(started)
         return summary
-    }
-
-    /// One mailbox's writes: folder, operations, then its record (or, for a mailbox that left
-    /// the targets, its folder if empty, and the state forgotten).
-    func write(_ sync: MailboxSync, _ plan: MailboxPlan, folderId: String?, leaving: Bool, reconciled: Bool, slots: RequestSlots) async throws -> MailboxSync.Outcome {
-        if leaving {
-            let outcome = try await sync.executeBatched(plan, folderId: folderId ?? "", slots: slots)
-            try await removeFolderIfEmpty(sync, folderId: folderId)
-            try store.forgetMailbox(sync.owner)
-            return outcome
-        }
-        var folder = folderId
-        if !plan.operations.isEmpty || folder == nil { folder = try await sync.ensureFolder(folderId) }
-        let outcome = try await sync.executeBatched(plan, folderId: folder ?? "", slots: slots)
-        try store.setMailbox(sync.owner, folderId: .some(folder), state: "ok", reconciled: reconciled ? now() : nil)
-        return outcome
     }
 
     func removeFolderIfEmpty(_ sync: MailboxSync, folderId: String?) async throws {

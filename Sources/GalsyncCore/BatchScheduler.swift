@@ -1,0 +1,106 @@
+import Foundation
+
+/// Decides which operations go into the next `$batch`: a pure, synchronous state machine
+/// (events in, batches out) kept inside `BatchQueue`. Mailboxes take turns (round-robin), a
+/// mailbox is in at most one batch at a time (so it never sees more than 4 concurrent
+/// operations), a paused mailbox (after 429) waits out its `Retry-After`, and small mailboxes
+/// share batches, so that one change in 1,000 mailboxes costs 50 requests, not 1,000.
+struct BatchScheduler {
+    struct Pending: Sendable {
+        var owner: String
+        var op: MailboxPlan.Operation
+        var attempt: Int
+    }
+
+    private(set) var queues: [String: [Pending]] = [:]
+    private var order: [String] = []
+    private var cursor = 0
+    private(set) var inFlight: Set<String> = []
+    private var pausedUntil: [String: ContinuousClock.Instant] = [:]
+    let batchSize: Int
+
+    init(batchSize: Int = 20) { self.batchSize = batchSize }
+
+    mutating func add(owner: String, _ ops: [MailboxPlan.Operation]) {
+        guard !ops.isEmpty else { return }
+        if queues[owner] == nil { order.append(owner) }
+        queues[owner, default: []] += ops.map { Pending(owner: owner, op: $0, attempt: 1) }
+    }
+
+    var isDone: Bool { queues.values.allSatisfy(\.isEmpty) && inFlight.isEmpty }
+
+    /// The next batch to send now, or nil (then `wakeAt` says when one may be ready).
+    mutating func next(now: ContinuousClock.Instant) -> [Pending]? {
+        guard !order.isEmpty else { return nil }
+        var batch: [Pending] = []
+        var taken: Set<String> = []
+        for step in 0..<order.count {
+            let owner = order[(cursor + step) % order.count]
+            guard !inFlight.contains(owner), let queue = queues[owner], !queue.isEmpty else { continue }
+            if let until = pausedUntil[owner], until > now { continue }
+            let n = min(batchSize - batch.count, queue.count)
+            batch += queue.prefix(n)
+            queues[owner]!.removeFirst(n)
+            taken.insert(owner)
+            if batch.count == batchSize {
+                cursor = (cursor + step + 1) % order.count
+                break
+            }
+        }
+        guard !batch.isEmpty else { return nil }
+        inFlight.formUnion(taken)
+        return batch
+    }
+
+    /// When the earliest paused mailbox may go again (nil when nothing is paused).
+    func wakeAt(now: ContinuousClock.Instant) -> ContinuousClock.Instant? {
+        pausedUntil.filter { queues[$0.key]?.isEmpty == false && !inFlight.contains($0.key) }.values.min()
+    }
+
+    /// A batch came back: its mailboxes are free again; `retry` goes to the front of their
+    /// queues; `pause` holds a mailbox until the given time.
+    mutating func complete(owners: Set<String>, retry: [Pending], pause: [String: ContinuousClock.Instant]) {
+        inFlight.subtract(owners)
+        for p in retry.reversed() { queues[p.owner, default: []].insert(p, at: 0) }
+        for (owner, until) in pause { pausedUntil[owner] = max(pausedUntil[owner] ?? until, until) }
+    }
+
+    /// Drops a mailbox's remaining work (it failed for good this cycle).
+    mutating func abandon(_ owner: String) { queues[owner] = [] }
+}
+
+/// The actor around `BatchScheduler` that workers pull batches from; a worker with nothing to
+/// do waits until a batch completes or a pause ends.
+actor BatchQueue {
+    private var scheduler: BatchScheduler
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+
+    init(_ scheduler: BatchScheduler) { self.scheduler = scheduler }
+
+    func next() async -> [BatchScheduler.Pending]? {
+        while true {
+            if Task.isCancelled { return nil }
+            let now = ContinuousClock.now
+            if let batch = scheduler.next(now: now) { return batch }
+            if scheduler.isDone { wakeAll(); return nil }
+            if scheduler.inFlight.isEmpty, let wake = scheduler.wakeAt(now: now) {
+                try? await Task.sleep(until: wake, clock: .continuous)
+                continue
+            }
+            await withCheckedContinuation { waiters.append($0) }
+        }
+    }
+
+    func complete(owners: Set<String>, retry: [BatchScheduler.Pending], pause: [String: ContinuousClock.Instant]) {
+        scheduler.complete(owners: owners, retry: retry, pause: pause)
+        wakeAll()
+    }
+
+    func abandon(_ owner: String) { scheduler.abandon(owner) }
+
+    private func wakeAll() {
+        let w = waiters
+        waiters = []
+        for c in w { c.resume() }
+    }
+}

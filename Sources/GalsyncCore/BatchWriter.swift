@@ -1,0 +1,183 @@
+import Foundation
+import GalsyncJSON
+import GraphClient
+import SyncStore
+
+/// Carries out every mailbox's plan through `$batch` requests of up to 20 operations, with
+/// `sync.concurrency / 4` batches in flight (each runs at most 4 operations at once).
+/// Results are committed per batch response; a throttled item is retried alone after its
+/// mailbox's `Retry-After`; an update or delete that met a 5xx is retried with backoff; a
+/// create whose outcome is unknown (5xx, lost answer) is not retried: its intent stays and the
+/// next cycle lists that mailbox and adopts what is there.
+struct BatchWriter {
+    struct Target: Sendable {
+        var sync: MailboxSync
+        var folderId: String
+        var known: [String: StateStore.ManagedContact]
+    }
+
+    let graph: GraphAPI
+    let store: StateStore
+    let concurrency: Int
+    static let maxAttempts = 6
+
+    /// What happened per mailbox.
+    actor Ledger {
+        var outcomes: [String: MailboxSync.Outcome] = [:]
+        var failures: [String: [String]] = [:]
+        var folderMissing: Set<String> = []
+        func add(_ owner: String, created: Int = 0, updated: Int = 0, deleted: Int = 0) {
+            outcomes[owner, default: .init()].created += created
+            outcomes[owner, default: .init()].updated += updated
+            outcomes[owner, default: .init()].deleted += deleted
+        }
+        func fail(_ owner: String, _ message: String, folderMissing missing: Bool = false) {
+            failures[owner, default: []].append(message)
+            if missing { folderMissing.insert(owner) }
+        }
+    }
+
+    func run(_ plans: [(Target, MailboxPlan)]) async throws -> Ledger {
+        var scheduler = BatchScheduler()
+        var byOwner: [String: Target] = [:]
+        for (t, plan) in plans {
+            scheduler.add(owner: t.sync.owner, plan.operations)
+            byOwner[t.sync.owner] = t
+        }
+        let queue = BatchQueue(scheduler)
+        let ledger = Ledger()
+        let targets = byOwner
+        let workers = max(1, concurrency / 4)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<workers {
+                group.addTask {
+                    while let batch = await queue.next() {
+                        try await send(batch, targets: targets, queue: queue, ledger: ledger)
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        try Task.checkCancellation()
+        return ledger
+    }
+
+    func send(_ batch: [BatchScheduler.Pending], targets: [String: Target], queue: BatchQueue, ledger: Ledger) async throws {
+        let owners = Set(batch.map(\.owner))
+        // Intents for the creates, per mailbox, before anything is sent.
+        var intents: [Int: Int64] = [:]
+        for owner in owners {
+            let creates = batch.enumerated().filter { $0.element.owner == owner }.compactMap { e -> (Int, String)? in
+                if case .create(let p) = e.element.op { (e.offset, p.userId) } else { nil }
+            }
+            for (i, id) in zip(creates.map(\.0), try store.recordIntents(owner: owner, userIds: creates.map(\.1))) { intents[i] = id }
+        }
+        var items: [JSONValue] = []
+        for (i, pending) in batch.enumerated() {
+            let t = targets[pending.owner]!
+            let m = Preflight.pathSegment(pending.owner)
+            var item: [String: JSONValue] = ["id": .string(String(i + 1))]
+            switch pending.op {
+            case .create(let p):
+                item["method"] = "POST"; item["url"] = .string(t.sync.contactsPath(t.folderId)); item["body"] = p.createBody()
+            case .update(let contactId, let p, let previous):
+                let old = try previous ?? t.known[p.userId].flatMap { try store.projection($0.hash) }
+                    .flatMap { JSONValue.parse(Data($0.utf8))?.objectValue }.map { ContactProjection(userId: p.userId, fields: $0) }
+                item["method"] = "PATCH"; item["url"] = .string("/users/\(m)/contacts/\(Preflight.pathSegment(contactId))"); item["body"] = p.patchBody(from: old)
+            case .delete(let contactId, _):
+                item["method"] = "DELETE"; item["url"] = .string("/users/\(m)/contacts/\(Preflight.pathSegment(contactId))")
+            }
+            if item["body"] != nil { item["headers"] = ["Content-Type": "application/json"] }
+            items.append(.object(item))
+        }
+
+        var retry: [BatchScheduler.Pending] = []
+        var pause: [String: ContinuousClock.Instant] = [:]
+        var results: [String: StateStore.BatchResult] = [:]
+        func later(_ owner: String, _ seconds: Double) {
+            let until = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+            pause[owner] = max(pause[owner] ?? until, until)
+        }
+        do {
+            let response = try await graph.request("POST", "/$batch", body: ["requests": .array(items)])
+            for r in response.json?["responses"]?.arrayValue ?? [] {
+                guard let index = r["id"]?.stringValue.flatMap(Int.init), (1...batch.count).contains(index) else { continue }
+                let pending = batch[index - 1]
+                let owner = pending.owner
+                let status = Int(r["status"]?.numberValue ?? 0)
+                let body = r["body"] ?? .null
+                let code = body["error"]?["code"]?.stringValue ?? "HTTP\(status)"
+                let retryAfter = (r["headers"]?.objectValue?.first { $0.key.lowercased() == "retry-after" }?.value.stringValue).flatMap(Double.init)
+                if status == 429 {
+                    graph.metrics.recordThrottledItem()
+                    if let i = intents[index - 1] { results[owner, default: .init()].clearedIntents.append(i) }
+                    retry.append(pending)
+                    later(owner, retryAfter ?? 1)
+                    continue
+                }
+                switch pending.op {
+                case .create(let p):
+                    if status == 201, let id = body["id"]?.stringValue {
+                        results[owner, default: .init()].written.append((.init(userId: p.userId, contactId: id, hash: p.hash), String(decoding: p.json, as: UTF8.self), intents[index - 1]))
+                        await ledger.add(owner, created: 1)
+                    } else if status >= 500 || status == 0 {
+                        continue  // unknown outcome: the intent stays, the next cycle adopts
+                    } else {
+                        if let i = intents[index - 1] { results[owner, default: .init()].clearedIntents.append(i) }
+                        await ledger.fail(owner, "create \(p.userId): \(status) \(code)", folderMissing: status == 404)
+                        await queue.abandon(owner)
+                    }
+                case .update(let contactId, let p, _):
+                    if status == 200 {
+                        results[owner, default: .init()].written.append((.init(userId: p.userId, contactId: body["id"]?.stringValue ?? contactId, hash: p.hash), String(decoding: p.json, as: UTF8.self), nil))
+                        await ledger.add(owner, updated: 1)
+                    } else if status == 404 {
+                        results[owner, default: .init()].deleted.append((p.userId, contactId))  // the owner deleted it: it comes back
+                        retry.append(.init(owner: owner, op: .create(p), attempt: 1))
+                    } else if status >= 500, pending.attempt < Self.maxAttempts {
+                        retry.append(.init(owner: owner, op: pending.op, attempt: pending.attempt + 1))
+                        later(owner, retryAfter ?? backoff(pending.attempt))
+                    } else {
+                        await ledger.fail(owner, "update \(p.userId): \(status) \(code)")
+                    }
+                case .delete(let contactId, let userId):
+                    if [200, 204, 404].contains(status) {
+                        results[owner, default: .init()].deleted.append((userId, contactId))
+                        await ledger.add(owner, deleted: 1)
+                    } else if status >= 500, pending.attempt < Self.maxAttempts {
+                        retry.append(.init(owner: owner, op: pending.op, attempt: pending.attempt + 1))
+                        later(owner, retryAfter ?? backoff(pending.attempt))
+                    } else {
+                        await ledger.fail(owner, "delete \(userId): \(status) \(code)")
+                    }
+                }
+            }
+        } catch let error as GraphError where error.status == 429 {
+            // Not carried out: all of it goes back, after the wait Graph asked for.
+            for (i, id) in intents { results[batch[i].owner, default: .init()].clearedIntents.append(id) }
+            retry = batch
+            for owner in owners { later(owner, error.retryAfter ?? 1) }
+        } catch let error as GraphError where !error.isRetryable {
+            for (i, id) in intents { results[batch[i].owner, default: .init()].clearedIntents.append(id) }
+            for owner in owners { await ledger.fail(owner, "$batch refused: \(error)"); await queue.abandon(owner) }
+        } catch let error as IdentityError {
+            await queue.complete(owners: owners, retry: [], pause: [:])
+            throw error
+        } catch {
+            if error is CancellationError { await queue.complete(owners: owners, retry: [], pause: [:]); throw error }
+            // Unknown outcome: idempotent operations go back; creates stay as intents.
+            for pending in batch {
+                if case .create = pending.op { continue }
+                if pending.attempt < Self.maxAttempts { retry.append(.init(owner: pending.owner, op: pending.op, attempt: pending.attempt + 1)) }
+                else { await ledger.fail(pending.owner, "gave up on \(pending.op.userId) after \(Self.maxAttempts) attempts: \(error)") }
+                later(pending.owner, backoff(pending.attempt))
+            }
+        }
+        for (owner, r) in results { try store.record(owner: owner, r) }
+        await queue.complete(owners: owners, retry: retry, pause: pause)
+    }
+
+    func backoff(_ attempt: Int) -> Double {
+        min(30, 0.25 * pow(2, Double(attempt - 1))) * Double.random(in: 0.5...1)
+    }
+}
