@@ -11,6 +11,7 @@ let package = Package(
     products: [
         .executable(name: "galsync", targets: ["galsync"]),
         .executable(name: "galsync-sim", targets: ["galsync-sim"]),
+        .executable(name: "galsync-bench", targets: ["galsync-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -43,6 +44,8 @@ let package = Package(
             name: "galsync",
             dependencies: ["GalsyncCore", "GalsyncConfig", "SyncStore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
+
+        .executableTarget(name: "galsync-bench", dependencies: ["GalsyncCore", "GalsyncConfig", "GalsyncJSON"]),
 
         // The Microsoft identity platform + Graph simulator.
         .target(

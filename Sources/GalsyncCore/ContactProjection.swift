@@ -9,6 +9,9 @@ public struct ContactProjection: Sendable, Equatable {
     public let userId: String
     /// Graph contact properties, every managed field present (`null` when empty).
     public let fields: [String: JSONValue]
+    /// SHA-256 (128 bits, hex) of the canonical JSON: what the snapshot remembers per written
+    /// contact. Computed once.
+    public let hash: String
 
     /// The contact properties galsync manages, in Graph's names.
     public static let managedFields = [
@@ -38,11 +41,17 @@ public struct ContactProjection: Sendable, Equatable {
         ]
         for key in excludeFields { f[key] = .null }
         fields = Self.canonical(f)
+        hash = Self.hash(fields)
     }
 
     init(userId: String, fields: [String: JSONValue]) {
         self.userId = userId
         self.fields = Self.canonical(fields)
+        hash = Self.hash(self.fields)
+    }
+
+    static func hash(_ fields: [String: JSONValue]) -> String {
+        String(Digest.hex(Digest.sha256(JSONValue.object(fields).encoded())).prefix(32))
     }
 
     /// The managed fields of a contact as listed from a mailbox, canonical.
@@ -79,9 +88,6 @@ public struct ContactProjection: Sendable, Equatable {
         }
         return out
     }
-
-    /// SHA-256 of the canonical JSON: what the snapshot remembers per written contact.
-    public var hash: String { Digest.hex(Digest.sha256(json)).prefix(32).description }
 
     public var json: Data { JSONValue.object(fields).encoded() }
 

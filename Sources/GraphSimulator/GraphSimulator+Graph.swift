@@ -44,6 +44,7 @@ extension GraphSimulator {
         let route = classify(path, method: request.method)
         var response: SimResponse
         if let owner = route.mailboxOwner {
+            counters.mailboxRequests[owner, default: 0] += 1
             response = await throttled(request, caller: caller, mailbox: owner) { [self] in
                 await mailboxOperation(request, caller: caller, route: route)
             }

@@ -11,6 +11,8 @@ public struct SimCounters: Sendable {
     public var mailboxReads = 0
     public var directoryReads = 0
     public var faults: [String: Int] = [:]
+    /// Requests (batch items included) per mailbox owner, for benchmarks' lower bounds.
+    public var mailboxRequests: [String: Int] = [:]
 
     public init() {}
 
@@ -34,6 +36,8 @@ public struct SimCounters: Sendable {
             "tokenRejections": .object(tokenRejections.mapValues(num)), "contactWrites": num(contactWrites),
             "mailboxReads": num(mailboxReads), "directoryReads": num(directoryReads),
             "faults": .object(faults.mapValues(num)), "highestConcurrency": .object(highestConcurrency.mapValues(num)),
+            "busiestMailboxRequests": num(mailboxRequests.values.max() ?? 0),
+            "batchItemsTotal": num(batchItems.values.reduce(0) { $0 + $1.values.reduce(0, +) }),
         ]
     }
 }
