@@ -20,11 +20,13 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         // C system libraries, found through pkg-config (see scripts/setup for the apt packages).
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
         // Thin C shims for what Swift cannot call directly (variadic curl_easy_setopt, OpenSSL macros).
         .target(name: "CShims", dependencies: ["CCurl", "COpenSSL"]),
 
@@ -37,12 +39,25 @@ let package = Package(
         .target(name: "GalsyncConfig", dependencies: [.product(name: "TOMLKit", package: "TOMLKit")]),
         .target(name: "GraphClient", dependencies: ["GraphHTTP", "GalsyncCrypto", "GalsyncJSON"]),
         .target(name: "SyncStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "SystemdSupport", dependencies: ["CSystemd", .product(name: "Logging", package: "swift-log")]),
 
         // The engine and the CLI.
-        .target(name: "GalsyncCore", dependencies: ["GalsyncConfig", "GraphClient", "GraphHTTP", "GalsyncCrypto", "GalsyncJSON", "SyncStore"]),
+        .target(
+            name: "GalsyncCore",
+            dependencies: [
+                "GalsyncConfig", "GraphClient", "GraphHTTP", "GalsyncCrypto", "GalsyncJSON", "SyncStore", "SystemdSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .executableTarget(
             name: "galsync",
-            dependencies: ["GalsyncCore", "GalsyncConfig", "SyncStore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: [
+                "GalsyncCore", "GalsyncConfig", "SyncStore", "SystemdSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
         ),
 
         .executableTarget(name: "galsync-bench", dependencies: ["GalsyncCore", "GalsyncConfig", "GalsyncJSON"]),

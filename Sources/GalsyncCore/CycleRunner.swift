@@ -6,8 +6,13 @@ import SyncStore
 /// state, record the cycle in the history whatever happens, and say how it ended.
 public struct CycleRunner: Sendable {
     public let runtime: GalsyncRuntime
+    /// The service holds the state lock for its whole life; a one-shot command takes it here.
+    let holdsLock: Bool
 
-    public init(runtime: GalsyncRuntime) { self.runtime = runtime }
+    public init(runtime: GalsyncRuntime, holdsLock: Bool = false) {
+        self.runtime = runtime
+        self.holdsLock = holdsLock
+    }
 
     public struct Result: Sendable {
         public var summary: CycleSummary?
@@ -25,7 +30,7 @@ public struct CycleRunner: Sendable {
                 let summary = try await SyncEngine(config: config, graph: runtime.graph, store: store).cycle(options)
                 return Result(summary: summary, error: nil, exitStatus: summary.exitStatus)
             }
-            let lock = try StateLock(statePath: config.sync.state)
+            let lock = holdsLock ? nil : try StateLock(statePath: config.sync.state)
             defer { withExtendedLifetime(lock) {} }
             let store = try StateStore(path: config.sync.state)
             let engine = SyncEngine(config: config, graph: runtime.graph, store: store)
@@ -43,7 +48,7 @@ public struct CycleRunner: Sendable {
                 return Result(summary: summary, error: nil, exitStatus: summary.exitStatus)
             } catch {
                 var record = StateStore.CycleRecord(id: id, started: Date())
-                record.outcome = "error"
+                record.outcome = error is CancellationError ? "cancelled" : "error"
                 record.message = "\(error)"
                 try? store.finishCycle(record)
                 throw error

@@ -13,7 +13,7 @@ struct Galsync: AsyncParsableCommand {
             permission refused, 78 bad configuration.
             """,
         version: "0.1.0",
-        subcommands: [SyncCommand.self, PlanCommand.self, StatusCommand.self, CheckCommand.self, CertCommand.self, PurgeCommand.self])
+        subcommands: [RunCommand.self, SyncCommand.self, PlanCommand.self, StatusCommand.self, CheckCommand.self, CertCommand.self, PurgeCommand.self])
 }
 
 struct ConfigOption: ParsableArguments {

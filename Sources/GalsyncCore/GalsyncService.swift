@@ -1,0 +1,146 @@
+import Foundation
+import GalsyncConfig
+import GalsyncCrypto
+import Logging
+import ServiceLifecycle
+import SyncStore
+import SystemdSupport
+import UnixSignals
+
+/// `galsync run`: the long-running service. A cycle at start, then every `sync.interval` (with
+/// a little jitter), never two at once; SIGHUP re-reads the configuration (a bad one is logged
+/// and the old one kept); graceful shutdown cancels the cycle, lets in-flight requests end and
+/// returns. systemd hears READY, STATUS, WATCHDOG (only while the loop makes progress),
+/// RELOADING and STOPPING.
+public struct GalsyncService: Service {
+    let configPath: String
+    let initial: Configuration
+    let logger: Logger
+    let notifier = ServiceNotifier()
+
+    public init(configPath: String, config: Configuration, logger: Logger) {
+        self.configPath = configPath
+        self.initial = config
+        self.logger = logger
+    }
+
+    /// What the loop is doing, shared with the watchdog and the reload handler.
+    actor Status {
+        var config: Configuration
+        var runtime: GalsyncRuntime
+        var cycle = 0
+        var running = false
+        var progressMark = -1
+        var lastCertificateWarning: Date?
+        init(config: Configuration, runtime: GalsyncRuntime) { self.config = config; self.runtime = runtime }
+        func swap(_ c: Configuration, _ r: GalsyncRuntime) { config = c; runtime = r }
+        func begin() -> Int { cycle += 1; running = true; return cycle }
+        func end() { running = false }
+        /// True while the loop is alive: between cycles, or in a cycle that still sends requests.
+        func alive() -> Bool {
+            guard running else { return true }
+            let now = runtime.graph.metrics.requests
+            defer { progressMark = now }
+            return now != progressMark
+        }
+        func certificateWarningDue(_ now: Date) -> Bool {
+            if let last = lastCertificateWarning, now.timeIntervalSince(last) < 86_400 { return false }
+            lastCertificateWarning = now
+            return true
+        }
+    }
+
+    public func run() async throws {
+        let lock = try StateLock(statePath: initial.sync.state)
+        defer { withExtendedLifetime(lock) {} }
+        _ = try StateStore(path: initial.sync.state)  // created and migrated before READY
+        let status = Status(config: initial, runtime: try GalsyncRuntime.make(initial))
+        notifier.ready(status: "starting the first cycle")
+        logger.info("galsync started", metadata: ["config": "\(configPath)", "state": "\(initial.sync.state)"])
+
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await watchdog(status) }
+            group.addTask { await reloads(status) }
+            do {
+                try await cancelWhenGracefulShutdown { try await loop(status) }
+            } catch is CancellationError {
+                // Graceful shutdown: the cycle was cancelled between batches; state is committed.
+            }
+            notifier.stopping()
+            logger.info("galsync stopping")
+            group.cancelAll()
+        }
+    }
+
+    func loop(_ status: Status) async throws {
+        while !Task.isCancelled {
+            let config = await status.config
+            let runtime = await status.runtime
+            let n = await status.begin()
+            notifier.status("cycle \(n): running")
+            await warnAboutCertificate(runtime, status: status)
+            let started = Date()
+            let result = await CycleRunner(runtime: runtime, holdsLock: true).run(SyncEngine.Options())
+            await status.end()
+            if Task.isCancelled { return }
+            let took = Date().timeIntervalSince(started)
+            let wait = max(0, config.sync.interval * Double.random(in: 0.95...1.05) - took)
+            if let s = result.summary {
+                logger.info("cycle \(n): created \(s.created), updated \(s.updated), deleted \(s.deleted), unchanged \(s.unchanged); mailboxes ok \(s.mailboxesOK), failed \(s.mailboxesFailed), skipped \(s.mailboxesSkipped); \(s.requests) requests, \(s.throttled) throttled, \(String(format: "%.1f", s.duration)) s",
+                            metadata: ["cycle": "\(n)", "count": "\(s.created + s.updated + s.deleted)"])
+                for (owner, problem) in s.problems.sorted(by: { $0.key < $1.key }) {
+                    logger.warning("\(problem)", metadata: ["cycle": "\(n)", "mailbox": "\(owner)"])
+                }
+                notifier.status("cycle \(n): \(s.mailboxesOK + s.mailboxesFailed) mailboxes, \(s.mailboxesFailed) failed; +\(s.created) ~\(s.updated) -\(s.deleted); next in \(Int(wait / 60))m")
+                try? MetricsFile.write(summary: s, config: config, runtime: runtime)
+            } else if let error = result.error {
+                logger.error("cycle \(n) failed: \(error)", metadata: ["cycle": "\(n)", "error_code": "\(result.exitStatus.rawValue)"])
+                notifier.status("cycle \(n) failed: \(String("\(error)".prefix(120))); next in \(Int(wait / 60))m")
+            }
+            if took > config.sync.interval {
+                logger.warning("cycle \(n) took \(Int(took)) s, longer than sync.interval (\(Int(config.sync.interval)) s); the next one starts now")
+            }
+            try await Task.sleep(for: .milliseconds(Int(wait * 1000)))
+        }
+    }
+
+    /// Pings systemd at half `WATCHDOG_USEC`, but only while the loop is alive.
+    func watchdog(_ status: Status) async throws {
+        guard let interval = notifier.watchdogInterval else { return }
+        while !Task.isCancelled {
+            try await Task.sleep(for: interval / 2)
+            if await status.alive() { notifier.watchdog() }
+        }
+    }
+
+    /// SIGHUP: re-read and validate; keep the old configuration when the new one is bad.
+    func reloads(_ status: Status) async {
+        for await _ in await UnixSignalsSequence(trapping: .sighup) {
+            notifier.reloading()
+            do {
+                let config = try ConfigurationLoader.load(path: configPath)
+                let old = await status.config
+                if config.sync.state != old.sync.state {
+                    logger.warning("sync.state cannot change while running; restart galsync to use \(config.sync.state)")
+                }
+                var adopted = config
+                adopted.sync.state = old.sync.state
+                await status.swap(adopted, try GalsyncRuntime.make(adopted))
+                logger.notice("configuration reloaded from \(configPath)")
+            } catch {
+                logger.error("reload refused, keeping the previous configuration: \(error)")
+            }
+            notifier.ready(status: "configuration reloaded")
+        }
+    }
+
+    /// From 30 days before expiry, once a day.
+    func warnAboutCertificate(_ runtime: GalsyncRuntime, status: Status) async {
+        guard let data = FileManager.default.contents(atPath: runtime.config.tenant.certificate),
+              let cert = try? Certificate(pemOrDER: data) else { return }
+        let days = CertificateTool.daysLeft(cert)
+        guard days < 30, await status.certificateWarningDue(Date()) else { return }
+        logger.warning("the certificate expires in \(days) days: make a new one with 'galsync cert new', upload it, switch tenant.certificate, reload",
+                       metadata: ["error_code": "certificate_expiry"])
+    }
+}

@@ -1,0 +1,31 @@
+import ArgumentParser
+import Foundation
+import GalsyncConfig
+import GalsyncCore
+import Logging
+import ServiceLifecycle
+import SystemdSupport
+
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "The service: a sync cycle every sync.interval until SIGTERM; SIGHUP reloads the configuration.",
+        discussion: "Made for systemd (Type=notify, WatchdogSec=); logs go to the journal when stderr is the journal.")
+
+    @OptionGroup var options: ConfigOption
+    @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel = "info"
+
+    func run() async throws {
+        GalsyncLogging.bootstrap(level: Logger.Level(rawValue: logLevel) ?? .info)
+        let logger = Logger(label: "galsync")
+        let config = try loadConfig(options)
+        let service = GalsyncService(configPath: ConfigurationLoader.path(explicit: options.config), config: config, logger: logger)
+        let group = ServiceGroup(configuration: .init(services: [.init(service: service)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        do {
+            try await group.run()
+        } catch {
+            logger.critical("galsync stopped: \(error)")
+            throw ExitCode(GalsyncRuntime.exitStatus(for: error).rawValue)
+        }
+    }
+}
