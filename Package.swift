@@ -84,6 +84,7 @@ let package = Package(
         ),
 
         .testTarget(name: "GalsyncCryptoTests", dependencies: ["GalsyncCrypto"]),
+        .testTarget(name: "GalsyncJSONTests", dependencies: ["GalsyncJSON"]),
         .testTarget(name: "GalsyncConfigTests", dependencies: ["GalsyncConfig"]),
         .testTarget(name: "GalsyncCoreTests", dependencies: ["GalsyncCore", "GalsyncConfig", "GraphSimulator", "GalsyncCrypto", "SyncStore"]),
         .testTarget(name: "SyncStoreTests", dependencies: ["SyncStore"]),

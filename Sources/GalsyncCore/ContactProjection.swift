@@ -25,19 +25,20 @@ public struct ContactProjection: Sendable, Equatable {
     public init(user: DirectoryUser, excludeFields: Set<String> = []) {
         userId = user.id
         var f: [String: JSONValue] = [:]
-        f["displayName"] = user.string("displayName").json
-        f["givenName"] = user.string("givenName").json
-        f["surname"] = user.string("surname").json
-        if let mail = user.string("mail") {
-            f["emailAddresses"] = [["address": .string(mail), "name": (user.string("displayName") ?? mail).json]]
+        func text(_ key: String) -> String? { user.string(key).map(Self.clean).flatMap { $0.isEmpty ? nil : $0 } }
+        f["displayName"] = text("displayName").json
+        f["givenName"] = text("givenName").json
+        f["surname"] = text("surname").json
+        if let mail = text("mail") {
+            f["emailAddresses"] = [["address": .string(mail), "name": (text("displayName") ?? mail).json]]
         }
-        let phones = (user.properties["businessPhones"]?.arrayValue ?? []).compactMap(\.stringValue)
-            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        f["businessPhones"] = .array(phones.prefix(2).map(JSONValue.string))
-        for key in ["mobilePhone", "jobTitle", "department", "companyName", "officeLocation"] { f[key] = user.string(key).json }
+        let phones = (user.properties["businessPhones"]?.arrayValue ?? []).prefix(2).compactMap(\.stringValue)
+            .map(Self.clean).filter { !$0.isEmpty }
+        f["businessPhones"] = .array(phones.map(JSONValue.string))
+        for key in ["mobilePhone", "jobTitle", "department", "companyName", "officeLocation"] { f[key] = text(key).json }
         f["businessAddress"] = [
-            "street": user.string("streetAddress").json, "city": user.string("city").json, "state": user.string("state").json,
-            "postalCode": user.string("postalCode").json, "countryOrRegion": user.string("country").json,
+            "street": text("streetAddress").json, "city": text("city").json, "state": text("state").json,
+            "postalCode": text("postalCode").json, "countryOrRegion": text("country").json,
         ]
         for key in excludeFields { f[key] = .null }
         fields = Self.canonical(f)
@@ -59,6 +60,19 @@ public struct ContactProjection: Sendable, Equatable {
         var f: [String: JSONValue] = [:]
         for key in managedFields { f[key] = contact[key] ?? .null }
         return ContactProjection(userId: userId, fields: f)
+    }
+
+    /// The longest text galsync writes into one contact field (Exchange's display name limit).
+    static let maxFieldLength = 255
+
+    /// Directory text made safe for a contact: control characters dropped (direction marks
+    /// and other format characters are kept: names need them), whitespace trimmed, and cut to
+    /// `maxFieldLength` characters.
+    static func clean(_ s: String) -> String {
+        var out = String.UnicodeScalarView()
+        for scalar in s.unicodeScalars where !(scalar.properties.generalCategory == .control) { out.append(scalar) }
+        let trimmed = String(out).trimmingCharacters(in: .whitespacesAndNewlines)
+        return trimmed.count > maxFieldLength ? String(trimmed.prefix(maxFieldLength)) : trimmed
     }
 
     /// Empty strings, lists and addresses become `null`; e-mail entries keep address and name only.

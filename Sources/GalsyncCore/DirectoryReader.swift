@@ -60,8 +60,13 @@ struct DirectoryReader {
                 for (k, v) in entry.objectValue ?? [:] where !k.hasPrefix("@") { merged[k] = v }
                 changed[id] = String(decoding: JSONValue.object(merged).encoded(), as: UTF8.self)
             }
-            if let next = body["@odata.nextLink"]?.stringValue { url = next; continue }
+            if let next = body["@odata.nextLink"]?.stringValue {
+                guard graph.isGraphLink(next) else { throw SyncError.badData("a nextLink points away from the Graph host (\(URL(string: next)?.host ?? "?")); not followed, the token stays home") }
+                url = next
+                continue
+            }
             guard let delta = body["@odata.deltaLink"]?.stringValue else { throw SyncError.badData("a /users/delta round ended without a deltaLink") }
+            guard graph.isGraphLink(delta) else { throw SyncError.badData("the deltaLink points away from the Graph host (\(URL(string: delta)?.host ?? "?")); not saved") }
             var all: [String: String] = link == nil ? [:] : snapshot
             for (id, json) in changed { all[id] = json }
             for id in removed { all[id] = nil }

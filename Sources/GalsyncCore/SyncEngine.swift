@@ -158,17 +158,20 @@ public struct SyncEngine: Sendable {
         var folderFailures: [String: any Error] = [:]
         let needFolder = planned.filter { !leaving.contains($0.sync.owner) && ($0.folderId == nil) }
         for chunk in stride(from: 0, to: needFolder.count, by: max(1, config.sync.concurrency)).map({ Array(needFolder[$0..<min($0 + max(1, config.sync.concurrency), needFolder.count)]) }) {
-            let made = await withTaskGroup(of: (String, Result<String, any Error>).self) { group in
+            let made = await withTaskGroup(of: FolderResult.self) { group in
                 for entry in chunk {
                     group.addTask {
-                        do { return (entry.sync.owner, .success(try await entry.sync.ensureFolder(nil))) } catch { return (entry.sync.owner, .failure(error)) }
+                        do { return FolderResult(owner: entry.sync.owner, id: try await entry.sync.ensureFolder(nil), error: nil) }
+                        catch { return FolderResult(owner: entry.sync.owner, id: nil, error: error) }
                     }
                 }
-                return await group.reduce(into: [String: Result<String, any Error>]()) { $0[$1.0] = $1.1 }
+                var out: [String: FolderResult] = [:]
+                for await r in group { out[r.owner] = r }
+                return out
             }
-            for (owner, result) in made { if case .failure(let e) = result { folderFailures[owner] = e } }
+            for r in made.values { if let e = r.error { folderFailures[r.owner] = e } }
             for entry in chunk {
-                guard case .success(let id)? = made[entry.sync.owner] else { continue }
+                guard let id = made[entry.sync.owner]?.id else { continue }
                 targets.append((BatchWriter.Target(sync: entry.sync, folderId: id, known: try store.managedContacts(entry.sync.owner)), entry.plan))
             }
         }
@@ -210,6 +213,13 @@ public struct SyncEngine: Sendable {
         summary.throttled = graph.metrics.throttled - throttledBefore
         summary.duration = now().timeIntervalSince(started)
         return summary
+    }
+
+    /// A folder made (or failed) for one mailbox.
+    struct FolderResult: Sendable {
+        var owner: String
+        var id: String?
+        var error: (any Error)?
     }
 
     func removeFolderIfEmpty(_ sync: MailboxSync, folderId: String?) async throws {

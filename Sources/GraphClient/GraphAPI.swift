@@ -27,6 +27,12 @@ public struct GraphAPI: Sendable {
         try await send(method, url: base + "/v1.0" + path, body: body, headers: headers)
     }
 
+    /// True when `link` is an absolute URL on the configured Graph scheme, host and port.
+    public func isGraphLink(_ link: String) -> Bool {
+        guard let url = URL(string: link) else { return false }
+        return url.scheme == graphEndpoint.scheme && url.host == graphEndpoint.host && url.port == graphEndpoint.port
+    }
+
     /// Follows an `@odata.nextLink` or `@odata.deltaLink`; refuses one that leaves the Graph host.
     public func follow(_ link: String, headers: [(String, String)] = []) async throws -> GraphResponse {
         guard let url = URL(string: link), url.scheme == graphEndpoint.scheme, url.host == graphEndpoint.host, url.port == graphEndpoint.port else {

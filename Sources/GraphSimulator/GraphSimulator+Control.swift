@@ -62,6 +62,11 @@ extension GraphSimulator {
                 try ownerDeletesContact(mailbox: s[1], contactId: s[3]); return ok()
             case ("DELETE", 4, "mailboxes") where s[2] == "folders":
                 try ownerDeletesFolder(mailbox: s[1], folderId: s[3]); return ok()
+            case ("POST", 1, "responses"):
+                guard let route = body["route"]?.stringValue else { return .json(400, ["error": "route is required, e.g. 'GET /users/delta'"]) }
+                let raw = body["raw"]?.stringValue.map { Data($0.utf8) } ?? (body["json"] ?? .null).encoded()
+                queueResponse(route: route, status: Int(body["status"]?.numberValue ?? 200), body: raw)
+                return ok()
             case ("POST", 2, "delta") where s[1] == "expire":
                 expireDeltaTokens(mode: body["mode"]?.stringValue); return ok()
             default:

@@ -43,7 +43,10 @@ extension GraphSimulator {
         let path = Array(request.segments.dropFirst())
         let route = classify(path, method: request.method)
         var response: SimResponse
-        if let owner = route.mailboxOwner {
+        if var queued = cannedResponses[route.name], !queued.isEmpty {
+            response = queued.removeFirst()
+            cannedResponses[route.name] = queued
+        } else if let owner = route.mailboxOwner {
             counters.mailboxRequests[owner, default: 0] += 1
             response = await throttled(request, caller: caller, mailbox: owner) { [self] in
                 await mailboxOperation(request, caller: caller, route: route)

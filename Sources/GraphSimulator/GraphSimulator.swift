@@ -28,6 +28,9 @@ public actor GraphSimulator {
     var counters = SimCounters()
     var throttle = ThrottleState()
     var faultRandom: SeededRandom
+    /// Canned answers queued by the control API (`POST /_sim/responses`), by route name, used
+    /// once each before the real handler: hostile or malformed data on demand.
+    var cannedResponses: [String: [SimResponse]] = [:]
     var idSequence: UInt64 = 0
     let signingKey: PrivateKey
     let signingCertificate: Certificate
@@ -103,8 +106,6 @@ public actor GraphSimulator {
     }
 
     static func iso(_ date: Date) -> String {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime]
-        return f.string(from: date)
+        date.formatted(.iso8601)
     }
 }

@@ -63,7 +63,7 @@ public struct SimResponse: Sendable {
     /// Graph's error shape: `{"error":{"code","message","innerError":{date,request-id,client-request-id}}}`.
     public static func graphError(_ status: Int, _ code: String, _ message: String, request: SimRequest? = nil, headers: [String: String] = [:]) -> SimResponse {
         let inner: JSONValue = [
-            "date": .string(ISO8601DateFormatter().string(from: Date())),
+            "date": .string(Date().formatted(.iso8601)),
             "request-id": .string(UUID().uuidString.lowercased()),
             "client-request-id": .string(request?.headers["client-request-id"] ?? UUID().uuidString.lowercased()),
         ]
