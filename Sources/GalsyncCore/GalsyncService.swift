@@ -140,7 +140,7 @@ public struct GalsyncService: Service {
               let cert = try? Certificate(pemOrDER: data) else { return }
         let days = CertificateTool.daysLeft(cert)
         guard days < 30, await status.certificateWarningDue(Date()) else { return }
-        logger.warning("the certificate expires in \(days) days: make a new one with 'galsync cert new', upload it, switch tenant.certificate, reload",
+        logger.warning("the certificate expires in \(days) days: make a new one with 'galsync cert new', upload it, put it in place of the old files and restart galsync (see docs/operations.md)",
                        metadata: ["error_code": "certificate_expiry"])
     }
 }
