@@ -69,6 +69,12 @@ public struct ContactProjection: Sendable, Equatable {
     /// and other format characters are kept: names need them), whitespace trimmed, and cut to
     /// `maxFieldLength` characters.
     static func clean(_ s: String) -> String {
+        // Fast path: plain text of a sane length (nearly all of a directory).
+        if s.utf8.count <= maxFieldLength, s.utf8.allSatisfy({ $0 >= 0x20 && $0 != 0x7F }),
+           !s.unicodeScalars.contains(where: { (0x80...0x9F).contains($0.value) }),
+           s.first.map({ !$0.isWhitespace }) ?? true, s.last.map({ !$0.isWhitespace }) ?? true {
+            return s
+        }
         var out = String.UnicodeScalarView()
         for scalar in s.unicodeScalars where !(scalar.properties.generalCategory == .control) { out.append(scalar) }
         let trimmed = String(out).trimmingCharacters(in: .whitespacesAndNewlines)

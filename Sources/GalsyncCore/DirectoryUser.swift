@@ -18,7 +18,8 @@ public struct DirectoryUser: Sendable, Equatable {
     ]
 
     public func string(_ key: String) -> String? {
-        guard let s = properties[key]?.stringValue else { return nil }
+        guard let s = properties[key]?.stringValue, !s.isEmpty else { return nil }
+        guard s.first!.isWhitespace || s.last!.isWhitespace else { return s }
         let trimmed = s.trimmingCharacters(in: .whitespacesAndNewlines)
         return trimmed.isEmpty ? nil : trimmed
     }

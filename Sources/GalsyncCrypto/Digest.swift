@@ -19,6 +19,13 @@ public enum Digest {
 
     /// Lower-case hex, as thumbprints are usually shown.
     public static func hex(_ data: Data) -> String {
-        data.map { String(format: "%02x", $0) }.joined()
+        let digits = Array("0123456789abcdef".utf8)
+        var out = [UInt8]()
+        out.reserveCapacity(data.count * 2)
+        for b in data {
+            out.append(digits[Int(b >> 4)])
+            out.append(digits[Int(b & 0x0f)])
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 }

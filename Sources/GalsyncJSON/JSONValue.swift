@@ -86,6 +86,11 @@ public enum JSONValue: Sendable, Hashable, Codable {
 
     static func writeString(_ s: String, into out: inout String) {
         out += "\""
+        if s.utf8.allSatisfy({ $0 >= 0x20 && $0 != 0x22 && $0 != 0x5C }) {
+            out += s  // nothing to escape: the common case
+            out += "\""
+            return
+        }
         for scalar in s.unicodeScalars {
             switch scalar {
             case "\"": out += "\\\""
