@@ -140,8 +140,17 @@ public struct SyncEngine: Sendable {
             summary.unchanged += plan.unchanged
             if options.planOnly {
                 summary.created += plan.creates; summary.updated += plan.updates; summary.deleted += plan.deletes
+                let known = try store.managedContacts(sync.owner)
+                let samples = try plan.operations.prefix(3).map { op -> String in
+                    // Planned from the state, an update does not carry the old fields: look them up to name what changes.
+                    guard case .update(let id, let p, nil) = op, let hash = known[p.userId]?.hash,
+                          let old = try store.projection(hash).flatMap({ JSONValue.parse(Data($0.utf8))?.objectValue }) else {
+                        return Self.describe(op, round.users)
+                    }
+                    return Self.describe(.update(contactId: id, p, previous: ContactProjection(userId: p.userId, fields: old)), round.users)
+                }
                 summary.plans.append(.init(owner: sync.owner, creates: plan.creates, updates: plan.updates, deletes: plan.deletes, unchanged: plan.unchanged,
-                                           samples: plan.operations.prefix(3).map { Self.describe($0, round.users) }))
+                                           samples: samples))
             }
         }
         if options.planOnly {
