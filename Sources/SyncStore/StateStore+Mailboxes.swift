@@ -93,22 +93,8 @@ extension StateStore {
         try db.read { Set(try String.fetchAll($0, sql: "SELECT DISTINCT owner_id FROM intent")) }
     }
 
-    /// Commits a confirmed create or update (and clears its intent) in one transaction.
-    public func recordWritten(owner: String, _ contact: ManagedContact, projectionJSON: String, intent: Int64? = nil) throws {
-        try db.write { db in
-            try db.execute(sql: "INSERT OR IGNORE INTO projection (hash, json) VALUES (?, ?)", arguments: [contact.hash, projectionJSON])
-            try db.execute(sql: "INSERT OR REPLACE INTO managed_contact (owner_id, user_id, contact_id, hash) VALUES (?, ?, ?, ?)",
-                           arguments: [owner, contact.userId, contact.contactId, contact.hash])
-            if let intent { try db.execute(sql: "DELETE FROM intent WHERE id = ?", arguments: [intent]) }
-        }
-    }
-
     public func clearIntent(_ id: Int64) throws {
         try db.write { try $0.execute(sql: "DELETE FROM intent WHERE id = ?", arguments: [id]) }
-    }
-
-    public func recordDeleted(owner: String, userId: String) throws {
-        try db.write { try $0.execute(sql: "DELETE FROM managed_contact WHERE owner_id = ? AND user_id = ?", arguments: [owner, userId]) }
     }
 
     /// A projection galsync wrote before (by hash), to compute what an update must change.

@@ -28,13 +28,17 @@ import Testing
 
     @Test func intentsMarkMailboxesUncertainUntilCommitted() throws {
         let store = try StateStore(inMemory: ())
-        let i = try store.recordIntent(owner: "m", userId: "u", op: "create")
+        let i = try store.recordIntents(owner: "m", userIds: ["u"])[0]
         #expect(try store.ownersWithPendingIntents() == ["m"])
-        try store.recordWritten(owner: "m", .init(userId: "u", contactId: "c1", hash: "h"), projectionJSON: "{}", intent: i)
+        var written = StateStore.BatchResult()
+        written.written = [(.init(userId: "u", contactId: "c1", hash: "h"), "{}", i)]
+        try store.record(owner: "m", written)
         #expect(try store.ownersWithPendingIntents().isEmpty)
         #expect(try store.managedContacts("m")["u"]?.contactId == "c1")
         #expect(try store.projection("h") == "{}")
-        try store.recordDeleted(owner: "m", userId: "u")
+        var deleted = StateStore.BatchResult()
+        deleted.deleted = [("u", "c1")]
+        try store.record(owner: "m", deleted)
         try store.pruneProjections()
         #expect(try store.projection("h") == nil)
     }
