@@ -22,28 +22,38 @@ public struct ContactProjection: Sendable, Equatable {
     /// The extended property that marks a contact as galsync's, holding the source user's id.
     public static let tagPropertyId = "String {6d1b6c0e-5f6b-4f0c-9a8e-2a7b0c4f9e31} Name galsyncSourceUserId"
 
+    /// Builds the canonical fields directly (the shape `canonical` gives: empty values are
+    /// `null`, addresses hold only their non-empty parts), so the hot path skips a second pass.
     public init(user: DirectoryUser, excludeFields: Set<String> = []) {
         userId = user.id
         var f: [String: JSONValue] = [:]
+        f.reserveCapacity(Self.managedFields.count)
         func text(_ key: String) -> String? { user.string(key).map(Self.clean).flatMap { $0.isEmpty ? nil : $0 } }
-        f["displayName"] = text("displayName").json
+        let displayName = text("displayName")
+        f["displayName"] = displayName.json
         f["givenName"] = text("givenName").json
         f["surname"] = text("surname").json
         if let mail = text("mail") {
-            f["emailAddresses"] = [["address": .string(mail), "name": (text("displayName") ?? mail).json]]
+            f["emailAddresses"] = [["address": .string(mail), "name": .string(displayName ?? mail)]]
+        } else {
+            f["emailAddresses"] = .null
         }
         let phones = (user.properties["businessPhones"]?.arrayValue ?? []).prefix(2).compactMap(\.stringValue)
             .map(Self.clean).filter { !$0.isEmpty }
-        f["businessPhones"] = .array(phones.map(JSONValue.string))
+        f["businessPhones"] = phones.isEmpty ? .null : .array(phones.map(JSONValue.string))
         for key in ["mobilePhone", "jobTitle", "department", "companyName", "officeLocation"] { f[key] = text(key).json }
-        f["businessAddress"] = [
-            "street": text("streetAddress").json, "city": text("city").json, "state": text("state").json,
-            "postalCode": text("postalCode").json, "countryOrRegion": text("country").json,
-        ]
-        for key in excludeFields { f[key] = .null }
-        fields = Self.canonical(f)
+        var address: [String: JSONValue] = [:]
+        for (part, source) in Self.addressParts { if let v = text(source) { address[part] = .string(v) } }
+        f["businessAddress"] = address.isEmpty ? .null : .object(address)
+        for key in excludeFields where f[key] != nil { f[key] = .null }
+        fields = f
         hash = Self.hash(fields)
     }
+
+    /// Contact address part ← directory attribute.
+    static let addressParts = [
+        ("street", "streetAddress"), ("city", "city"), ("state", "state"), ("postalCode", "postalCode"), ("countryOrRegion", "country"),
+    ]
 
     init(userId: String, fields: [String: JSONValue]) {
         self.userId = userId
@@ -70,10 +80,10 @@ public struct ContactProjection: Sendable, Equatable {
     /// `maxFieldLength` characters.
     static func clean(_ s: String) -> String {
         // Fast path: plain text of a sane length (nearly all of a directory).
-        if s.utf8.count <= maxFieldLength, s.utf8.allSatisfy({ $0 >= 0x20 && $0 != 0x7F }),
-           !s.unicodeScalars.contains(where: { (0x80...0x9F).contains($0.value) }),
-           s.first.map({ !$0.isWhitespace }) ?? true, s.last.map({ !$0.isWhitespace }) ?? true {
-            return s
+        let utf8 = s.utf8
+        if utf8.count <= maxFieldLength, utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F || $0 == 0x20 }),
+           utf8.first.map({ $0 != 0x20 }) ?? true, utf8.last.map({ $0 != 0x20 }) ?? true {
+            return s  // printable ASCII, not padded: nothing to do
         }
         var out = String.UnicodeScalarView()
         for scalar in s.unicodeScalars where !(scalar.properties.generalCategory == .control) { out.append(scalar) }

@@ -19,6 +19,8 @@ public struct DirectoryUser: Sendable, Equatable {
 
     public func string(_ key: String) -> String? {
         guard let s = properties[key]?.stringValue, !s.isEmpty else { return nil }
+        // Printable ASCII at both ends cannot be whitespace (checking bytes, not Characters: this runs per field per user).
+        if let first = s.utf8.first, let last = s.utf8.last, (0x21..<0x7F).contains(first), (0x21..<0x7F).contains(last) { return s }
         guard s.first!.isWhitespace || s.last!.isWhitespace else { return s }
         let trimmed = s.trimmingCharacters(in: .whitespacesAndNewlines)
         return trimmed.isEmpty ? nil : trimmed
