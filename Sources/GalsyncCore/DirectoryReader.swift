@@ -84,7 +84,7 @@ struct GroupReader {
     let retry: RetryPolicy
 
     func members(of group: String) async throws -> Set<String> {
-        var url = "/groups/\(Preflight.pathSegment(group))/transitiveMembers?$select=id&$top=999"
+        var url = "/groups/\(GraphPath.segment(group))/transitiveMembers?$select=id&$top=999"
         var ids: Set<String> = []
         var seen: Set<String> = []
         while true {

@@ -16,9 +16,9 @@ struct MailboxSync {
 
     /// Where contacts are created and listed: the named folder, or the default Contacts folder.
     func contactsPath(_ folderId: String?) -> String {
-        let m = Preflight.pathSegment(owner)
+        let m = GraphPath.segment(owner)
         guard let folderId, !folderName.isEmpty else { return "/users/\(m)/contacts" }
-        return "/users/\(m)/contactFolders/\(Preflight.pathSegment(folderId))/contacts"
+        return "/users/\(m)/contactFolders/\(GraphPath.segment(folderId))/contacts"
     }
 
     // MARK: Reading
@@ -27,8 +27,8 @@ struct MailboxSync {
     func findFolder(known: String?) async throws -> String? {
         if folderName.isEmpty { return "" }
         if let known, !known.isEmpty { return known }
-        let filter = "displayName eq '\(folderName.replacingOccurrences(of: "'", with: "''"))'"
-        let path = "/users/\(Preflight.pathSegment(owner))/contactFolders?$filter=\(filter.addingPercentEncoding(withAllowedCharacters: .odataQuery) ?? filter)"
+        let filter = "displayName eq \(GraphPath.odataString(folderName))"
+        let path = "/users/\(GraphPath.segment(owner))/contactFolders?$filter=\(GraphPath.queryValue(filter))"
         let response = try await retry.run { try await graph.request("GET", path) }
         return response.json?["value"]?.arrayValue?.first { $0["displayName"]?.stringValue?.lowercased() == folderName.lowercased() }?["id"]?.stringValue
     }
@@ -42,7 +42,7 @@ struct MailboxSync {
     func list(folderId: String, known: [String: StateStore.ManagedContact]) async throws -> Listing {
         let expand = "singleValueExtendedProperties($filter=id eq '\(ContactProjection.tagPropertyId)')"
         let select = (ContactProjection.managedFields + ["id"]).joined(separator: ",")
-        var url = "\(contactsPath(folderId))?$top=1000&$select=\(select)&$expand=\(expand.addingPercentEncoding(withAllowedCharacters: .odataQuery) ?? expand)"
+        var url = "\(contactsPath(folderId))?$top=1000&$select=\(select)&$expand=\(GraphPath.queryValue(expand))"
         var byUser: [String: [(id: String, projection: ContactProjection)]] = [:]
         var pages = 0
         while true {
@@ -86,7 +86,7 @@ struct MailboxSync {
     func ensureFolder(_ folderId: String?) async throws -> String {
         if let folderId { return folderId }
         let intent = try store.recordIntent(owner: owner, userId: nil, op: "folder")
-        let path = "/users/\(Preflight.pathSegment(owner))/contactFolders"
+        let path = "/users/\(GraphPath.segment(owner))/contactFolders"
         do {
             let r = try await retry.run { try await graph.request("POST", path, body: ["displayName": .string(folderName)]) }
             guard let id = r.json?["id"]?.stringValue else { throw SyncError.badData("a created folder came back without an id") }
@@ -101,13 +101,4 @@ struct MailboxSync {
             return id
         }
     }
-}
-
-extension CharacterSet {
-    /// What may stay unescaped in an OData query value inside a URL.
-    static let odataQuery: CharacterSet = {
-        var s = CharacterSet.urlQueryAllowed
-        s.remove(charactersIn: "&=+#%")
-        return s
-    }()
 }

@@ -115,7 +115,7 @@ public struct Preflight: Sendable {
             steps.append(Step(name: "directory read", outcome: .pass, detail: "GET /users answered"))
             var names = config.mailboxes.users
             for group in config.mailboxes.groups where names.isEmpty {
-                let members = try await graph.request("GET", "/groups/\(Self.pathSegment(group))/transitiveMembers?$select=id&$top=5").json?["value"]?.arrayValue ?? []
+                let members = try await graph.request("GET", "/groups/\(GraphPath.segment(group))/transitiveMembers?$select=id&$top=5").json?["value"]?.arrayValue ?? []
                 names += members.filter { $0["@odata.type"]?.stringValue == "#microsoft.graph.user" }.compactMap { $0["id"]?.stringValue }
             }
             candidates = names.isEmpty ? users.compactMap { $0["id"]?.stringValue } : Array(names.prefix(5))
@@ -126,7 +126,7 @@ public struct Preflight: Sendable {
 
         for (i, mailbox) in candidates.enumerated() {
             do {
-                _ = try await graph.request("GET", "/users/\(Self.pathSegment(mailbox))/contactFolders?$top=1")
+                _ = try await graph.request("GET", "/users/\(GraphPath.segment(mailbox))/contactFolders?$top=1")
                 steps.append(Step(name: "mailbox", outcome: .pass, detail: "contact folders of \(mailbox) can be listed"))
                 return done(.ok)
             } catch let error as GraphError where error.code == "MailboxNotEnabledForRESTAPI" && i < candidates.count - 1 {
@@ -156,8 +156,4 @@ public struct Preflight: Sendable {
         return GalsyncRuntime.exitStatus(for: error)
     }
 
-    /// Escapes a user id or UPN for a URL path (a UPN may hold `#`, `'`, `/`).
-    public static func pathSegment(_ s: String) -> String {
-        s.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~@"))) ?? s
-    }
 }

@@ -26,7 +26,7 @@ public struct Purge: Sendable {
         if let mailboxes {
             for m in mailboxes {
                 if known[m.lowercased()] != nil { owners.append(m.lowercased()); continue }
-                let path = "/users/\(Preflight.pathSegment(m))?$select=id"
+                let path = "/users/\(GraphPath.segment(m))?$select=id"
                 do {
                     let r = try await retry.run { try await graph.request("GET", path) }
                     if let id = r.json?["id"]?.stringValue { owners.append(id) }
@@ -55,7 +55,7 @@ public struct Purge: Sendable {
                     continue
                 }
                 let plan = MailboxPlan(owner: owner, desired: [:], actual: listing.actual, extraContacts: listing.duplicates)
-                let ledger = try await BatchWriter(graph: graph, store: store, concurrency: config.sync.concurrency)
+                let ledger = try await BatchWriter(graph: graph, store: store, concurrency: config.sync.concurrency, logger: .silent)
                     .run([(.init(sync: sync, folderId: folder, known: [:]), plan)])
                 summary.deleted += await ledger.outcomes[owner]?.deleted ?? 0
                 if let failed = await ledger.failures[owner] {
