@@ -4,7 +4,8 @@ import Foundation
 /// (events in, batches out) kept inside `BatchQueue`. Mailboxes take turns (round-robin), a
 /// mailbox is in at most one batch at a time (so it never sees more than 4 concurrent
 /// operations), a paused mailbox (after 429) waits out its `Retry-After`, and small mailboxes
-/// share batches, so that one change in 1,000 mailboxes costs 50 requests, not 1,000.
+/// share batches, so that one change in 1,000 mailboxes costs 50 requests, not 1,000; and a
+/// mailbox sends only while `MailboxRateModel` says it is under its learned request rate.
 struct BatchScheduler {
     struct Pending: Sendable {
         var owner: String
@@ -17,6 +18,7 @@ struct BatchScheduler {
     private var cursor = 0
     private(set) var inFlight: Set<String> = []
     private var pausedUntil: [String: ContinuousClock.Instant] = [:]
+    private(set) var rate = MailboxRateModel()
     let batchSize: Int
 
     init(batchSize: Int = 20) { self.batchSize = batchSize }
@@ -38,9 +40,11 @@ struct BatchScheduler {
             let owner = order[(cursor + step) % order.count]
             guard !inFlight.contains(owner), let queue = queues[owner], !queue.isEmpty else { continue }
             if let until = pausedUntil[owner], until > now { continue }
-            let n = min(batchSize - batch.count, queue.count)
+            let n = min(batchSize - batch.count, queue.count, rate.room(owner, now: now))
+            guard n > 0 else { continue }
             batch += queue.prefix(n)
             queues[owner]!.removeFirst(n)
+            rate.sent(owner, count: n, at: now)
             taken.insert(owner)
             if batch.count == batchSize {
                 cursor = (cursor + step + 1) % order.count
@@ -52,15 +56,28 @@ struct BatchScheduler {
         return batch
     }
 
-    /// When the earliest paused mailbox may go again (nil when nothing is paused).
-    func wakeAt(now: ContinuousClock.Instant) -> ContinuousClock.Instant? {
-        pausedUntil.filter { queues[$0.key]?.isEmpty == false && !inFlight.contains($0.key) }.values.min()
+    /// When the earliest waiting mailbox may go again: the later of its `Retry-After` pause and
+    /// its room under the learned rate (nil when none waits).
+    mutating func wakeAt(now: ContinuousClock.Instant) -> ContinuousClock.Instant? {
+        var wake: ContinuousClock.Instant?
+        for (owner, queue) in queues where !queue.isEmpty && !inFlight.contains(owner) {
+            let times = [pausedUntil[owner], rate.nextRoom(owner, now: now)].compactMap { $0 }
+            guard let t = times.max() else { continue }
+            wake = min(wake ?? t, t)
+        }
+        return wake
     }
 
     /// A batch came back: its mailboxes are free again; `retry` goes to the front of their
-    /// queues; `pause` holds a mailbox until the given time.
-    mutating func complete(owners: Set<String>, retry: [Pending], pause: [String: ContinuousClock.Instant]) {
+    /// queues; `pause` holds a mailbox until the given time; `refused` counts each mailbox's
+    /// items Graph answered 429, and `rateLimited` holds the `Retry-After` of a mailbox refused
+    /// for its request rate (what `MailboxRateModel` learns from).
+    mutating func complete(owners: Set<String>, retry: [Pending], pause: [String: ContinuousClock.Instant],
+                           refused: [String: Int] = [:], rateLimited: [String: Double] = [:], now: ContinuousClock.Instant = .now) {
         inFlight.subtract(owners)
+        for owner in owners where refused[owner] != nil || rateLimited[owner] != nil {
+            rate.completed(owner, refused: refused[owner] ?? 0, rateRetryAfter: rateLimited[owner], now: now)
+        }
         for p in retry.reversed() { queues[p.owner, default: []].insert(p, at: 0) }
         for (owner, until) in pause { pausedUntil[owner] = max(pausedUntil[owner] ?? until, until) }
     }
@@ -91,8 +108,9 @@ actor BatchQueue {
         }
     }
 
-    func complete(owners: Set<String>, retry: [BatchScheduler.Pending], pause: [String: ContinuousClock.Instant]) {
-        scheduler.complete(owners: owners, retry: retry, pause: pause)
+    func complete(owners: Set<String>, retry: [BatchScheduler.Pending], pause: [String: ContinuousClock.Instant],
+                  refused: [String: Int] = [:], rateLimited: [String: Double] = [:]) {
+        scheduler.complete(owners: owners, retry: retry, pause: pause, refused: refused, rateLimited: rateLimited)
         wakeAll()
     }
 
