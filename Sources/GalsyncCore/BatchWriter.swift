@@ -1,6 +1,7 @@
 import Foundation
 import GalsyncJSON
 import GraphClient
+import Logging
 import SyncStore
 
 /// Carries out every mailbox's plan through `$batch` requests of up to 20 operations, with
@@ -19,6 +20,7 @@ struct BatchWriter {
     let graph: GraphAPI
     let store: StateStore
     let concurrency: Int
+    let logger: Logger
     static let maxAttempts = 6
 
     /// What happened per mailbox.
@@ -75,7 +77,7 @@ struct BatchWriter {
         var items: [JSONValue] = []
         for (i, pending) in batch.enumerated() {
             let t = targets[pending.owner]!
-            let m = Preflight.pathSegment(pending.owner)
+            let m = GraphPath.segment(pending.owner)
             var item: [String: JSONValue] = ["id": .string(String(i + 1))]
             switch pending.op {
             case .create(let p):
@@ -83,9 +85,9 @@ struct BatchWriter {
             case .update(let contactId, let p, let previous):
                 let old = try previous ?? t.known[p.userId].flatMap { try store.projection($0.hash) }
                     .flatMap { JSONValue.parse(Data($0.utf8))?.objectValue }.map { ContactProjection(userId: p.userId, fields: $0) }
-                item["method"] = "PATCH"; item["url"] = .string("/users/\(m)/contacts/\(Preflight.pathSegment(contactId))"); item["body"] = p.patchBody(from: old)
+                item["method"] = "PATCH"; item["url"] = .string("/users/\(m)/contacts/\(GraphPath.segment(contactId))"); item["body"] = p.patchBody(from: old)
             case .delete(let contactId, _):
-                item["method"] = "DELETE"; item["url"] = .string("/users/\(m)/contacts/\(Preflight.pathSegment(contactId))")
+                item["method"] = "DELETE"; item["url"] = .string("/users/\(m)/contacts/\(GraphPath.segment(contactId))")
             }
             if item["body"] != nil { item["headers"] = ["Content-Type": "application/json"] }
             items.append(.object(item))
@@ -94,6 +96,8 @@ struct BatchWriter {
         var retry: [BatchScheduler.Pending] = []
         var pause: [String: ContinuousClock.Instant] = [:]
         var results: [String: StateStore.BatchResult] = [:]
+        var refused: [String: Int] = [:]
+        var rateLimited: [String: Double] = [:]
         func later(_ owner: String, _ seconds: Double) {
             let until = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
             pause[owner] = max(pause[owner] ?? until, until)
@@ -108,8 +112,15 @@ struct BatchWriter {
                 let body = r["body"] ?? .null
                 let code = body["error"]?["code"]?.stringValue ?? "HTTP\(status)"
                 let retryAfter = (r["headers"]?.objectValue?.first { $0.key.lowercased() == "retry-after" }?.value.stringValue).flatMap(Double.init)
+                logger.debug("\(pending.op.name) contact for user \(pending.op.userId): \(status)", metadata: [
+                    "mailbox": "\(owner)", "user": "\(pending.op.userId)", "op": "\(pending.op.name)", "status": "\(status)",
+                ])
                 if status == 429 {
                     graph.metrics.recordThrottledItem()
+                    refused[owner, default: 0] += 1
+                    // A refusal for concurrency says nothing about the request rate.
+                    let message = body["error"]?["message"]?.stringValue ?? ""
+                    if !message.localizedCaseInsensitiveContains("concurrency") { rateLimited[owner] = max(rateLimited[owner] ?? 0, retryAfter ?? 1) }
                     if let i = intents[index - 1] { results[owner, default: .init()].clearedIntents.append(i) }
                     retry.append(pending)
                     later(owner, retryAfter ?? 1)
@@ -157,6 +168,7 @@ struct BatchWriter {
             for (i, id) in intents { results[batch[i].owner, default: .init()].clearedIntents.append(id) }
             retry = batch
             for owner in owners { later(owner, error.retryAfter ?? 1) }
+            for pending in batch { refused[pending.owner, default: 0] += 1 }
         } catch let error as GraphError where !error.isRetryable {
             for (i, id) in intents { results[batch[i].owner, default: .init()].clearedIntents.append(id) }
             for owner in owners { await ledger.fail(owner, "$batch refused: \(error)"); await queue.abandon(owner) }
@@ -174,7 +186,7 @@ struct BatchWriter {
             }
         }
         for (owner, r) in results { try store.record(owner: owner, r) }
-        await queue.complete(owners: owners, retry: retry, pause: pause)
+        await queue.complete(owners: owners, retry: retry, pause: pause, refused: refused, rateLimited: rateLimited)
     }
 
     func backoff(_ attempt: Int) -> Double {

@@ -1,5 +1,6 @@
 import Foundation
 import GalsyncConfig
+import Logging
 import SyncStore
 
 /// Runs one cycle the way `sync` and (later) the service do: take the state lock, open the
@@ -8,10 +9,12 @@ public struct CycleRunner: Sendable {
     public let runtime: GalsyncRuntime
     /// The service holds the state lock for its whole life; a one-shot command takes it here.
     let holdsLock: Bool
+    let logger: Logger
 
-    public init(runtime: GalsyncRuntime, holdsLock: Bool = false) {
+    public init(runtime: GalsyncRuntime, holdsLock: Bool = false, logger: Logger = .silent) {
         self.runtime = runtime
         self.holdsLock = holdsLock
+        self.logger = logger
     }
 
     public struct Result: Sendable {
@@ -27,13 +30,13 @@ public struct CycleRunner: Sendable {
                 // plan writes nothing: without a state yet, it plans against an empty one in memory.
                 let exists = FileManager.default.fileExists(atPath: config.sync.state)
                 let store = exists ? try StateStore(path: config.sync.state) : try StateStore(inMemory: ())
-                let summary = try await SyncEngine(config: config, graph: runtime.graph, store: store).cycle(options)
+                let summary = try await SyncEngine(config: config, graph: runtime.graph, store: store, logger: logger).cycle(options)
                 return Result(summary: summary, error: nil, exitStatus: summary.exitStatus)
             }
             let lock = holdsLock ? nil : try StateLock(statePath: config.sync.state)
             defer { withExtendedLifetime(lock) {} }
             let store = try StateStore(path: config.sync.state)
-            let engine = SyncEngine(config: config, graph: runtime.graph, store: store)
+            let engine = SyncEngine(config: config, graph: runtime.graph, store: store, logger: logger)
             let id = try store.startCycle()
             do {
                 var summary = try await engine.cycle(options)

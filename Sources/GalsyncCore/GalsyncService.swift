@@ -72,6 +72,13 @@ public struct GalsyncService: Service {
         }
     }
 
+    /// The engine's logger for cycle `n`: every line it writes carries GALSYNC_CYCLE.
+    func cycleLogger(_ n: Int) -> Logger {
+        var l = logger
+        l[metadataKey: "cycle"] = "\(n)"
+        return l
+    }
+
     func loop(_ status: Status) async throws {
         while !Task.isCancelled {
             let config = await status.config
@@ -80,7 +87,7 @@ public struct GalsyncService: Service {
             notifier.status("cycle \(n): running")
             await warnAboutCertificate(runtime, status: status)
             let started = Date()
-            let result = await CycleRunner(runtime: runtime, holdsLock: true).run(SyncEngine.Options())
+            let result = await CycleRunner(runtime: runtime, holdsLock: true, logger: cycleLogger(n)).run(SyncEngine.Options())
             await status.end()
             if Task.isCancelled { return }
             let took = Date().timeIntervalSince(started)

@@ -6,6 +6,15 @@ public struct MailboxPlan: Sendable, Equatable {
         case update(contactId: String, ContactProjection, previous: ContactProjection?)
         case delete(contactId: String, userId: String)
 
+        /// `create`, `update` or `delete` (the journal's GALSYNC_OP).
+        public var name: String {
+            switch self {
+            case .create: "create"
+            case .update: "update"
+            case .delete: "delete"
+            }
+        }
+
         public var userId: String {
             switch self {
             case .create(let p), .update(_, let p, _): p.userId
@@ -35,16 +44,19 @@ public struct MailboxPlan: Sendable, Equatable {
         self.owner = owner
         var ops: [Operation] = []
         var same = 0
-        for (userId, want) in desired.sorted(by: { $0.key < $1.key }) {
+        // Walk unsorted (most users are unchanged) and sort only the operations, by user id,
+        // so the plan is deterministic.
+        for (userId, want) in desired {
             if let have = actual[userId] {
                 if have.hash == want.hash { same += 1 } else { ops.append(.update(contactId: have.contactId, want, previous: have.projection)) }
             } else {
                 ops.append(.create(want))
             }
         }
-        for (userId, have) in actual.sorted(by: { $0.key < $1.key }) where desired[userId] == nil {
+        for (userId, have) in actual where desired[userId] == nil {
             ops.append(.delete(contactId: have.contactId, userId: userId))
         }
+        ops.sort { $0.userId < $1.userId }
         // Duplicates found in a listing: the extra copies go.
         for extra in extraContacts { ops.append(.delete(contactId: extra.contactId, userId: extra.userId)) }
         operations = ops

@@ -2,6 +2,7 @@ import Foundation
 import GalsyncConfig
 import GalsyncJSON
 import GraphClient
+import Logging
 import SyncStore
 
 /// One sync cycle, level-based: read the directory (delta), work out who belongs where, plan
@@ -21,11 +22,14 @@ public struct SyncEngine: Sendable {
     let store: StateStore
     let retry = RetryPolicy()
     let now: @Sendable () -> Date
+    /// Per-mailbox and per-operation detail, at debug level only.
+    let logger: Logger
 
-    public init(config: Configuration, graph: GraphAPI, store: StateStore, now: @escaping @Sendable () -> Date = { Date() }) {
+    public init(config: Configuration, graph: GraphAPI, store: StateStore, logger: Logger = .silent, now: @escaping @Sendable () -> Date = { Date() }) {
         self.config = config
         self.graph = graph
         self.store = store
+        self.logger = logger
         self.now = now
     }
 
@@ -94,6 +98,8 @@ public struct SyncEngine: Sendable {
                     plan = MailboxPlan(owner: owner, desired: desired, actual: try sync.fromState(known))
                 }
                 planned.append((sync, plan, folderId))
+                logger.debug("planned \(plan.creates) creates, \(plan.updates) updates, \(plan.deletes) deletes, \(plan.unchanged) unchanged (\(listing != nil ? "from a listing" : "from the snapshot"))",
+                             metadata: ["mailbox": "\(owner)", "count": "\(plan.operations.count)"])
             } catch let error as GraphError where error.code == "MailboxNotEnabledForRESTAPI" {
                 summary.mailboxesSkipped += 1
                 summary.problems[owner] = "skipped: no Exchange Online mailbox (\(error.code))"
@@ -188,7 +194,7 @@ public struct SyncEngine: Sendable {
             targets.append((BatchWriter.Target(sync: entry.sync, folderId: entry.folderId ?? "", known: try store.managedContacts(entry.sync.owner)), entry.plan))
         }
         for (_, error) in folderFailures { if error is IdentityError || error is CancellationError { throw error } }
-        let ledger = try await BatchWriter(graph: graph, store: store, concurrency: config.sync.concurrency).run(targets)
+        let ledger = try await BatchWriter(graph: graph, store: store, concurrency: config.sync.concurrency, logger: logger).run(targets)
         let outcomes = await ledger.outcomes, failures = await ledger.failures, folderMissing = await ledger.folderMissing
         for (target, _) in targets {
             let owner = target.sync.owner
@@ -233,7 +239,7 @@ public struct SyncEngine: Sendable {
 
     func removeFolderIfEmpty(_ sync: MailboxSync, folderId: String?) async throws {
         guard let folderId, !folderId.isEmpty, !config.sync.folder.isEmpty else { return }
-        let m = Preflight.pathSegment(sync.owner), f = Preflight.pathSegment(folderId)
+        let m = GraphPath.segment(sync.owner), f = GraphPath.segment(folderId)
         let r = try await retry.run { try await graph.request("GET", "/users/\(m)/contactFolders/\(f)/contacts?$top=1&$select=id") }
         if r.json?["value"]?.arrayValue?.isEmpty == true {
             _ = try? await retry.run { try await graph.request("DELETE", "/users/\(m)/contactFolders/\(f)") }

@@ -13,10 +13,10 @@ struct RunCommand: AsyncParsableCommand {
         discussion: "Made for systemd (Type=notify, WatchdogSec=); logs go to the journal when stderr is the journal.")
 
     @OptionGroup var options: ConfigOption
-    @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel = "info"
+    @Option(help: "Log level: trace, debug (every mailbox and operation), info (one line per cycle), notice, warning, error.") var logLevel: Logger.Level = .info
 
     func run() async throws {
-        GalsyncLogging.bootstrap(level: Logger.Level(rawValue: logLevel) ?? .info)
+        GalsyncLogging.bootstrap(level: logLevel)
         let logger = Logger(label: "galsync")
         let config = try loadConfig(options)
         let service = GalsyncService(configPath: ConfigurationLoader.path(explicit: options.config), config: config, logger: logger)
@@ -29,3 +29,6 @@ struct RunCommand: AsyncParsableCommand {
         }
     }
 }
+
+/// `--log-level debug`; a wrong word is a usage error naming the choices, not a silent default.
+extension Logger.Level: @retroactive ExpressibleByArgument {}

@@ -2,7 +2,9 @@ import ArgumentParser
 import Foundation
 import GalsyncConfig
 import GalsyncCore
+import Logging
 import SyncStore
+import SystemdSupport
 
 /// Loads the configuration or exits 78 with every problem listed.
 func loadConfig(_ options: ConfigOption) throws -> Configuration {
@@ -38,12 +40,14 @@ struct SyncCommand: AsyncParsableCommand {
     @Flag(help: "Print the cycle summary as JSON.") var json = false
     @Flag(help: "Allow this one cycle to delete more than sync.max_deletes_percent of the managed contacts.") var allowMassDelete = false
     @Flag(help: "List every mailbox and repair drift now, whatever sync.full_reconcile says.") var reconcile = false
+    @Option(help: "Log level on stderr (or the journal): trace, debug (every operation), info, notice, warning, error.") var logLevel: Logger.Level = .warning
 
     func run() async throws {
         var o = SyncEngine.Options()
         o.allowMassDelete = allowMassDelete
         o.forceReconcile = reconcile
-        try finish(await CycleRunner(runtime: try runtime(try loadConfig(options))).run(o), json: json, command: "sync")
+        GalsyncLogging.bootstrap(level: logLevel)
+        try finish(await CycleRunner(runtime: try runtime(try loadConfig(options)), logger: Logger(label: "galsync")).run(o), json: json, command: "sync")
     }
 }
 
@@ -51,11 +55,13 @@ struct PlanCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "plan", abstract: "Show what one cycle would change; writes nothing anywhere.")
     @OptionGroup var options: ConfigOption
     @Flag(help: "Print the plan as JSON.") var json = false
+    @Option(help: "Log level on stderr: trace, debug (every mailbox's plan), info, notice, warning, error.") var logLevel: Logger.Level = .warning
 
     func run() async throws {
         var o = SyncEngine.Options()
         o.planOnly = true
-        try finish(await CycleRunner(runtime: try runtime(try loadConfig(options))).run(o), json: json, command: "plan")
+        GalsyncLogging.bootstrap(level: logLevel)
+        try finish(await CycleRunner(runtime: try runtime(try loadConfig(options)), logger: Logger(label: "galsync")).run(o), json: json, command: "plan")
     }
 }
 

@@ -39,7 +39,7 @@ import Testing
         let journalFile = dir.appendingPathComponent("journal.json")
         let secretsFile = dir.appendingPathComponent("secrets.txt")
         let errorsFile = dir.appendingPathComponent("stderr.txt")
-        FileManager.default.createFile(atPath: errorsFile.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errorsFile.path, contents: nil)
         let errorsHandle = try FileHandle(forWritingTo: errorsFile)
         let child = ChildProcess("/bin/bash", [script, galsync, simulator, journalFile.path, secretsFile.path])
         child.process.standardError = errorsHandle
@@ -104,15 +104,22 @@ import Testing
         #expect(summary["GALSYNC_COUNT"] == "\(changes.reduce(0, +))", "\(summary.fields)")
         #expect(changes.reduce(0, +) > 0, "the first cycle wrote nothing: \(summary.message)")
 
-        // Per-mailbox lines: the tenant has a user without a mailbox, logged as a warning.
+        // Per-mailbox lines: the tenant has a user without a mailbox, logged as a warning; at
+        // debug, each mailbox's plan and each operation (GALSYNC_OP, GALSYNC_USER) are logged too.
         let mailboxLines = structured.filter { $0["GALSYNC_MAILBOX"] != nil }
         try #require(!mailboxLines.isEmpty, "no entry with GALSYNC_MAILBOX: \(structured.map(\.message))")
         for entry in mailboxLines {
             #expect(entry["GALSYNC_CYCLE"] == "1", "\(entry.fields)")
-            #expect(entry["PRIORITY"] == "4", "a mailbox problem is a warning: \(entry.fields)")
+            #expect(["4", "7"].contains(entry["PRIORITY"]), "a mailbox line is a warning or debug detail: \(entry.fields)")
             #expect(UUID(uuidString: entry["GALSYNC_MAILBOX"] ?? "") != nil, "GALSYNC_MAILBOX is not an object id: \(entry.fields)")
         }
-        #expect(mailboxLines.contains(where: { $0.message.hasPrefix("skipped: no Exchange Online mailbox") }), "\(mailboxLines.map(\.message))")
+        #expect(mailboxLines.contains(where: { $0["PRIORITY"] == "4" && $0.message.hasPrefix("skipped: no Exchange Online mailbox") }), "\(mailboxLines.map(\.message))")
+        let plans = mailboxLines.filter { $0.message.hasPrefix("planned ") }
+        #expect(!plans.isEmpty && plans.allSatisfy { $0["PRIORITY"] == "7" && $0["GALSYNC_COUNT"] != nil }, "\(plans.map(\.fields))")
+        let operations = mailboxLines.filter { $0["GALSYNC_OP"] != nil }
+        #expect(operations.allSatisfy { $0["PRIORITY"] == "7" && UUID(uuidString: $0["GALSYNC_USER"] ?? "") != nil }, "\(operations.prefix(3).map(\.fields))")
+        let createdLines = operations.filter { $0["GALSYNC_OP"] == "create" && $0["GALSYNC_STATUS"] == "201" }.count
+        #expect(createdLines == changes.first, "one debug line per contact created: \(createdLines) lines, summary \(summary.message)")
 
         // The failed cycle (the app lost its permissions): an error with the exit code sync would give.
         let failed = try #require(structured.first(where: { $0["GALSYNC_ERROR_CODE"] != nil }), "no entry with GALSYNC_ERROR_CODE: \(structured.map(\.message))")
@@ -162,7 +169,8 @@ import Testing
             let fields = try #require(object as? [String: Any], "not a JSON object: \(String(decoding: line, as: UTF8.self))")
             var entry = Entry(fields: [:])
             for (name, value) in fields {
-                entry.fields[name] = try #require(Self.values(value), "\(name) has a value journalctl does not give: \(value)")
+                guard let values = Self.values(value) else { throw TestFailure("\(name) has a value journalctl does not give: \(value)") }
+                entry.fields[name] = values
             }
             entries.append(entry)
         }
