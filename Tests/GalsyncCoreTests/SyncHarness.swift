@@ -112,7 +112,8 @@ struct SyncHarness {
 
     /// Every target mailbox's folder holds exactly one tagged contact per in-scope user (not
     /// the owner's own), with the contract's fields; nothing else in it is galsync's.
-    func expectExact(sourceLocation: SourceLocation = #_sourceLocation) async {
+    /// `context` is appended to every failure message (e.g. a random seed to replay).
+    func expectExact(_ context: String = "", sourceLocation: SourceLocation = #_sourceLocation) async {
         let sources = await expectedSources()
         let byId = Dictionary(uniqueKeysWithValues: sources.map { ($0["id"]!.stringValue!, $0) })
         for owner in await expectedTargets() {
@@ -121,20 +122,20 @@ struct SyncHarness {
             if config.sync.folder.isEmpty { folderId = box["defaultFolderId"]?.stringValue }
             else { folderId = box["folders"]?.arrayValue?.first { $0["displayName"]?.stringValue == config.sync.folder }?["id"]?.stringValue }
             let folders = box["folders"]?.arrayValue?.filter { $0["displayName"]?.stringValue == config.sync.folder } ?? []
-            #expect(folders.count <= 1, "duplicate folders in \(owner)", sourceLocation: sourceLocation)
+            #expect(folders.count <= 1, "duplicate folders in \(owner)\(context)", sourceLocation: sourceLocation)
             let tagged = (box["contacts"]?.arrayValue ?? []).filter { $0["extendedProperties"]?[Self.tag] != nil }
-            #expect(tagged.allSatisfy { $0["parentFolderId"]?.stringValue == folderId }, "a tagged contact outside the folder in \(owner)", sourceLocation: sourceLocation)
+            #expect(tagged.allSatisfy { $0["parentFolderId"]?.stringValue == folderId }, "a tagged contact outside the folder in \(owner)\(context)", sourceLocation: sourceLocation)
             var seen: [String: Int] = [:]
             for c in tagged { seen[c["extendedProperties"]![Self.tag]!.stringValue!, default: 0] += 1 }
             let expected = Set(byId.keys).subtracting(config.mailboxes.includeSelf ? [] : [owner])
-            #expect(Set(seen.keys) == expected, "mailbox \(owner): \(Set(seen.keys).symmetricDifference(expected).count) contacts differ", sourceLocation: sourceLocation)
-            #expect(seen.values.allSatisfy { $0 == 1 }, "duplicates in \(owner)", sourceLocation: sourceLocation)
+            #expect(Set(seen.keys) == expected, "mailbox \(owner): \(Set(seen.keys).symmetricDifference(expected).count) contacts differ\(context)", sourceLocation: sourceLocation)
+            #expect(seen.values.allSatisfy { $0 == 1 }, "duplicates in \(owner)\(context)", sourceLocation: sourceLocation)
             for c in tagged {
                 let userId = c["extendedProperties"]![Self.tag]!.stringValue!
                 guard let u = byId[userId] else { continue }
                 var want = Self.expectedFields(u)
                 for f in config.contact.excludeFields { want[f] = .null }
-                #expect(Self.listedFields(c) == want, "contact of \(userId) in \(owner)", sourceLocation: sourceLocation)
+                #expect(Self.listedFields(c) == want, "contact of \(userId) in \(owner)\(context)", sourceLocation: sourceLocation)
             }
         }
     }
