@@ -13,7 +13,9 @@ extension GraphSimulator {
 
     static let batchParallelism = 4
 
-    func batch(_ request: SimRequest, caller: Caller) async -> SimResponse {
+    /// Runs outside the actor: parsing the batch and assembling its answer need no state, so
+    /// only the items themselves queue for the actor.
+    nonisolated func batch(_ request: SimRequest, caller: Caller) async -> SimResponse {
         let items: [BatchItem]
         switch parseBatch(request) {
         case .failure(let response): return response
@@ -59,7 +61,9 @@ extension GraphSimulator {
             var headers: [String: JSONValue] = [:]
             for (k, v) in r.headers { headers[k] = .string(v) }
             var entry: [String: JSONValue] = ["id": .string(id), "status": .number(Double(r.status)), "headers": .object(headers)]
-            if !r.body.isEmpty {
+            if let value = r.jsonValue {
+                entry["body"] = value
+            } else if r.hasBody {
                 entry["body"] = JSONValue.parse(r.body) ?? .string(r.body.base64EncodedString())
             }
             return .object(entry)
@@ -77,7 +81,7 @@ extension GraphSimulator {
         return await execute(item.request, caller: caller, inBatch: true)
     }
 
-    func parseBatch(_ request: SimRequest) -> Result<[BatchItem], SimResponse> {
+    nonisolated func parseBatch(_ request: SimRequest) -> Result<[BatchItem], SimResponse> {
         func bad(_ message: String) -> Result<[BatchItem], SimResponse> {
             .failure(.graphError(400, "BadRequest", message, request: request))
         }
@@ -106,18 +110,21 @@ extension GraphSimulator {
             var headers: [String: String] = [:]
             for (k, v) in entry["headers"]?.objectValue ?? [:] { if let s = v.stringValue { headers[k] = s } }
             var bodyData = Data()
+            var parsed: JSONValue?
             if let b = entry["body"], !b.isNull {
                 guard headers.keys.contains(where: { $0.lowercased() == "content-type" }) else {
                     return bad("Write request id : \(id) does not contain Content-Type header or body.")
                 }
                 let type = headers.first { $0.key.lowercased() == "content-type" }!.value.lowercased()
-                if type.contains("json") { bodyData = b.encoded() }
+                if type.contains("json") { parsed = b }
                 else if let s = b.stringValue, let decoded = Base64URL.decode(s) { bodyData = decoded }
                 else { return bad("Request '\(id)': a non-JSON body must be base64-encoded.") }
             }
             headers["authorization"] = request.headers["authorization"]
             let dependsOn = (entry["dependsOn"]?.arrayValue ?? []).compactMap(\.stringValue).map { $0.lowercased() }
-            items.append(BatchItem(id: id, request: SimRequest(method: method, target: "/v1.0" + url, headers: headers, body: bodyData, baseURL: request.baseURL), dependsOn: dependsOn))
+            var itemRequest = SimRequest(method: method, target: "/v1.0" + url, headers: headers, body: bodyData, baseURL: request.baseURL)
+            itemRequest.parsedBody = parsed
+            items.append(BatchItem(id: id, request: itemRequest, dependsOn: dependsOn))
         }
         for item in items {
             for dep in item.dependsOn where !ids.contains(dep) || dep == item.id.lowercased() {

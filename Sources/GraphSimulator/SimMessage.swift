@@ -12,11 +12,14 @@ public struct SimRequest: Sendable {
     public var body: Data
     /// `scheme://host:port` the client used, for building `@odata.nextLink` and friends.
     public var baseURL: String
+    /// The JSON body when it arrived already parsed (a `$batch` item): saves encoding it only to
+    /// parse it again.
+    var parsedBody: JSONValue?
 
     public init(method: String, target: String, headers: [String: String] = [:], body: Data = Data(), baseURL: String) {
         self.method = method.uppercased()
         let parts = target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
-        self.segments = parts[0].split(separator: "/").map { String($0).removingPercentEncoding ?? String($0) }
+        self.segments = parts[0].split(separator: "/").map { $0.contains("%") ? (String($0).removingPercentEncoding ?? String($0)) : String($0) }
         var q: [String: String] = [:]
         if parts.count == 2 {
             for pair in parts[1].split(separator: "&") {
@@ -27,7 +30,13 @@ public struct SimRequest: Sendable {
             }
         }
         self.query = q
-        self.headers = Dictionary(headers.map { ($0.key.lowercased(), $0.value) }, uniquingKeysWith: { $1 })
+        var lowered: [String: String] = [:]
+        lowered.reserveCapacity(headers.count)
+        for (key, value) in headers {
+            // Most names arrive lower-case already (HTTP/2, the batch parser): skip the copy.
+            lowered[key.utf8.contains(where: { (65...90).contains($0) }) ? key.lowercased() : key] = value
+        }
+        self.headers = lowered
         self.body = body
         self.baseURL = baseURL
     }
@@ -35,27 +44,39 @@ public struct SimRequest: Sendable {
     /// An OData query option, with or without its `$` (Graph v1.0 accepts both).
     public func option(_ name: String) -> String? { query["$" + name] ?? query[name] }
 
-    public var jsonBody: JSONValue? { JSONValue.parse(body) }
+    public var jsonBody: JSONValue? { parsedBody ?? JSONValue.parse(body) }
 }
 
 /// An HTTP response from the simulator's services.
 public struct SimResponse: Sendable {
     public var status: Int
     public var headers: [String: String]
-    public var body: Data
+    /// A JSON answer is kept as a value and encoded only when it goes on the wire: a `$batch`
+    /// item's answer is embedded in the batch's own JSON without a round trip through bytes.
+    public private(set) var jsonValue: JSONValue?
+    private var bytes: Data
     /// Set by the fault injector: the transport closes the connection without answering.
     public var dropConnection = false
 
     public init(status: Int, headers: [String: String] = [:], body: Data = Data()) {
         self.status = status
         self.headers = headers
-        self.body = body
+        self.bytes = body
     }
+
+    public var body: Data {
+        get { jsonValue?.encoded() ?? bytes }
+        set { bytes = newValue; jsonValue = nil }
+    }
+
+    public var hasBody: Bool { jsonValue != nil || !bytes.isEmpty }
 
     public static func json(_ status: Int, _ value: JSONValue, headers: [String: String] = [:]) -> SimResponse {
         var h = headers
         h["Content-Type"] = "application/json; odata.metadata=minimal; odata.streaming=true; IEEE754Compatible=false; charset=utf-8"
-        return SimResponse(status: status, headers: h, body: value.encoded())
+        var r = SimResponse(status: status, headers: h)
+        r.jsonValue = value
+        return r
     }
 
     public static func noContent() -> SimResponse { SimResponse(status: 204) }
@@ -70,7 +91,7 @@ public struct SimResponse: Sendable {
         return .json(status, ["error": ["code": .string(code), "message": .string(message), "innerError": inner]], headers: headers)
     }
 
-    public var json: JSONValue? { JSONValue.parse(body) }
+    public var json: JSONValue? { jsonValue ?? JSONValue.parse(bytes) }
 }
 
 /// Lets handlers return an early answer through `Result`'s failure side.

@@ -61,21 +61,40 @@ public struct ThrottleState: Sendable {
     public mutating func resetHighWater() { highestConcurrency = [:] }
 }
 
-/// Timestamps of admitted requests within the last `span` seconds.
+/// The times of the last `limit` admitted requests, in a ring: whether one more fits is one
+/// comparison with the oldest of them (a global window holds 130,000 stamps; scanning and
+/// compacting an array of them was a tenth of the simulator's time).
 struct SlidingWindow: Sendable {
-    private var stamps: [Date] = []
-    private var head = 0
+    private var ring: [Date] = []
+    /// Index of the oldest stamp (0 until the ring is full).
+    private var start = 0
+    private var capacity = 0
 
     /// Seconds until one more request fits, or nil when it fits now.
     mutating func wait(now: Date, limit: Int, span: Double) -> Double? {
-        while head < stamps.count, now.timeIntervalSince(stamps[head]) >= span { head += 1 }
-        if head > 1024, head * 2 > stamps.count { stamps.removeFirst(head); head = 0 }
-        guard stamps.count - head >= limit else { return nil }
         guard limit > 0 else { return span }
-        // The request that must fall out of the window before another fits.
-        let blocking = stamps[stamps.count - limit]
-        return max(0.001, span - now.timeIntervalSince(blocking))
+        if limit != capacity { resize(limit) }
+        guard ring.count == capacity else { return nil }
+        let age = now.timeIntervalSince(ring[start])
+        return age >= span ? nil : max(0.001, span - age)
     }
 
-    mutating func record(_ now: Date) { stamps.append(now) }
+    /// Records an admitted request (after a `wait` that said it fits).
+    mutating func record(_ now: Date) {
+        guard capacity > 0 else { return }
+        if ring.count < capacity {
+            ring.append(now)
+        } else {
+            ring[start] = now
+            start = (start + 1) % ring.count
+        }
+    }
+
+    /// The limit changed (a settings update): keep the newest stamps, oldest first.
+    private mutating func resize(_ limit: Int) {
+        let ordered = Array(ring[start...] + ring[..<start])
+        ring = Array(ordered.suffix(limit))
+        start = 0
+        capacity = limit
+    }
 }

@@ -76,6 +76,17 @@ import Testing
         #expect(Base64URL.decode("a") == nil)
     }
 
+    @Test func base64urlMatchesFoundationForEveryLength() {
+        var generator = SystemRandomNumberGenerator()
+        for length in 0..<64 {
+            let data = Data((0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) })
+            let expected = data.base64EncodedString().replacingOccurrences(of: "+", with: "-")
+                .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+            #expect(Base64URL.encode(data) == expected, "\(Array(data))")
+            #expect(Base64URL.decode(Base64URL.encode(data)) == data)
+        }
+    }
+
     @Test func badSubjectIsRejectedWithAClearReason() {
         let error = #expect(throws: CryptoError.self) {
             try Certificate.selfSigned(key: Self.key, subject: "galsync", notAfter: Date() + 10)
