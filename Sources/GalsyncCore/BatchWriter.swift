@@ -104,7 +104,10 @@ struct BatchWriter {
         }
         do {
             let response = try await graph.request("POST", "/$batch", body: ["requests": .array(items)])
-            for r in response.json?["responses"]?.arrayValue ?? [] {
+            // Item bodies hold whole contacts; only their id or error (and, among the item's
+            // headers, Retry-After) matter here.
+            let answer = JSONValue.parse(response.body, keepingAtDepth: 4, only: ["id", "error", "Retry-After", "retry-after", "RETRY-AFTER"])
+            for r in answer?["responses"]?.arrayValue ?? [] {
                 guard let index = r["id"]?.stringValue.flatMap(Int.init), (1...batch.count).contains(index) else { continue }
                 let pending = batch[index - 1]
                 let owner = pending.owner

@@ -6,11 +6,17 @@ struct JSONParser {
     let bytes: [UInt8]
     var i = 0
     var depth = 0
+    /// Objects at this nesting depth keep only the keys in `keep`; the other values are
+    /// checked for well-formedness and skipped without being built.
+    var pruneDepth = -1
+    var keep: Set<String> = []
 
     struct Failure: Error {}
 
-    static func parse(_ data: Data) -> JSONValue? {
+    static func parse(_ data: Data, pruneDepth: Int = -1, keep: Set<String> = []) -> JSONValue? {
         var p = JSONParser(bytes: [UInt8](data))
+        p.pruneDepth = pruneDepth
+        p.keep = keep
         guard let v = try? p.value() else { return nil }
         p.skipSpace()
         guard p.i == p.bytes.count else { return Optional<JSONValue>.none }  // (a bare nil would be JSONValue.null)
@@ -35,6 +41,52 @@ struct JSONParser {
         }
     }
 
+    /// Reads one value without building it.
+    mutating func skip() throws {
+        skipSpace()
+        guard i < bytes.count else { throw Failure() }
+        switch bytes[i] {
+        case UInt8(ascii: "{"), UInt8(ascii: "["):
+            let close = bytes[i] == UInt8(ascii: "{") ? UInt8(ascii: "}") : UInt8(ascii: "]")
+            let isObject = close == UInt8(ascii: "}")
+            depth += 1
+            defer { depth -= 1 }
+            guard depth < 512 else { throw Failure() }
+            i += 1
+            skipSpace()
+            if i < bytes.count, bytes[i] == close { i += 1; return }
+            while true {
+                if isObject {
+                    skipSpace()
+                    guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") else { throw Failure() }
+                    try skipString()
+                    skipSpace()
+                    guard i < bytes.count, bytes[i] == UInt8(ascii: ":") else { throw Failure() }
+                    i += 1
+                }
+                try skip()
+                skipSpace()
+                guard i < bytes.count else { throw Failure() }
+                if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
+                if bytes[i] == close { i += 1; return }
+                throw Failure()
+            }
+        case UInt8(ascii: "\""): try skipString()
+        default: _ = try value()  // numbers and literals allocate nothing
+        }
+    }
+
+    mutating func skipString() throws {
+        i += 1
+        while i < bytes.count {
+            let b = bytes[i]
+            guard b >= 0x20 else { throw Failure() }
+            if b == UInt8(ascii: "\"") { i += 1; return }
+            i += b == UInt8(ascii: "\\") ? 2 : 1
+        }
+        throw Failure()
+    }
+
     mutating func literal(_ word: String) throws {
         for b in word.utf8 {
             guard i < bytes.count, bytes[i] == b else { throw Failure() }
@@ -57,7 +109,7 @@ struct JSONParser {
             skipSpace()
             guard i < bytes.count, bytes[i] == UInt8(ascii: ":") else { throw Failure() }
             i += 1
-            out[key] = try value()
+            if depth == pruneDepth, !keep.contains(key) { try skip() } else { out[key] = try value() }
             skipSpace()
             guard i < bytes.count else { throw Failure() }
             if bytes[i] == UInt8(ascii: ",") { i += 1; continue }

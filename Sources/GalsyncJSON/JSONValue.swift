@@ -49,6 +49,13 @@ public enum JSONValue: Sendable, Hashable, Codable {
         JSONParser.parse(data)
     }
 
+    /// Parses JSON bytes, keeping only the `keep` keys of objects nested `depth` deep (the
+    /// top-level value is depth 1): a `$batch` answer's item bodies hold whole contacts, of
+    /// which galsync needs the `id` or the `error` only.
+    public static func parse(_ data: Data, keepingAtDepth depth: Int, only keep: Set<String>) -> JSONValue? {
+        JSONParser.parse(data, pruneDepth: depth, keep: keep)
+    }
+
     /// Compact JSON with sorted keys: deterministic, so equal values have equal bytes (and
     /// hashes). Written by hand: JSONEncoder is several times slower on hot paths.
     public func encoded() -> Data {
