@@ -25,6 +25,9 @@ struct DirectoryReader {
     func read(snapshot: [String: String], deltaLink: String?, savedSelect: String?) async throws -> Round {
         var start = deltaLink
         if savedSelect != Self.select { start = nil }  // the attributes changed: enumerate again
+        // A saved link from another endpoint (graph_endpoint or the cloud changed) is not followed
+        // (the token would go there): the directory is enumerated again from the configured one.
+        if let link = start, !graph.isGraphLink(link) { start = nil }
         do {
             return try await round(from: start, snapshot: snapshot)
         } catch let error as GraphError where start != nil && (error.status == 410 || ["syncStateNotFound", "resyncRequired", "syncStateInvalid"].contains(error.code)) {

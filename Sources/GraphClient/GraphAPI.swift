@@ -36,7 +36,7 @@ public struct GraphAPI: Sendable {
     /// Follows an `@odata.nextLink` or `@odata.deltaLink`; refuses one that leaves the Graph host.
     public func follow(_ link: String, headers: [(String, String)] = []) async throws -> GraphResponse {
         guard let url = URL(string: link), url.scheme == graphEndpoint.scheme, url.host == graphEndpoint.host, url.port == graphEndpoint.port else {
-            throw GraphLinkError(link: link, expectedHost: graphEndpoint.host ?? "")
+            throw GraphLinkError(link: link, expectedHost: graphEndpoint.port.map { "\(graphEndpoint.host ?? ""):\($0)" } ?? graphEndpoint.host ?? "")
         }
         return try await send("GET", url: link, body: nil, headers: headers)
     }
@@ -48,7 +48,7 @@ public struct GraphAPI: Sendable {
         let url: String
         if path.hasPrefix("http://") || path.hasPrefix("https://") {
             guard let u = URL(string: path), u.scheme == graphEndpoint.scheme, u.host == graphEndpoint.host, u.port == graphEndpoint.port else {
-                throw GraphLinkError(link: path, expectedHost: graphEndpoint.host ?? "")
+                throw GraphLinkError(link: path, expectedHost: graphEndpoint.port.map { "\(graphEndpoint.host ?? ""):\($0)" } ?? graphEndpoint.host ?? "")
             }
             url = path
         } else {
@@ -91,8 +91,14 @@ public struct GraphAPI: Sendable {
 /// A server-supplied link that points away from the configured Graph host: never followed.
 public struct GraphLinkError: Error, Sendable, CustomStringConvertible {
     public let link: String
+    /// host[:port] of the configured Graph endpoint.
     public let expectedHost: String
+
+    static func authority(_ link: String) -> String {
+        guard let u = URL(string: link), let host = u.host else { return "an unparsable URL" }
+        return u.port.map { "\(host):\($0)" } ?? host
+    }
     public var description: String {
-        "refused to follow a link to \(URL(string: link)?.host ?? "an unparsable URL"): only \(expectedHost) receives galsync's token"
+        "refused to follow a link to \(Self.authority(link)): only \(expectedHost) receives galsync's token"
     }
 }
