@@ -32,6 +32,12 @@ public struct GalsyncService: Service {
         var running = false
         var progressMark = -1
         var lastCertificateWarning: Date?
+        var metrics = MetricsFile()
+        /// Counts a finished cycle; returns the metrics to write.
+        func recordMetrics(_ summary: CycleSummary?, duration: TimeInterval) -> MetricsFile {
+            metrics.record(summary, duration: duration, at: Date())
+            return metrics
+        }
         init(config: Configuration, runtime: GalsyncRuntime) { self.config = config; self.runtime = runtime }
         func swap(_ c: Configuration, _ r: GalsyncRuntime) { config = c; runtime = r }
         func begin() -> Int { cycle += 1; running = true; return cycle }
@@ -99,10 +105,16 @@ public struct GalsyncService: Service {
                     logger.warning("\(problem)", metadata: ["cycle": "\(n)", "mailbox": "\(owner)"])
                 }
                 notifier.status("cycle \(n): \(s.mailboxesOK + s.mailboxesFailed) mailboxes, \(s.mailboxesFailed) failed; +\(s.created) ~\(s.updated) -\(s.deleted); next in \(Int(wait / 60))m")
-                try? MetricsFile.write(summary: s, config: config, runtime: runtime)
             } else if let error = result.error {
                 logger.error("cycle \(n) failed: \(error)", metadata: ["cycle": "\(n)", "error_code": "\(result.exitStatus.rawValue)"])
                 notifier.status("cycle \(n) failed: \(String("\(error)".prefix(120))); next in \(Int(wait / 60))m")
+            }
+            if result.summary != nil || result.error != nil {
+                do {
+                    try await status.recordMetrics(result.summary, duration: took).write(config: config, runtime: runtime)
+                } catch {
+                    logger.warning("could not write the metrics file \(config.sync.metricsFile ?? ""): \(error)")
+                }
             }
             if took > config.sync.interval {
                 logger.warning("cycle \(n) took \(Int(took)) s, longer than sync.interval (\(Int(config.sync.interval)) s); the next one starts now")

@@ -2,41 +2,76 @@ import Foundation
 import GalsyncConfig
 import GalsyncCrypto
 
-/// A Prometheus textfile (for node_exporter's textfile collector) written atomically after each
-/// cycle to `sync.metrics_file`, mode 0640. No port is opened.
-enum MetricsFile {
-    static func write(summary s: CycleSummary, config: Configuration, runtime: GalsyncRuntime) throws {
-        guard let path = config.sync.metricsFile else { return }
-        var certDays = "NaN"
-        if let data = FileManager.default.contents(atPath: config.tenant.certificate), let cert = try? Certificate(pemOrDER: data) {
-            certDays = String(CertificateTool.daysLeft(cert))
+/// A Prometheus textfile (for node_exporter's textfile collector) written atomically after
+/// every cycle, failed ones too, to `sync.metrics_file`, mode 0640. No port is opened.
+///
+/// Prometheus conventions: `_total` series are counters since the service started (Prometheus
+/// handles the reset at a restart); `galsync_last_cycle_*` series are gauges about the last
+/// cycle only; the last success time survives failed cycles, so an alert on its age works.
+struct MetricsFile: Sendable {
+    /// What the service has counted since it started.
+    var cycles: [String: Int] = [:]
+    var contacts: [String: Int] = [:]
+    var throttled = 0
+    var lastSuccess: Date?
+    var last: CycleSummary?
+    var lastDuration: TimeInterval = 0
+
+    /// Counts one finished cycle: `summary` when it ran to the end (perhaps with failed
+    /// mailboxes), nil when it failed as a whole.
+    mutating func record(_ summary: CycleSummary?, duration: TimeInterval, at now: Date) {
+        lastDuration = summary?.duration ?? duration
+        last = summary
+        guard let s = summary else { cycles["error", default: 0] += 1; return }
+        cycles[s.mailboxesFailed > 0 ? "partial" : "ok", default: 0] += 1
+        if s.mailboxesFailed == 0 { lastSuccess = now }
+        contacts["created", default: 0] += s.created
+        contacts["updated", default: 0] += s.updated
+        contacts["deleted", default: 0] += s.deleted
+        throttled += s.throttled
+    }
+
+    /// The file's text: pure, so tests need no service.
+    func render(requestsByStatus: [Int: Int], certificateDaysLeft: Int?) -> String {
+        var out: [String] = []
+        func metric(_ name: String, _ type: String, _ help: String, _ samples: [(String, String)]) {
+            out += ["# HELP \(name) \(help)", "# TYPE \(name) \(type)"]
+            for (labels, value) in samples { out.append("\(name)\(labels) \(value)") }
         }
-        var lines = [
-            "# HELP galsync_cycle_duration_seconds Duration of the last sync cycle.",
-            "# TYPE galsync_cycle_duration_seconds gauge",
-            "galsync_cycle_duration_seconds \(s.duration)",
-            "# HELP galsync_last_success_timestamp_seconds When the last cycle without failed mailboxes ended.",
-            "# TYPE galsync_last_success_timestamp_seconds gauge",
-        ]
-        if s.mailboxesFailed == 0 { lines.append("galsync_last_success_timestamp_seconds \(Int(Date().timeIntervalSince1970))") }
-        lines += [
-            "# HELP galsync_contacts_total Contact operations in the last cycle.",
-            "# TYPE galsync_contacts_total gauge",
-            "galsync_contacts_total{op=\"created\"} \(s.created)", "galsync_contacts_total{op=\"updated\"} \(s.updated)",
-            "galsync_contacts_total{op=\"deleted\"} \(s.deleted)", "galsync_contacts_total{op=\"unchanged\"} \(s.unchanged)",
-            "# HELP galsync_requests_total HTTP requests sent in the last cycle, by status.",
-            "# TYPE galsync_requests_total gauge",
-        ]
-        for (status, n) in runtime.graph.metrics.byStatus.sorted(by: { $0.key < $1.key }) { lines.append("galsync_requests_total{status=\"\(status)\"} \(n)") }
-        lines += [
-            "# HELP galsync_throttled_total Responses and batch items answered 429 in the last cycle.",
-            "# TYPE galsync_throttled_total gauge", "galsync_throttled_total \(s.throttled)",
-            "# HELP galsync_mailboxes Mailboxes by outcome in the last cycle.", "# TYPE galsync_mailboxes gauge",
-            "galsync_mailboxes{state=\"ok\"} \(s.mailboxesOK)", "galsync_mailboxes{state=\"failed\"} \(s.mailboxesFailed)",
-            "galsync_mailboxes{state=\"skipped\"} \(s.mailboxesSkipped)",
-            "# HELP galsync_certificate_days_left Days until the app certificate expires.", "# TYPE galsync_certificate_days_left gauge",
-            "galsync_certificate_days_left \(certDays)",
-        ]
-        try SecretFile.write(Data((lines.joined(separator: "\n") + "\n").utf8), to: path, mode: 0o640)
+        let outcomes = ["ok", "partial", "error"]
+        metric("galsync_cycles_total", "counter", "Cycles since the service started, by outcome (partial: some mailboxes failed).",
+               outcomes.map { ("{outcome=\"\($0)\"}", "\(cycles[$0, default: 0])") })
+        metric("galsync_contacts_written_total", "counter", "Contacts created, updated and deleted since the service started.",
+               ["created", "updated", "deleted"].map { ("{op=\"\($0)\"}", "\(contacts[$0, default: 0])") })
+        metric("galsync_requests_total", "counter", "HTTP answers from Graph and the identity platform since the service started, by status.",
+               requestsByStatus.sorted { $0.key < $1.key }.map { ("{status=\"\($0.key)\"}", "\($0.value)") })
+        metric("galsync_throttled_items_total", "counter", "Requests and batch items answered 429 since the service started.", [("", "\(throttled)")])
+        metric("galsync_last_cycle_duration_seconds", "gauge", "Duration of the last cycle.", [("", "\(lastDuration)")])
+        metric("galsync_last_cycle_success", "gauge", "1 when the last cycle ended with no failed mailbox, else 0.",
+               [("", last.map { $0.mailboxesFailed == 0 ? "1" : "0" } ?? "0")])
+        if let s = last {
+            metric("galsync_last_cycle_contacts", "gauge", "Contacts by operation in the last cycle.",
+                   [("created", s.created), ("updated", s.updated), ("deleted", s.deleted), ("unchanged", s.unchanged)].map { ("{op=\"\($0.0)\"}", "\($0.1)") })
+            metric("galsync_last_cycle_mailboxes", "gauge", "Mailboxes by outcome in the last cycle.",
+                   [("ok", s.mailboxesOK), ("failed", s.mailboxesFailed), ("skipped", s.mailboxesSkipped)].map { ("{state=\"\($0.0)\"}", "\($0.1)") })
+            metric("galsync_last_cycle_throttled_items", "gauge", "Requests and batch items answered 429 in the last cycle.", [("", "\(s.throttled)")])
+        }
+        if let lastSuccess {
+            metric("galsync_last_success_timestamp_seconds", "gauge", "When the last cycle with no failed mailbox ended (kept across failed cycles).",
+                   [("", "\(Int(lastSuccess.timeIntervalSince1970))")])
+        }
+        metric("galsync_certificate_days_left", "gauge", "Days until the app certificate expires (NaN when it cannot be read).",
+               [("", certificateDaysLeft.map(String.init) ?? "NaN")])
+        return out.joined(separator: "\n") + "\n"
+    }
+
+    /// Writes the file, when `sync.metrics_file` is set.
+    func write(config: Configuration, runtime: GalsyncRuntime) throws {
+        guard let path = config.sync.metricsFile else { return }
+        var days: Int?
+        if let data = FileManager.default.contents(atPath: config.tenant.certificate), let cert = try? Certificate(pemOrDER: data) {
+            days = CertificateTool.daysLeft(cert)
+        }
+        try SecretFile.write(Data(render(requestsByStatus: runtime.graph.metrics.byStatus, certificateDaysLeft: days).utf8), to: path, mode: 0o640)
     }
 }
