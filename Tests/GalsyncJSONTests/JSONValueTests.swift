@@ -50,3 +50,21 @@ import Testing
         }
     }
 }
+
+@Suite struct PrunedParseTests {
+    @Test func keepsOnlyTheNamedKeysAtTheGivenDepth() throws {
+        let text = #"{"responses":[{"id":"1","status":201,"headers":{"Retry-After":"3","Location":"x"},"body":{"id":"AAMk=","displayName":"A \"quoted\" name","emailAddresses":[{"address":"a@b"}],"nested":{"deep":[1,2,{"x":null}]}}},{"id":"2","status":429,"body":{"error":{"code":"ApplicationThrottled","message":"over"}}}]}"#
+        let v = try #require(JSONValue.parse(Data(text.utf8), keepingAtDepth: 4, only: ["id", "error", "Retry-After"]))
+        let items = try #require(v["responses"]?.arrayValue)
+        #expect(items[0]["body"] == ["id": "AAMk="])
+        #expect(items[0]["headers"] == ["Retry-After": "3"])
+        #expect(items[0]["status"] == 201)
+        #expect(items[1]["body"]?["error"]?["code"] == "ApplicationThrottled")
+    }
+
+    @Test func malformedSkippedContentStillFails() {
+        for bad in [#"{"a":{"b":{"c":{"skip":[1,2}}}}"#, #"{"a":{"b":{"c":{"skip":"unterminated}}}}"#, #"{"a":{"b":{"c":{"skip":{"k" 1}}}}}"#] {
+            #expect(JSONValue.parse(Data(bad.utf8), keepingAtDepth: 4, only: ["id"]) == nil, "\(bad)")
+        }
+    }
+}
