@@ -11,9 +11,30 @@ struct BatchScheduler {
         var owner: String
         var op: MailboxPlan.Operation
         var attempt: Int
+        /// Times Graph answered this operation 429 (not counted in `attempt`: it was not carried out).
+        var throttled = 0
     }
 
-    private(set) var queues: [String: [Pending]] = [:]
+    /// A mailbox's work: retries first, then its plan's operations from `next` on (the plan's
+    /// array is shared, not copied: `Pending` values are made only when a batch takes them).
+    struct MailboxQueue {
+        var retries: [Pending] = []
+        var ops: [MailboxPlan.Operation] = []
+        var next = 0
+        var isEmpty: Bool { retries.isEmpty && next >= ops.count }
+        var count: Int { retries.count + ops.count - next }
+
+        mutating func take(_ n: Int, owner: String) -> [Pending] {
+            var out = Array(retries.prefix(n))
+            retries.removeFirst(out.count)
+            let fresh = min(n - out.count, ops.count - next)
+            out += ops[next..<next + fresh].map { Pending(owner: owner, op: $0, attempt: 1) }
+            next += fresh
+            return out
+        }
+    }
+
+    private(set) var queues: [String: MailboxQueue] = [:]
     private var order: [String] = []
     private var cursor = 0
     private(set) var inFlight: Set<String> = []
@@ -26,7 +47,9 @@ struct BatchScheduler {
     mutating func add(owner: String, _ ops: [MailboxPlan.Operation]) {
         guard !ops.isEmpty else { return }
         if queues[owner] == nil { order.append(owner) }
-        queues[owner, default: []] += ops.map { Pending(owner: owner, op: $0, attempt: 1) }
+        var queue = queues[owner, default: MailboxQueue()]
+        if queue.isEmpty { queue = MailboxQueue(retries: queue.retries, ops: ops, next: 0) } else { queue.ops = Array(queue.ops[queue.next...]) + ops; queue.next = 0 }
+        queues[owner] = queue
     }
 
     var isDone: Bool { queues.values.allSatisfy(\.isEmpty) && inFlight.isEmpty }
@@ -38,12 +61,11 @@ struct BatchScheduler {
         var taken: Set<String> = []
         for step in 0..<order.count {
             let owner = order[(cursor + step) % order.count]
-            guard !inFlight.contains(owner), let queue = queues[owner], !queue.isEmpty else { continue }
+            guard !inFlight.contains(owner), let waiting = queues[owner]?.count, waiting > 0 else { continue }
             if let until = pausedUntil[owner], until > now { continue }
-            let n = min(batchSize - batch.count, queue.count, rate.room(owner, now: now))
+            let n = min(batchSize - batch.count, waiting, rate.room(owner, now: now))
             guard n > 0 else { continue }
-            batch += queue.prefix(n)
-            queues[owner]!.removeFirst(n)
+            batch += queues[owner]!.take(n, owner: owner)
             rate.sent(owner, count: n, at: now)
             taken.insert(owner)
             if batch.count == batchSize {
@@ -78,12 +100,16 @@ struct BatchScheduler {
         for owner in owners where refused[owner] != nil || rateLimited[owner] != nil {
             rate.completed(owner, refused: refused[owner] ?? 0, rateRetryAfter: rateLimited[owner], now: now)
         }
-        for p in retry.reversed() { queues[p.owner, default: []].insert(p, at: 0) }
+        for p in retry.reversed() where !abandoned.contains(p.owner) { queues[p.owner, default: MailboxQueue()].retries.insert(p, at: 0) }
         for (owner, until) in pause { pausedUntil[owner] = max(pausedUntil[owner] ?? until, until) }
     }
 
     /// Drops a mailbox's remaining work (it failed for good this cycle).
-    mutating func abandon(_ owner: String) { queues[owner] = [] }
+    mutating func abandon(_ owner: String) {
+        queues[owner] = MailboxQueue()
+        abandoned.insert(owner)
+    }
+    private var abandoned: Set<String> = []
 }
 
 /// The actor around `BatchScheduler` that workers pull batches from; a worker with nothing to

@@ -21,7 +21,13 @@ struct BatchWriter {
     let store: StateStore
     let concurrency: Int
     let logger: Logger
+    /// Create bodies encoded once per cycle.
+    let bodies = CreateBodies()
     static let maxAttempts = 6
+    static let jsonHeader = Array(#","headers":{"Content-Type":"application/json"},"body":"#.utf8)
+    /// 429s one operation may meet in a cycle before its mailbox is given up for this cycle:
+    /// waits follow Retry-After, so this bounds a cycle against a mailbox that never recovers.
+    static let maxThrottled = 10
 
     /// What happened per mailbox.
     actor Ledger {
@@ -74,24 +80,34 @@ struct BatchWriter {
             }
             for (i, id) in zip(creates.map(\.0), try store.recordIntents(owner: owner, userIds: creates.map(\.1))) { intents[i] = id }
         }
-        var items: [JSONValue] = []
+        // The request, assembled as bytes: a create's body is the same in every mailbox, so it
+        // is encoded once per cycle (`bodies`), not once per mailbox.
+        var request = Array(#"{"requests":["#.utf8)
         for (i, pending) in batch.enumerated() {
             let t = targets[pending.owner]!
             let m = GraphPath.segment(pending.owner)
-            var item: [String: JSONValue] = ["id": .string(String(i + 1))]
+            if i > 0 { request.append(UInt8(ascii: ",")) }
+            request += Array(#"{"id":"\#(i + 1)","method":"#.utf8)
             switch pending.op {
             case .create(let p):
-                item["method"] = "POST"; item["url"] = .string(t.sync.contactsPath(t.folderId)); item["body"] = p.createBody()
+                request += Array(#""POST","url":"#.utf8)
+                JSONValue.string(t.sync.contactsPath(t.folderId)).write(into: &request)
+                request += Self.jsonHeader
+                request += bodies.createBody(p)
             case .update(let contactId, let p, let previous):
                 let old = try previous ?? t.known[p.userId].flatMap { try store.projection($0.hash) }
                     .flatMap { JSONValue.parse(Data($0.utf8))?.objectValue }.map { ContactProjection(userId: p.userId, fields: $0) }
-                item["method"] = "PATCH"; item["url"] = .string("/users/\(m)/contacts/\(GraphPath.segment(contactId))"); item["body"] = p.patchBody(from: old)
+                request += Array(#""PATCH","url":"#.utf8)
+                JSONValue.string("/users/\(m)/contacts/\(GraphPath.segment(contactId))").write(into: &request)
+                request += Self.jsonHeader
+                p.patchBody(from: old).write(into: &request)
             case .delete(let contactId, _):
-                item["method"] = "DELETE"; item["url"] = .string("/users/\(m)/contacts/\(GraphPath.segment(contactId))")
+                request += Array(#""DELETE","url":"#.utf8)
+                JSONValue.string("/users/\(m)/contacts/\(GraphPath.segment(contactId))").write(into: &request)
             }
-            if item["body"] != nil { item["headers"] = ["Content-Type": "application/json"] }
-            items.append(.object(item))
+            request.append(UInt8(ascii: "}"))
         }
+        request += Array("]}".utf8)
 
         var retry: [BatchScheduler.Pending] = []
         var pause: [String: ContinuousClock.Instant] = [:]
@@ -103,7 +119,7 @@ struct BatchWriter {
             pause[owner] = max(pause[owner] ?? until, until)
         }
         do {
-            let response = try await graph.request("POST", "/$batch", body: ["requests": .array(items)])
+            let response = try await graph.request("POST", "/$batch", jsonBytes: Data(request))
             // Item bodies hold whole contacts; only their id or error (and, among the item's
             // headers, Retry-After) matter here.
             let answer = JSONValue.parse(response.body, keepingAtDepth: 4, only: ["id", "error", "Retry-After", "retry-after", "RETRY-AFTER"])
@@ -125,7 +141,14 @@ struct BatchWriter {
                     let message = body["error"]?["message"]?.stringValue ?? ""
                     if !message.localizedCaseInsensitiveContains("concurrency") { rateLimited[owner] = max(rateLimited[owner] ?? 0, retryAfter ?? 1) }
                     if let i = intents[index - 1] { results[owner, default: .init()].clearedIntents.append(i) }
-                    retry.append(pending)
+                    var again = pending
+                    again.throttled += 1
+                    if again.throttled >= Self.maxThrottled {
+                        await ledger.fail(owner, "\(pending.op.name) \(pending.op.userId): still throttled after \(again.throttled) answers of 429 \(code); the next cycle tries again")
+                        await queue.abandon(owner)
+                    } else {
+                        retry.append(again)
+                    }
                     later(owner, retryAfter ?? 1)
                     continue
                 }
@@ -169,7 +192,13 @@ struct BatchWriter {
         } catch let error as GraphError where error.status == 429 {
             // Not carried out: all of it goes back, after the wait Graph asked for.
             for (i, id) in intents { results[batch[i].owner, default: .init()].clearedIntents.append(id) }
-            retry = batch
+            for pending in batch {
+                var again = pending
+                again.throttled += 1
+                if again.throttled < Self.maxThrottled { retry.append(again); continue }
+                await ledger.fail(pending.owner, "$batch still throttled after \(again.throttled) answers of 429; the next cycle tries again")
+                await queue.abandon(pending.owner)
+            }
             for owner in owners { later(owner, error.retryAfter ?? 1) }
             for pending in batch { refused[pending.owner, default: 0] += 1 }
         } catch let error as GraphError where !error.isRetryable {

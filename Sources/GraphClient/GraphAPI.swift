@@ -61,7 +61,18 @@ public struct GraphAPI: Sendable {
         return response
     }
 
-    func send(_ method: String, url: String, body: JSONValue?, headers: [(String, String)]) async throws -> GraphResponse {
+    /// `request` with a body that is already JSON bytes (the batch writer assembles its own).
+    public func request(_ method: String, _ path: String, jsonBytes: Data) async throws -> GraphResponse {
+        let clientRequestId = UUID().uuidString.lowercased()
+        let response = try await send(method, url: base + "/v1.0" + path, body: nil, raw: jsonBytes, headers: [("client-request-id", clientRequestId)])
+        guard (200..<300).contains(response.status) else {
+            throw GraphError.from(response, method: method, path: String(path.prefix(200)), clientRequestId: clientRequestId)
+        }
+        return response
+    }
+
+    func send(_ method: String, url: String, body: JSONValue?, raw: Data? = nil, headers: [(String, String)]) async throws -> GraphResponse {
+        let payload = raw ?? body?.encoded()
         var extra = headers
         if !extra.contains(where: { $0.0.lowercased() == "client-request-id" }) { extra.append(("client-request-id", UUID().uuidString.lowercased())) }
         var attempt = 0
@@ -69,11 +80,11 @@ public struct GraphAPI: Sendable {
             attempt += 1
             let token = try await tokens.token()
             var h: [(name: String, value: String)] = [("Authorization", "Bearer \(token.bearer)"), ("Accept", "application/json")]
-            if body != nil { h.append(("Content-Type", "application/json")) }
+            if payload != nil { h.append(("Content-Type", "application/json")) }
             h += extra.map { (name: $0.0, value: $0.1) }
             let r: HTTPResponse
             do {
-                r = try await transport.send(HTTPRequest(method: method, url: url, headers: h, body: body?.encoded(), timeout: timeout))
+                r = try await transport.send(HTTPRequest(method: method, url: url, headers: h, body: payload, timeout: timeout))
             } catch {
                 metrics.record(status: 0)
                 throw error

@@ -1,0 +1,22 @@
+import GalsyncJSON
+import Synchronization
+
+/// The encoded create body of each user's contact, made once per cycle and shared by every
+/// mailbox that gets that contact (in a first sync, each body goes to hundreds of mailboxes).
+/// Bounded: past `capacity` users, bodies are encoded each time instead of kept.
+final class CreateBodies: Sendable {
+    private let cache = Mutex<[String: [UInt8]]>([:])
+    let capacity: Int
+
+    init(capacity: Int = 20_000) { self.capacity = capacity }
+
+    func createBody(_ p: ContactProjection) -> [UInt8] {
+        let key = p.userId + "/" + p.hash
+        if let hit = cache.withLock({ $0[key] }) { return hit }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(512)
+        p.createBody().write(into: &bytes)
+        cache.withLock { if $0.count < capacity { $0[key] = bytes } }
+        return bytes
+    }
+}
