@@ -40,20 +40,23 @@ public struct MailboxPlan: Sendable, Equatable {
     public let operations: [Operation]
     public let unchanged: Int
 
-    public init(owner: String, desired: [String: ContactProjection], actual: [String: Actual], extraContacts: [(contactId: String, userId: String)] = []) {
+    /// `excluding`: a user left out of `desired` (the owner, without `include_self`): cheaper
+    /// than a copy of a large dictionary per mailbox.
+    public init(owner: String, desired: [String: ContactProjection], actual: [String: Actual], extraContacts: [(contactId: String, userId: String)] = [],
+                excluding: String? = nil) {
         self.owner = owner
         var ops: [Operation] = []
         var same = 0
         // Walk unsorted (most users are unchanged) and sort only the operations, by user id,
         // so the plan is deterministic.
-        for (userId, want) in desired {
+        for (userId, want) in desired where userId != excluding {
             if let have = actual[userId] {
                 if have.hash == want.hash { same += 1 } else { ops.append(.update(contactId: have.contactId, want, previous: have.projection)) }
             } else {
                 ops.append(.create(want))
             }
         }
-        for (userId, have) in actual where desired[userId] == nil {
+        for (userId, have) in actual where desired[userId] == nil || userId == excluding {
             ops.append(.delete(contactId: have.contactId, userId: userId))
         }
         ops.sort { $0.userId < $1.userId }

@@ -69,8 +69,8 @@ public struct SyncEngine: Sendable {
             let record = records[owner]
             if record?.state == "skipped", !reconcileDue { summary.mailboxesSkipped += 1; continue }
             let sync = MailboxSync(graph: graph, store: store, retry: retry, folderName: config.sync.folder, owner: owner)
-            var desired = desiredAll
-            if !config.mailboxes.includeSelf { desired[owner] = nil }
+            let desired = desiredAll
+            let excluded = config.mailboxes.includeSelf ? nil : owner
             do {
                 let known = try store.managedContacts(owner)
                 var folderId = try await sync.findFolder(known: record?.folderId)
@@ -85,17 +85,17 @@ public struct SyncEngine: Sendable {
                 }
                 let plan: MailboxPlan
                 if let listing {
-                    plan = MailboxPlan(owner: owner, desired: desired, actual: listing.actual, extraContacts: listing.duplicates)
+                    plan = MailboxPlan(owner: owner, desired: desired, actual: listing.actual, extraContacts: listing.duplicates, excluding: excluded)
                     if !options.planOnly {
                         try store.replaceManagedContacts(owner, listing.actual.map { .init(userId: $0.key, contactId: $0.value.contactId, hash: $0.value.hash) })
                         try store.storeProjections(Dictionary(listing.actual.compactMap { a in a.value.projection.map { ($0.hash, String(decoding: $0.json, as: UTF8.self)) } }, uniquingKeysWith: { a, _ in a }))
                     }
                 } else if folderId == nil {
                     // No folder yet (or the owner deleted it): everything must be made.
-                    plan = MailboxPlan(owner: owner, desired: desired, actual: [:])
+                    plan = MailboxPlan(owner: owner, desired: desired, actual: [:], excluding: excluded)
                     if !options.planOnly, !known.isEmpty { try store.replaceManagedContacts(owner, []) }
                 } else {
-                    plan = MailboxPlan(owner: owner, desired: desired, actual: try sync.fromState(known))
+                    plan = MailboxPlan(owner: owner, desired: desired, actual: try sync.fromState(known), excluding: excluded)
                 }
                 planned.append((sync, plan, folderId))
                 logger.debug("planned \(plan.creates) creates, \(plan.updates) updates, \(plan.deletes) deletes, \(plan.unchanged) unchanged (\(listing != nil ? "from a listing" : "from the snapshot"))",
