@@ -176,6 +176,9 @@ extension GraphSimulator {
         cannedResponses[route, default: []].append(SimResponse(status: status, headers: headers, body: body))
     }
 
+    /// Drops every canned answer not yet given.
+    public func clearCannedResponses() { cannedResponses = [:] }
+
     // MARK: State for assertions
 
     public func mailboxState(_ idOrUPN: String) -> JSONValue {

@@ -42,6 +42,47 @@ import Testing
         }
     }
 
+    @Test func mailboxesArePacedAtTheRateLearnedFromTheFirstRefusal() async throws {
+        try await SyncHarness.with(users: 40) { h in
+            // ~35 creates per mailbox against 12 requests per 2 s: four windows' worth each.
+            _ = try await h.sim.updateSettings(["mailboxRequests": 12, "mailboxWindowSeconds": 2])
+            let s = try await h.sync()
+            let c = await h.counters()
+            let items = c["batchItems"]?["POST /users/{id}/contactFolders/{id}/contacts"]?.objectValue ?? [:]
+            let created = Int(items["201"]?.numberValue ?? 0), refused = Int(items["429"]?.numberValue ?? 0)
+            let mailboxes = await h.expectedTargets().count
+            print("pacing: \(created) created, \(refused) refused in \(mailboxes) mailboxes")
+            // Sending until refused costs a refused batch per mailbox per window (~3 × 20 each);
+            // paced, most mailboxes are refused at most once, by at most one batch.
+            #expect(refused > 0, "the limit was reached, so something was learned")
+            #expect(refused <= mailboxes * 12, "\(refused) refused items for \(mailboxes) mailboxes")
+            #expect(s.mailboxesFailed == 0)
+            await h.expectExact()
+        }
+    }
+
+    @Test func theThrottleBudgetEndsACycleThatGraphKeepsRefusing() async throws {
+        try await SyncHarness.with(users: 12) { h in
+            // Every create is answered 429 (Retry-After 0) until the canned answers run out.
+            let refusal = Data(#"{"error":{"code":"ApplicationThrottled","message":"Application is over its MailboxRequestRate limit."}}"#.utf8)
+            for _ in 0..<2000 {
+                await h.sim.queueResponse(route: "POST /users/{id}/contactFolders/{id}/contacts", status: 429, body: refusal,
+                                          headers: ["Content-Type": "application/json", "Retry-After": "0"])
+            }
+            let s = try await h.sync()
+            #expect(s.created == 0)
+            #expect(s.mailboxesOK == 0 && s.mailboxesFailed > 0, "every mailbox gave up for this cycle")
+            let failures = s.problems.values.filter { !$0.hasPrefix("skipped") }
+            #expect(failures.count == s.mailboxesFailed)
+            #expect(failures.allSatisfy { $0.contains("still throttled after \(BatchWriter.maxThrottled)") }, "\(failures.first ?? "")")
+            let refused = Int(await h.counters()["batchItems"]?["POST /users/{id}/contactFolders/{id}/contacts"]?["429"]?.numberValue ?? 0)
+            #expect(refused < 2000, "the cycle stopped before the refusals ran out")
+            await h.sim.clearCannedResponses()
+            _ = try await h.sync()
+            await h.expectExact()
+        }
+    }
+
     @Test func oneMailboxFailingDoesNotStopTheOthers() async throws {
         try await SyncHarness.with(users: 20) { h in
             let targets = await h.expectedTargets()
