@@ -154,6 +154,9 @@ struct ConfigReader {
         return list.map { $0.lowercased() }
     }
 
+    /// No duration galsync reads makes sense beyond a year (and a huge one would overflow a timer).
+    static let longestDuration: TimeInterval = 366 * 86_400
+
     mutating func duration(_ key: String, minimum: TimeInterval) -> TimeInterval? {
         guard let text = string(key) else { return nil }
         guard let seconds = Self.parseDuration(text) else {
@@ -162,6 +165,10 @@ struct ConfigReader {
         }
         guard seconds >= minimum else {
             problem(key, "'\(text)' is too short; the least is \(Int(minimum))s")
+            return nil
+        }
+        guard seconds <= Self.longestDuration else {
+            problem(key, "'\(text)' is too long; the most is \(Int(Self.longestDuration / 86_400)) days")
             return nil
         }
         return seconds

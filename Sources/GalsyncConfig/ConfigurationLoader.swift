@@ -21,6 +21,9 @@ public enum ConfigurationLoader {
     }
 
     public static func parse(_ text: String, file: String = "galsync.toml", environment: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigurationError) -> Configuration {
+        if let line = unnamedTableHeader(in: text) {
+            throw ConfigurationError(file: file, problems: [.init(key: "", message: "not valid TOML at line \(line): '[' opens a table header but no name follows; write it like [sync]")])
+        }
         let root: [String: ConfigValue]
         do {
             root = ConfigValue.dictionary(try TOMLTable(string: text))
@@ -33,5 +36,23 @@ public enum ConfigurationLoader {
         let config = reader.read(environment: environment)
         if let config, reader.problems.isEmpty { return config }
         throw ConfigurationError(file: file, problems: reader.problems)
+    }
+
+    /// The first line holding a table header with no name (`[`, `[[`, `[#`, `[=]`), which the
+    /// TOML library's parser does not reject but asserts on, aborting the process: found by
+    /// ConfigFuzzTests. A line inside a multi-line array that starts with `[` and a value is
+    /// not a header and passes.
+    static func unnamedTableHeader(in text: String) -> Int? {
+        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            var rest = line.drop { $0 == " " || $0 == "\t" }
+            guard rest.first == "[" else { continue }
+            rest = rest.dropFirst()
+            if rest.first == "[" { rest = rest.dropFirst() }
+            rest = rest.drop { $0 == " " || $0 == "\t" }
+            guard let c = rest.first else { return index + 1 }
+            if c.isASCII && (c.isLetter || c.isNumber) || "_-\"']".contains(c) { continue }
+            return index + 1
+        }
+        return nil
     }
 }

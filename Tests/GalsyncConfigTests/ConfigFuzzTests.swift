@@ -240,6 +240,7 @@ import Testing
     /// explanation).
     static func check(_ text: String) -> [String] {
         do {
+            if let trace = ProcessInfo.processInfo.environment["GALSYNC_FUZZ_TRACE"] { try? text.write(toFile: trace, atomically: false, encoding: .utf8) }
             let c = try ConfigurationLoader.parse(text, file: "fuzz.toml", environment: [:])
             return insane(c).map { "accepted, but \($0)" }
         } catch {

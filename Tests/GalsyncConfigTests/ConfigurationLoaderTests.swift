@@ -1,5 +1,5 @@
 import Foundation
-import GalsyncConfig
+@testable import GalsyncConfig
 import Testing
 
 @Suite struct ConfigurationLoaderTests {
@@ -117,5 +117,26 @@ import Testing
 
     @Test func aMissingFileSaysWhatToDo() {
         #expect(throws: ConfigurationError.self) { try ConfigurationLoader.load(path: "/nonexistent/galsync.toml") }
+    }
+}
+
+/// Table headers without a name made the TOML library abort the process (an assertion in
+/// toml++), so `galsync check` or a reload on SIGHUP crashed on a stray `[`. Found by
+/// ConfigFuzzTests; now each is a clear error with its line.
+@Suite struct UnnamedTableHeaderTests {
+    @Test(arguments: ["[", "[\n", "[[\n", "[ \n", "[!]", "[#]", "[=]", "[tenant]\nid = \"x\"\n[\n"])
+    func anUnnamedHeaderIsAnErrorNotACrash(_ text: String) {
+        do {
+            _ = try ConfigurationLoader.parse(text, file: "t.toml", environment: [:])
+            Issue.record("accepted \(text.debugDescription)")
+        } catch {
+            #expect(error.problems.first?.message.contains("no name follows") == true, "\(error)")
+        }
+    }
+
+    @Test func arraysWhoseLinesStartWithABracketValueStillLoad() {
+        #expect(ConfigurationLoader.unnamedTableHeader(in: "[directory]\nrequire = [\n  \"mail\",\n]\n") == nil)
+        #expect(ConfigurationLoader.unnamedTableHeader(in: "[ \"quoted\" ]\n[[a]]\n") == nil)
+        #expect(ConfigurationLoader.unnamedTableHeader(in: "a = 1\n  [!\n") == 2)
     }
 }
