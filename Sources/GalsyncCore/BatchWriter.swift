@@ -130,7 +130,7 @@ struct BatchWriter {
                 let status = Int(r["status"]?.numberValue ?? 0)
                 let body = r["body"] ?? .null
                 let code = body["error"]?["code"]?.stringValue ?? "HTTP\(status)"
-                let retryAfter = (r["headers"]?.objectValue?.first { $0.key.lowercased() == "retry-after" }?.value.stringValue).flatMap(Double.init)
+                let retryAfter = RetryAfter.seconds(r["headers"]?.objectValue?.first { $0.key.lowercased() == "retry-after" }?.value.stringValue)
                 logger.debug("\(pending.op.name) contact for user \(pending.op.userId): \(status)", metadata: [
                     "mailbox": "\(owner)", "user": "\(pending.op.userId)", "op": "\(pending.op.name)", "status": "\(status)",
                 ])

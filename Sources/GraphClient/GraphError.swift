@@ -29,7 +29,7 @@ public struct GraphError: Error, Sendable, CustomStringConvertible {
             message: error?["message"]?.stringValue ?? String(decoding: response.body.prefix(200), as: UTF8.self),
             method: method, path: path,
             requestId: response.headers["request-id"] ?? error?["innerError"]?["request-id"]?.stringValue,
-            clientRequestId: clientRequestId, retryAfter: response.headers["retry-after"].flatMap(Double.init))
+            clientRequestId: clientRequestId, retryAfter: RetryAfter.seconds(response.headers["retry-after"]))
     }
 }
 

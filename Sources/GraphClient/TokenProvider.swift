@@ -89,7 +89,7 @@ public actor TokenProvider {
                                 isRetryable: error.retryable)
         }
         guard response.status == 200 else {
-            throw IdentityError.from(status: response.status, body: response.body, retryAfter: response.headers["retry-after"].flatMap(Double.init), context: context(at: now()))
+            throw IdentityError.from(status: response.status, body: response.body, retryAfter: RetryAfter.seconds(response.headers["retry-after"]), context: context(at: now()))
         }
         struct Success: Decodable { var access_token: String; var expires_in: Double }
         guard let ok = try? JSONDecoder().decode(Success.self, from: response.body) else {
