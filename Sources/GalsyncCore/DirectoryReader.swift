@@ -30,7 +30,10 @@ struct DirectoryReader {
         if let link = start, !graph.isGraphLink(link) { start = nil }
         do {
             return try await round(from: start, snapshot: snapshot)
-        } catch let error as GraphError where start != nil && (error.status == 410 || ["syncStateNotFound", "resyncRequired", "syncStateInvalid"].contains(error.code)) {
+        } catch let error as GraphError where start != nil && (error.status == 410 || error.status == 400) {
+            // Expired (410, or 400 syncStateNotFound/resyncRequired/syncStateInvalid) or a saved
+            // token Graph no longer understands (400): enumerate again rather than fail forever.
+            // A 400 that is not about the token fails the fresh round too, with its own message.
             return try await round(from: nil, snapshot: snapshot)
         }
     }

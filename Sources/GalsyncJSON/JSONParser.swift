@@ -82,7 +82,18 @@ struct JSONParser {
             let b = bytes[i]
             guard b >= 0x20 else { throw Failure() }
             if b == UInt8(ascii: "\"") { i += 1; return }
-            i += b == UInt8(ascii: "\\") ? 2 : 1
+            guard b == UInt8(ascii: "\\") else { i += 1; continue }
+            // The same escapes `string()` accepts, checked without building the text.
+            guard i + 1 < bytes.count else { throw Failure() }
+            switch bytes[i + 1] {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
+                 UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+                i += 2
+            case UInt8(ascii: "u"):
+                i += 2
+                _ = try hex4()
+            default: throw Failure()
+            }
         }
         throw Failure()
     }

@@ -1,0 +1,34 @@
+import Foundation
+import GraphHTTP
+import Testing
+
+/// A server that accepts the connection (the kernel completes the handshake for a listening
+/// socket) but never answers must not hold a request forever: the total timeout ends it with
+/// a retryable transport error.
+@Suite struct StuckConnectionTests {
+    @Test func aServerThatNeverAnswersTimesOut() async throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        try #require(fd >= 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+        try #require(bound == 0 && listen(fd, 8) == 0)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        let port = UInt16(bigEndian: address.sin_port)
+
+        let clock = ContinuousClock()
+        let start = clock.now
+        do {
+            _ = try await CurlTransport().send(HTTPRequest(url: "http://127.0.0.1:\(port)/v1.0/users", timeout: 1))
+            Issue.record("a server that never answers gave a response")
+        } catch let error as HTTPTransportError {
+            #expect(error.retryable, "a timeout is worth another try later: \(error)")
+            #expect(error.description.lowercased().contains("timeout") || error.description.lowercased().contains("timed out"), "\(error)")
+        }
+        let elapsed = clock.now - start
+        #expect(elapsed >= .milliseconds(900) && elapsed < .seconds(5), "ended after \(elapsed), not at the 1 s timeout")
+    }
+}
