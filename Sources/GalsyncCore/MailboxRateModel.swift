@@ -7,8 +7,10 @@
 /// the oldest of them leaves the window, so window ≈ (now − first admitted) + Retry-After.
 /// Exchange's limit is the same for every mailbox of the app, so what one mailbox teaches paces
 /// all of them: after the first refusal, each mailbox sends only while its own items in the last
-/// `window` are under `limit`. A later refusal means the estimate was high: the limit shrinks by
-/// a tenth (multiplicative decrease). Stamps are taken when galsync sends, which is earlier than
+/// `window` are under `limit`. A later refusal of a batch sent under the current estimate means
+/// the estimate was high: the limit shrinks by a tenth (multiplicative decrease). Refusals of
+/// batches sent before the estimate was set or last shrunk say nothing about it and are ignored
+/// (with 16 batches in flight, counting them shrank the limit to a fifth at once). Stamps are taken when galsync sends, which is earlier than
 /// when Graph counts them, and `Retry-After` is rounded up to whole seconds: both err on the
 /// slow side.
 struct MailboxRateModel: Sendable {
@@ -21,6 +23,10 @@ struct MailboxRateModel: Sendable {
     /// Send times of each mailbox's items that Graph did not refuse (oldest first).
     private var stamps: [String: [Instant]] = [:]
     private var head: [String: Int] = [:]
+    /// When each mailbox's latest batch went out (a mailbox has one batch in flight at most).
+    private var lastSent: [String: Instant] = [:]
+    /// When `limit` was set or last shrunk.
+    private var estimatedAt: Instant?
 
     /// How many items `owner` may send now (`Int.max` while nothing is learned).
     mutating func room(_ owner: String, now: Instant) -> Int {
@@ -40,6 +46,7 @@ struct MailboxRateModel: Sendable {
     /// `count` items of `owner` went out at `now`.
     mutating func sent(_ owner: String, count: Int, at now: Instant) {
         stamps[owner, default: []].append(contentsOf: repeatElement(now, count: count))
+        lastSent[owner] = now
     }
 
     /// A batch came back: `refused` of `owner`'s items in it were not counted by Graph (429),
@@ -52,8 +59,13 @@ struct MailboxRateModel: Sendable {
         guard let retryAfter else { return }
         let admitted = live(owner, now: now)
         if let limit, window != nil {
+            guard let sentAt = lastSent[owner], let estimatedAt, sentAt >= estimatedAt else { return }
             self.limit = max(1, min(limit - 1, Int(Double(limit) * 0.9)))
-        } else if let first = stamps[owner]?[head[owner, default: 0]...].first {
+            self.estimatedAt = now
+            return
+        }
+        estimatedAt = now
+        if let first = stamps[owner]?[head[owner, default: 0]...].first {
             // A margin of 3 % under what fitted, and half a second over the window Graph implied.
             limit = max(1, Int(Double(admitted) * 0.97))
             window = (now - first) + .milliseconds(Int(retryAfter * 1000) + 500)

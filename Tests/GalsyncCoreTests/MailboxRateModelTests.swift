@@ -31,12 +31,21 @@ import Testing
         #expect(m.room("c", now: t0 + .seconds(21)) == 101)
     }
 
-    @Test func aLaterRefusalShrinksTheLimit() {
+    @Test func aLaterRefusalShrinksTheLimitOnlyForBatchesSentUnderIt() {
         var m = MailboxRateModel()
         m.sent("a", count: 100, at: t0)
+        m.sent("b", count: 20, at: t0 + .milliseconds(500))  // in flight when "a" is refused
         m.completed("a", refused: 0, rateRetryAfter: 30, now: t0 + .seconds(1))
         #expect(m.limit == 97)
-        m.completed("b", refused: 1, rateRetryAfter: 30, now: t0 + .seconds(2))
+        // "b" went out before the estimate: its refusal says nothing about it.
+        m.completed("b", refused: 5, rateRetryAfter: 30, now: t0 + .seconds(2))
+        #expect(m.limit == 97)
+        // Sent under the estimate and still refused: the estimate was high.
+        m.sent("c", count: 20, at: t0 + .seconds(3))
+        m.completed("c", refused: 1, rateRetryAfter: 30, now: t0 + .seconds(4))
+        #expect(m.limit == 87)
+        // A second batch sent before that shrink changes nothing either.
+        m.completed("b", refused: 1, rateRetryAfter: 30, now: t0 + .seconds(5))
         #expect(m.limit == 87)
     }
 
