@@ -118,7 +118,12 @@ actor BatchQueue {
     private var scheduler: BatchScheduler
     private var waiters: [CheckedContinuation<Void, Never>] = []
 
-    init(_ scheduler: BatchScheduler) { self.scheduler = scheduler }
+    private let onWait: @Sendable () -> Void
+
+    init(_ scheduler: BatchScheduler, onWait: @escaping @Sendable () -> Void = {}) {
+        self.scheduler = scheduler
+        self.onWait = onWait
+    }
 
     func next() async -> [BatchScheduler.Pending]? {
         while true {
@@ -127,7 +132,11 @@ actor BatchQueue {
             if let batch = scheduler.next(now: now) { return batch }
             if scheduler.isDone { wakeAll(); return nil }
             if scheduler.inFlight.isEmpty, let wake = scheduler.wakeAt(now: now) {
-                try? await Task.sleep(until: wake, clock: .continuous)
+                // A deliberate wait (Retry-After, or a mailbox's learned rate: up to Graph's
+                // 10-minute window) in slices, each one reported so the watchdog sees a live loop.
+                let slice = min(wake, now + .seconds(30))
+                try? await Task.sleep(until: slice, clock: .continuous)
+                onWait()
                 continue
             }
             await withCheckedContinuation { waiters.append($0) }

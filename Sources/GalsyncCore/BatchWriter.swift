@@ -52,7 +52,7 @@ struct BatchWriter {
             scheduler.add(owner: t.sync.owner, plan.operations)
             byOwner[t.sync.owner] = t
         }
-        let queue = BatchQueue(scheduler)
+        let queue = BatchQueue(scheduler, onWait: { [metrics = graph.metrics] in metrics.recordDeliberateWait() })
         let ledger = Ledger()
         let targets = byOwner
         let workers = max(1, concurrency / 4)

@@ -42,10 +42,11 @@ public struct GalsyncService: Service {
         func swap(_ c: Configuration, _ r: GalsyncRuntime) { config = c; runtime = r }
         func begin() -> Int { cycle += 1; running = true; return cycle }
         func end() { running = false }
-        /// True while the loop is alive: between cycles, or in a cycle that still sends requests.
+        /// True while the loop is alive: between cycles, or in a cycle that still sends requests
+        /// or waits on purpose (Retry-After, a mailbox's learned rate).
         func alive() -> Bool {
             guard running else { return true }
-            let now = runtime.graph.metrics.requests
+            let now = runtime.graph.metrics.activity
             defer { progressMark = now }
             return now != progressMark
         }

@@ -5,7 +5,7 @@ import Foundation
 /// a hostile or broken header can neither crash galsync nor park a mailbox for a day.
 public enum RetryAfter {
     /// Longer waits than this are cut to it: a cycle should not stall on one answer.
-    public static let limit = 300.0
+    public static let limit = 120.0
 
     public static func seconds(_ header: String?) -> Double? {
         guard let header, let value = Double(header.trimmingCharacters(in: .whitespaces)), value.isFinite, value >= 0 else { return nil }
