@@ -16,6 +16,7 @@ import Testing
             _ = try await h.sim.updateSettings(["rate503": 0.05, "rate504": 0.02, "rateDrop": 0.02, "latencyMs": 1, "jitterMs": 3,
                                                 "retryAfter503": 0.2, "faultSeed": 4242])
             var sources = await h.expectedSources().map { $0["id"]!.stringValue! }
+            var throttled = 0
             for round in 0..<4 {
                 // The directory keeps changing between cycles.
                 try await h.sim.updateUser(sources[round], ["jobTitle": .string("Round \(round)")])
@@ -24,11 +25,20 @@ import Testing
                 if round == 2 { try await h.sim.deleteUser(sources[10]) }
                 // A burst of tight mailbox limits: 429s with Retry-After.
                 _ = try await h.sim.updateSettings(["mailboxRequests": round == 1 ? 15 : 10_000, "mailboxWindowSeconds": 1])
-                do { _ = try await h.sync() } catch { /* a cycle may fail outright under faults; the next one catches up */ }
+                if round == 3 {
+                    // A burst of 429s with a long Retry-After on the creates.
+                    for _ in 0..<8 {
+                        await h.sim.queueResponse(route: "POST /users/{id}/contactFolders/{id}/contacts", status: 429,
+                                                  body: Data(#"{"error":{"code":"ApplicationThrottled","message":"Application is over its MailboxRequestRate limit."}}"#.utf8),
+                                                  headers: ["Content-Type": "application/json", "Retry-After": "3"])
+                    }
+                }
+                do { throttled += try await h.sync().throttled } catch { /* a cycle may fail outright under faults; the next one catches up */ }
                 sources = await h.expectedSources().map { $0["id"]!.stringValue! }
             }
             let faults = await h.counters()["faults"]?.objectValue ?? [:]
             #expect(faults.count >= 2, "faults were injected: \(faults)")
+            #expect(throttled > 0, "429s were met under faults")
             _ = try await h.sim.updateSettings(["rate503": 0, "rate504": 0, "rateDrop": 0, "latencyMs": 0, "jitterMs": 0, "mailboxRequests": 10_000])
             let last = try await h.sync()
             #expect(last.mailboxesFailed == 0, "\(last.problems)")
