@@ -6,7 +6,7 @@ import Testing
 /// socket) but never answers must not hold a request forever: the total timeout ends it with
 /// a retryable transport error.
 @Suite struct StuckConnectionTests {
-    @Test func aServerThatNeverAnswersTimesOut() async throws {
+    @Test(.timeLimit(.minutes(1))) func aServerThatNeverAnswersTimesOut() async throws {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         try #require(fd >= 0)
         defer { close(fd) }
