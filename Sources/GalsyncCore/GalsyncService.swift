@@ -147,10 +147,11 @@ public struct GalsyncService: Service {
                 adopted.sync.state = old.sync.state
                 await status.swap(adopted, try GalsyncRuntime.make(adopted))
                 logger.notice("configuration reloaded from \(configPath)")
+                notifier.ready(status: "configuration reloaded")
             } catch {
                 logger.error("reload refused, keeping the previous configuration: \(error)")
+                notifier.ready(status: "reload refused, the previous configuration stays: \(String("\(error)".prefix(160)))")
             }
-            notifier.ready(status: "configuration reloaded")
         }
     }
 

@@ -77,6 +77,43 @@ struct TestFailure: Error, CustomStringConvertible { let description: String; in
         }
     }
 
+    @Test func aReloadWithABadFileKeepsTheRunningConfiguration() async throws {
+        try await SyncHarness.with(users: 8) { h in
+            let configPath = h.install.dir.appendingPathComponent("galsync.toml").path
+            let good = CrashRecoveryTests.toml(h.config)
+            try good.write(toFile: configPath, atomically: true, encoding: .utf8)
+            let socket = try NotifySocket()
+            let child = ChildProcess(CrashRecoveryTests.binary, ["run", "--config", configPath])
+            child.process.environment = ProcessInfo.processInfo.environment.merging(["NOTIFY_SOCKET": socket.path]) { $1 }
+            try child.start()
+            var messages: [String] = []
+            func waitFor(_ needle: String, seconds: Double = 20) async throws {
+                let deadline = Date() + seconds
+                while Date() < deadline {
+                    messages += socket.drain()
+                    if messages.contains(where: { $0.contains(needle) }) { return }
+                    try await Task.sleep(for: .milliseconds(20))
+                }
+                Issue.record("no \(needle) within \(seconds) s; got \(messages)")
+            }
+            try await waitFor("mailboxes, 0 failed")
+            // A typo, then a stray '[' (which once aborted the TOML parser): both refused, the
+            // service keeps running with what it had.
+            for bad in [good + "\n[directory]\ninclde_groups = []\n", good + "\n[\n"] {
+                try bad.write(toFile: configPath, atomically: true, encoding: .utf8)
+                messages = []
+                kill(child.process.processIdentifier, SIGHUP)
+                try await waitFor("RELOADING=1")
+                try await waitFor("STATUS=reload refused")
+                #expect(child.isRunning)
+            }
+            kill(child.process.processIdentifier, SIGTERM)
+            try await waitFor("STOPPING=1")
+            #expect(await child.wait() == 0)
+            await h.expectExact()
+        }
+    }
+
     @Test func aBadConfigurationExits78() async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("galsync-bad-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
