@@ -20,7 +20,7 @@ public enum ContactSchema {
         }
         let properties = entityTypes[entity] ?? [:]
         let navigation = navigationProperties[entity] ?? [:]
-        let typeName = "Microsoft.OutlookServices.\(entity.prefix(1).uppercased() + entity.dropFirst())"
+        // Sorted so that the first violation reported does not depend on hashing order.
         for (name, value) in object.sorted(by: { $0.key < $1.key }) {
             if name.hasPrefix("@odata.") { continue }
             if let type = properties[name] {
@@ -37,6 +37,7 @@ public enum ContactSchema {
                 }
                 try checkExtendedProperties(value, name: name)
             } else {
+                let typeName = "Microsoft.OutlookServices.\(entity.prefix(1).uppercased() + entity.dropFirst())"
                 throw Violation(
                     code: "RequestBodyRead",
                     message: "The property '\(name)' does not exist on type '\(typeName)'. Make sure to only use property names that are defined by the type.")
@@ -95,9 +96,11 @@ public enum ContactSchema {
     }
 
     /// `String {00020329-0000-0000-C000-000000000046} Name galsyncSource` and the `Id 0x...` and tag forms.
+    static let extendedPropertyTypes: Set<String> = ["String", "Integer", "Boolean", "SystemTime", "Binary", "Long", "Double", "Guid", "StringArray"]
+
     static func isExtendedPropertyId(_ id: String) -> Bool {
         let parts = id.split(separator: " ", maxSplits: 3).map(String.init)
-        let types: Set<String> = ["String", "Integer", "Boolean", "SystemTime", "Binary", "Long", "Double", "Guid", "StringArray"]
+        let types = extendedPropertyTypes
         guard let first = parts.first, types.contains(first) else { return false }
         if parts.count == 2 { return parts[1].lowercased().hasPrefix("0x") }
         guard parts.count == 4, parts[1].hasPrefix("{"), parts[1].hasSuffix("}"),
