@@ -26,12 +26,12 @@ public struct ThrottleState: Sendable {
 
     /// Admits one global (non-mailbox) request for `app` or says why not.
     public mutating func admitGlobal(app: String, now: Date, settings: SimulatorSettings) -> Decision {
-        var window = globalWindows[app, default: SlidingWindow()]
-        defer { globalWindows[app] = window }
-        if let wait = window.wait(now: now, limit: settings.globalRequests, span: settings.globalWindowSeconds) {
+        // Mutated in place: a copy out of the dictionary would share the ring's storage and make
+        // every `record` copy all of its (up to 130,000) stamps.
+        if let wait = globalWindows[app, default: SlidingWindow()].wait(now: now, limit: settings.globalRequests, span: settings.globalWindowSeconds) {
             return .rate(retryAfter: wait, global: true)
         }
-        window.record(now)
+        globalWindows[app]!.record(now)
         return .admitted
     }
 
@@ -41,12 +41,10 @@ public struct ThrottleState: Sendable {
         if inFlight[key, default: 0] >= settings.mailboxConcurrency {
             return .concurrency(retryAfter: 1)
         }
-        var window = mailboxWindows[key, default: SlidingWindow()]
-        defer { mailboxWindows[key] = window }
-        if let wait = window.wait(now: now, limit: settings.mailboxRequests, span: settings.mailboxWindowSeconds) {
+        if let wait = mailboxWindows[key, default: SlidingWindow()].wait(now: now, limit: settings.mailboxRequests, span: settings.mailboxWindowSeconds) {
             return .rate(retryAfter: wait, global: false)
         }
-        window.record(now)
+        mailboxWindows[key]!.record(now)
         let count = inFlight[key, default: 0] + 1
         inFlight[key] = count
         highestConcurrency[mailbox] = max(highestConcurrency[mailbox, default: 0], count)
