@@ -30,13 +30,13 @@ public struct CycleRunner: Sendable {
                 // plan writes nothing: without a state yet, it plans against an empty one in memory.
                 let exists = FileManager.default.fileExists(atPath: config.sync.state)
                 let store = exists ? try StateStore(path: config.sync.state) : try StateStore(inMemory: ())
-                let summary = try await SyncEngine(config: config, graph: runtime.graph, store: store, logger: logger).cycle(options)
+                let summary = try await SyncEngine(config: config, graph: runtime.graph, store: store, logger: logger, projections: runtime.projections).cycle(options)
                 return Result(summary: summary, error: nil, exitStatus: summary.exitStatus)
             }
             let lock = holdsLock ? nil : try StateLock(statePath: config.sync.state)
             defer { withExtendedLifetime(lock) {} }
             let store = try StateStore(path: config.sync.state)
-            let engine = SyncEngine(config: config, graph: runtime.graph, store: store, logger: logger)
+            let engine = SyncEngine(config: config, graph: runtime.graph, store: store, logger: logger, projections: runtime.projections)
             let id = try store.startCycle()
             do {
                 var summary = try await engine.cycle(options)

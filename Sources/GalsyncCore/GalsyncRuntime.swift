@@ -10,6 +10,8 @@ public struct GalsyncRuntime: Sendable {
     public let config: Configuration
     public let graph: GraphAPI
     public let tokens: TokenProvider
+    /// Last cycle's projections, reused by the next cycle of the same process and configuration.
+    public let projections = ProjectionCache()
 
     public static func make(_ config: Configuration, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> GalsyncRuntime {
         let credential = try CertificateCredential.load(certificatePath: config.tenant.certificate, privateKeyPath: config.tenant.privateKey,

@@ -24,12 +24,15 @@ public struct SyncEngine: Sendable {
     let now: @Sendable () -> Date
     /// Per-mailbox and per-operation detail, at debug level only.
     let logger: Logger
+    let projections: ProjectionCache
 
-    public init(config: Configuration, graph: GraphAPI, store: StateStore, logger: Logger = .silent, now: @escaping @Sendable () -> Date = { Date() }) {
+    public init(config: Configuration, graph: GraphAPI, store: StateStore, logger: Logger = .silent, projections: ProjectionCache = ProjectionCache(),
+                now: @escaping @Sendable () -> Date = { Date() }) {
         self.config = config
         self.graph = graph
         self.store = store
         self.logger = logger
+        self.projections = projections
         self.now = now
     }
 
@@ -56,7 +59,7 @@ public struct SyncEngine: Sendable {
         let scope = SyncScope(users: round.users, groupMembers: members, config: config)
         for target in scope.unresolvedTargets { summary.problems[target] = "not in the directory: check [mailboxes] users" }
         let exclude = Set(config.contact.excludeFields)
-        let desiredAll = scope.sources.mapValues { ContactProjection(user: $0, excludeFields: exclude) }
+        let desiredAll = projections.projections(of: scope.sources, excluding: exclude)
 
         // 3. Plan every mailbox.
         let records = try store.mailboxes()
