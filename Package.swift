@@ -84,9 +84,11 @@ let package = Package(
         ),
 
         .testTarget(name: "GalsyncCryptoTests", dependencies: ["GalsyncCrypto"]),
-        .testTarget(name: "GalsyncJSONTests", dependencies: ["GalsyncJSON"]),
-        .testTarget(name: "GalsyncConfigTests", dependencies: ["GalsyncConfig"]),
-        .testTarget(name: "GalsyncCoreTests", dependencies: ["GalsyncCore", "GalsyncConfig", "GraphSimulator", "GalsyncCrypto", "SyncStore"]),
+        // The fuzz suites' shared seed, time box and draws (test support, not shipped).
+        .target(name: "FuzzSupport", dependencies: ["GraphSimulator"], path: "Tests/FuzzSupport"),
+        .testTarget(name: "GalsyncJSONTests", dependencies: ["GalsyncJSON", "FuzzSupport", "GraphSimulator"]),
+        .testTarget(name: "GalsyncConfigTests", dependencies: ["GalsyncConfig", "FuzzSupport", "GraphSimulator"]),
+        .testTarget(name: "GalsyncCoreTests", dependencies: ["GalsyncCore", "GalsyncConfig", "GraphSimulator", "GalsyncCrypto", "SyncStore", "FuzzSupport"]),
         .testTarget(name: "SyncStoreTests", dependencies: ["SyncStore"]),
         .testTarget(name: "GraphClientTests", dependencies: ["GraphClient", "GraphSimulator", "GalsyncCrypto", "GraphHTTP"], exclude: ["Python"]),
         .testTarget(

@@ -94,6 +94,7 @@ public enum JSONValue: Sendable, Hashable, Codable {
         }
     }
 
+    static let hexDigits = Array("0123456789abcdef".utf8)
     static let nullBytes = Array("null".utf8), trueBytes = Array("true".utf8), falseBytes = Array("false".utf8)
 
     static func writeString(_ s: String, into out: inout [UInt8]) {
@@ -113,8 +114,7 @@ public enum JSONValue: Sendable, Hashable, Codable {
                 case 0x0D: out.append(0x5C); out.append(UInt8(ascii: "r"))
                 case 0x09: out.append(0x5C); out.append(UInt8(ascii: "t"))
                 case 0..<0x20:
-                    let hex = Array("0123456789abcdef".utf8)
-                    out.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(b >> 4)], hex[Int(b & 0xF)]])
+                    out.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hexDigits[Int(b >> 4)], hexDigits[Int(b & 0xF)]])
                 default: out.append(b)
                 }
             }

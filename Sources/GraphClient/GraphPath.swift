@@ -4,19 +4,7 @@
 public enum GraphPath {
     /// One escaped path segment: `O'Brien#1/x` → `O%27Brien%231%2Fx`.
     public static func segment(_ value: String) -> String {
-        var value = value
-        return value.withUTF8 { bytes in
-            if bytes.allSatisfy(isUnreserved) { return String(decoding: bytes, as: UTF8.self) }
-            var out: [UInt8] = []
-            out.reserveCapacity(bytes.count * 3)
-            for b in bytes {
-                if isUnreserved(b) { out.append(b); continue }
-                out.append(UInt8(ascii: "%"))
-                out.append(hex[Int(b >> 4)])
-                out.append(hex[Int(b & 0xF)])
-            }
-            return String(decoding: out, as: UTF8.self)
-        }
+        percentEncoding(value, keeping: isUnreserved)
     }
 
     /// An OData string literal: quoted, with `'` doubled, so that a value such as
@@ -28,15 +16,20 @@ public enum GraphPath {
     /// A query option's value escaped for the URL: everything but unreserved characters and the
     /// OData punctuation that must stay readable (`'`, `(`, `)`, `,`, `$`, `/`, `:`, space as `%20`).
     public static func queryValue(_ value: String) -> String {
+        percentEncoding(value) { isUnreserved($0) || queryPunctuation.contains($0) }
+    }
+
+    /// `value` with every UTF-8 byte `keep` refuses written as %XX (unchanged, without a copy
+    /// of its bytes, when nothing needs escaping).
+    private static func percentEncoding(_ value: String, keeping keep: (UInt8) -> Bool) -> String {
         var value = value
         return value.withUTF8 { bytes in
+            if bytes.allSatisfy(keep) { return String(decoding: bytes, as: UTF8.self) }
             var out: [UInt8] = []
-            out.reserveCapacity(bytes.count + 16)
+            out.reserveCapacity(bytes.count * 3)
             for b in bytes {
-                if isUnreserved(b) || queryPunctuation.contains(b) { out.append(b); continue }
-                out.append(UInt8(ascii: "%"))
-                out.append(hex[Int(b >> 4)])
-                out.append(hex[Int(b & 0xF)])
+                if keep(b) { out.append(b); continue }
+                out += [UInt8(ascii: "%"), hex[Int(b >> 4)], hex[Int(b & 0xF)]]
             }
             return String(decoding: out, as: UTF8.self)
         }

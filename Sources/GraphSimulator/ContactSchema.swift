@@ -96,12 +96,9 @@ public enum ContactSchema {
     }
 
     /// `String {00020329-0000-0000-C000-000000000046} Name galsyncSource` and the `Id 0x...` and tag forms.
-    static let extendedPropertyTypes: Set<String> = ["String", "Integer", "Boolean", "SystemTime", "Binary", "Long", "Double", "Guid", "StringArray"]
-
     static func isExtendedPropertyId(_ id: String) -> Bool {
         let parts = id.split(separator: " ", maxSplits: 3).map(String.init)
-        let types = extendedPropertyTypes
-        guard let first = parts.first, types.contains(first) else { return false }
+        guard let first = parts.first, ExtendedPropertyId.types.contains(first) else { return false }
         if parts.count == 2 { return parts[1].lowercased().hasPrefix("0x") }
         guard parts.count == 4, parts[1].hasPrefix("{"), parts[1].hasSuffix("}"),
               UUID(uuidString: String(parts[1].dropFirst().dropLast())) != nil,

@@ -1,5 +1,7 @@
 import Foundation
-import GalsyncConfig
+@testable import GalsyncConfig
+import FuzzSupport
+import GraphSimulator
 import Testing
 
 /// Fuzzing `ConfigurationLoader.parse` with TOML-level mutations of a configuration that sets
@@ -55,14 +57,8 @@ import Testing
 
     static let lines = base.components(separatedBy: "\n")
 
-    /// The keys of each section (ConfigReader.sections, which is internal to GalsyncConfig).
-    static let sections: [String: [String]] = [
-        "tenant": ["id", "client_id", "certificate", "private_key", "passphrase_file", "cloud", "login_endpoint", "graph_endpoint", "ca_file", "assertion_algorithm"],
-        "sync": ["interval", "state", "folder", "full_reconcile", "max_deletes_percent", "concurrency", "metrics_file"],
-        "directory": ["include_groups", "exclude_groups", "include_guests", "include_disabled", "require"],
-        "mailboxes": ["groups", "users", "all", "include_self"],
-        "contact": ["exclude_fields"],
-    ]
+    /// The keys of each section: the loader's own list.
+    static let sections = ConfigReader.sections
 
     /// What a key takes, as far as TOML types go.
     enum Kind: Sendable {
@@ -136,7 +132,7 @@ import Testing
     /// unknown with a suggestion of a real key one edit away. A misspelled section header alone
     /// is an unknown section, likewise.
     @Test func wrongTypesAndMisspelledKeysAreNamed() throws {
-        let run = Run(cap: 3_000)
+        let run = FuzzRun(cap: 3_000)
         let keys = Self.keyLines(Self.lines)
         let headers = Self.headerLines(Self.lines)
         var i = 0
@@ -210,7 +206,7 @@ import Testing
     /// ranges, or a `ConfigurationError` whose every problem has a message and appears in the
     /// description (a TOML syntax error alone, as the only problem).
     @Test func randomMutationsLoadOrExplainThemselves() {
-        let run = Run(cap: 3_000)
+        let run = FuzzRun(cap: 3_000)
         var i = 0
         while run.proceed(i) {
             defer { i += 1 }
@@ -377,63 +373,11 @@ import Testing
 
     // MARK: Time box and generator
 
-    /// SplitMix64 (GraphSimulator's `SeededRandom` is the same; this target does not link it).
-    struct SplitMix64: RandomNumberGenerator {
-        private var state: UInt64
-        init(seed: UInt64) { state = seed }
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
 
-    /// A fuzz run's seed (`GALSYNC_FUZZ_SEED`, else random) and time box: an iteration cap and
-    /// `GALSYNC_FUZZ_SECONDS` of wall-clock time (default 5), whichever ends first.
-    struct Run {
-        let seed: UInt64
-        let cap: Int
-        let budget: Duration
-        let started: ContinuousClock.Instant
 
-        init(cap: Int, environment: [String: String] = ProcessInfo.processInfo.environment) {
-            seed = Self.number(environment["GALSYNC_FUZZ_SEED"]) ?? UInt64.random(in: 0...UInt64.max)
-            let seconds = environment["GALSYNC_FUZZ_SECONDS"].flatMap { Double($0.trimmingCharacters(in: .whitespaces)) } ?? 5
-            budget = .milliseconds(Int((seconds.isFinite ? min(max(seconds, 0), 86_400) : 5) * 1000))
-            self.cap = cap
-            started = ContinuousClock.now
-        }
+    struct Gen: FuzzGenerator {
+        var rng: SeededRandom
 
-        /// Decimal, or hexadecimal with 0x.
-        static func number(_ text: String?) -> UInt64? {
-            guard let t = text?.trimmingCharacters(in: .whitespaces), !t.isEmpty else { return nil }
-            if t.lowercased().hasPrefix("0x") { return UInt64(t.dropFirst(2), radix: 16) }
-            return UInt64(t)
-        }
-
-        /// Whether iteration `i` may start: under the cap and, after the first, within the budget.
-        func proceed(_ i: Int) -> Bool {
-            i < cap && (i == 0 || ContinuousClock.now - started < budget)
-        }
-
-        /// Iteration `i`'s own generator.
-        func rng(_ i: Int) -> SplitMix64 {
-            var mix = SplitMix64(seed: seed ^ (UInt64(i) &* 0xD6E8_FEB8_6659_FD93))
-            return SplitMix64(seed: mix.next())
-        }
-
-        func tag(_ i: Int) -> String { "seed \(seed) (GALSYNC_FUZZ_SEED=\(seed) replays it), iteration \(i)" }
-    }
-
-    struct Gen {
-        var rng: SplitMix64
-
-        mutating func int(_ range: ClosedRange<Int>) -> Int { Int.random(in: range, using: &rng) }
-        mutating func chance(_ p: Double) -> Bool { Double.random(in: 0..<1, using: &rng) < p }
-        mutating func pick<T>(_ items: [T]) -> T { items[Int.random(in: 0..<items.count, using: &rng)] }
-        mutating func sample<T>(_ items: [T], _ count: Int) -> [T] { Array(items.shuffled(using: &rng).prefix(count)) }
 
         /// Characters a bare TOML key may hold.
         static let keyAlphabet: [Character] = Array("abcdefghijklmnopqrstuvwxyz0123456789_-ABCXYZ")

@@ -3,6 +3,7 @@ import GalsyncConfig
 @testable import GalsyncCore
 @testable import GraphSimulator
 import SyncStore
+import FuzzSupport
 import Testing
 
 /// Fuzzing galsync's handling of Graph's answers, live against the simulator: random
@@ -31,7 +32,7 @@ import Testing
             try await h.sync()
             let served = await h.sim.fuzzDeltaPage(baseURL: h.url, select: DirectoryReader.select)
             let base = try #require(served, "the simulator's own first /users/delta page")
-            let run = Run(cap: 15)
+            let run = FuzzRun(cap: 15)
             var i = 0
             while run.proceed(i) {
                 defer { i += 1 }
@@ -77,7 +78,7 @@ import Testing
     @Test func hostileBatchItemAnswersFailMailboxesNotTheCycle() async throws {
         try await SyncHarness.with(users: 8) { h in
             try await h.sync()
-            let run = Run(cap: 15)
+            let run = FuzzRun(cap: 15)
             var hires: [String] = []
             var i = 0
             while run.proceed(i) {
@@ -269,50 +270,10 @@ import Testing
 
     // MARK: Time box and generator
 
-    /// A fuzz run's seed (`GALSYNC_FUZZ_SEED`, else random) and time box: an iteration cap and
-    /// `GALSYNC_FUZZ_SECONDS` of wall-clock time (default 5) from its creation, whichever ends first.
-    struct Run: Sendable {
-        let seed: UInt64
-        let cap: Int
-        let budget: Duration
-        let started: ContinuousClock.Instant
 
-        init(cap: Int, environment: [String: String] = ProcessInfo.processInfo.environment) {
-            seed = Self.number(environment["GALSYNC_FUZZ_SEED"]) ?? UInt64.random(in: 0...UInt64.max)
-            let seconds = environment["GALSYNC_FUZZ_SECONDS"].flatMap { Double($0.trimmingCharacters(in: .whitespaces)) } ?? 5
-            budget = .milliseconds(Int((seconds.isFinite ? min(max(seconds, 0), 86_400) : 5) * 1000))
-            self.cap = cap
-            started = ContinuousClock.now
-        }
-
-        /// Decimal, or hexadecimal with 0x.
-        static func number(_ text: String?) -> UInt64? {
-            guard let t = text?.trimmingCharacters(in: .whitespaces), !t.isEmpty else { return nil }
-            if t.lowercased().hasPrefix("0x") { return UInt64(t.dropFirst(2), radix: 16) }
-            return UInt64(t)
-        }
-
-        /// Whether iteration `i` may start: under the cap and, after the first, within the budget.
-        func proceed(_ i: Int) -> Bool {
-            i < cap && (i == 0 || ContinuousClock.now - started < budget)
-        }
-
-        /// Iteration `i`'s own generator (GraphSimulator's SplitMix64).
-        func rng(_ i: Int) -> SeededRandom {
-            var mix = SeededRandom(seed: seed ^ (UInt64(i) &* 0xD6E8_FEB8_6659_FD93))
-            return SeededRandom(seed: mix.next())
-        }
-
-        func tag(_ i: Int) -> String { "seed \(seed) (GALSYNC_FUZZ_SEED=\(seed) replays it), iteration \(i)" }
-    }
-
-    struct Gen {
+    struct Gen: FuzzGenerator {
         var rng: SeededRandom
 
-        mutating func int(_ range: ClosedRange<Int>) -> Int { Int.random(in: range, using: &rng) }
-        mutating func chance(_ p: Double) -> Bool { rng.chance(p) }
-        mutating func pick<T>(_ items: [T]) -> T { items[Int.random(in: 0..<items.count, using: &rng)] }
-        mutating func sample<T>(_ items: [T], _ count: Int) -> [T] { Array(items.shuffled(using: &rng).prefix(count)) }
 
         /// Text with control characters, quotes, backslashes, direction marks, non-ASCII and astral scalars.
         mutating func text(maxLength: Int = 40) -> String {

@@ -37,6 +37,23 @@ final class NotifySocket: @unchecked Sendable {
         return out
     }
 
+    /// Everything received so far (kept by `waitFor`).
+    private(set) var received: [String] = []
+
+    /// Waits until a received message contains `needle`; records an issue after `seconds`.
+    func waitFor(_ needle: String, seconds: Double = 20) async throws {
+        let deadline = Date() + seconds
+        while Date() < deadline {
+            received += drain()
+            if received.contains(where: { $0.contains(needle) }) { return }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        Issue.record("no \(needle) within \(seconds) s; got \(received)")
+    }
+
+    /// Forgets what was received, so the next `waitFor` sees only what comes after.
+    func forget() { received = [] }
+
     deinit { close(fd); unlink(path) }
 }
 
@@ -52,26 +69,16 @@ struct TestFailure: Error, CustomStringConvertible { let description: String; in
             let child = ChildProcess(CrashRecoveryTests.binary, ["run", "--config", configPath])
             child.process.environment = ProcessInfo.processInfo.environment.merging(["NOTIFY_SOCKET": socket.path, "WATCHDOG_USEC": "400000"]) { $1 }
             try child.start()
-            var messages: [String] = []
-            func waitFor(_ needle: String, seconds: Double = 20) async throws {
-                let deadline = Date() + seconds
-                while Date() < deadline {
-                    messages += socket.drain()
-                    if messages.contains(where: { $0.contains(needle) }) { return }
-                    try await Task.sleep(for: .milliseconds(20))
-                }
-                Issue.record("no \(needle) within \(seconds) s; got \(messages)")
-            }
-            try await waitFor("READY=1")
-            try await waitFor("mailboxes, 0 failed")  // the first cycle's STATUS line
-            try await waitFor("WATCHDOG=1")
+            try await socket.waitFor("READY=1")
+            try await socket.waitFor("mailboxes, 0 failed")  // the first cycle's STATUS line
+            try await socket.waitFor("WATCHDOG=1")
             kill(child.process.processIdentifier, SIGHUP)
-            try await waitFor("RELOADING=1")
-            try await waitFor("STATUS=configuration reloaded")
+            try await socket.waitFor("RELOADING=1")
+            try await socket.waitFor("STATUS=configuration reloaded")
             kill(child.process.processIdentifier, SIGTERM)
-            try await waitFor("STOPPING=1")
+            try await socket.waitFor("STOPPING=1")
             #expect(await child.wait() == 0)
-            #expect(messages.first?.hasPrefix("READY=1") == true, "READY comes first: \(messages.prefix(3))")
+            #expect(socket.received.first?.hasPrefix("READY=1") == true, "READY comes first: \(socket.received.prefix(3))")
             await h.expectExact()
             #expect(try StateStore(path: h.statePath).integrityCheck() == "ok")
         }
@@ -86,29 +93,19 @@ struct TestFailure: Error, CustomStringConvertible { let description: String; in
             let child = ChildProcess(CrashRecoveryTests.binary, ["run", "--config", configPath])
             child.process.environment = ProcessInfo.processInfo.environment.merging(["NOTIFY_SOCKET": socket.path]) { $1 }
             try child.start()
-            var messages: [String] = []
-            func waitFor(_ needle: String, seconds: Double = 20) async throws {
-                let deadline = Date() + seconds
-                while Date() < deadline {
-                    messages += socket.drain()
-                    if messages.contains(where: { $0.contains(needle) }) { return }
-                    try await Task.sleep(for: .milliseconds(20))
-                }
-                Issue.record("no \(needle) within \(seconds) s; got \(messages)")
-            }
-            try await waitFor("mailboxes, 0 failed")
+            try await socket.waitFor("mailboxes, 0 failed")
             // A typo, then a stray '[' (which once aborted the TOML parser): both refused, the
             // service keeps running with what it had.
             for bad in [good + "\n[directory]\ninclde_groups = []\n", good + "\n[\n"] {
                 try bad.write(toFile: configPath, atomically: true, encoding: .utf8)
-                messages = []
+                socket.forget()
                 kill(child.process.processIdentifier, SIGHUP)
-                try await waitFor("RELOADING=1")
-                try await waitFor("STATUS=reload refused")
+                try await socket.waitFor("RELOADING=1")
+                try await socket.waitFor("STATUS=reload refused")
                 #expect(child.isRunning)
             }
             kill(child.process.processIdentifier, SIGTERM)
-            try await waitFor("STOPPING=1")
+            try await socket.waitFor("STOPPING=1")
             #expect(await child.wait() == 0)
             await h.expectExact()
         }

@@ -1,5 +1,7 @@
 import Foundation
 import GalsyncJSON
+import FuzzSupport
+import GraphSimulator
 import Testing
 
 /// Fuzz and property tests of `JSONValue.parse` (full and pruned) and `encoded()`, the code that
@@ -20,7 +22,7 @@ import Testing
     // MARK: Tests
 
     @Test func randomBytesAreParsedOrRefusedNeverACrash() {
-        let run = Run(cap: 20_000)
+        let run = FuzzRun(cap: 20_000)
         var i = 0
         while run.proceed(i) {
             defer { i += 1 }
@@ -35,7 +37,7 @@ import Testing
     }
 
     @Test func mutatedDocumentsAreParsedOrRefusedNeverACrash() {
-        let run = Run(cap: 20_000)
+        let run = FuzzRun(cap: 20_000)
         var i = 0
         while run.proceed(i) {
             defer { i += 1 }
@@ -50,7 +52,7 @@ import Testing
     }
 
     @Test func nestingUpToTheDepthLimitParsesAndDeeperIsRefused() {
-        let run = Run(cap: 400)
+        let run = FuzzRun(cap: 400)
         let fixed = [1, 2, 64, 255, 510, 511, 512, 513, 1_000, 10_000]
         var i = 0
         while run.proceed(i) {
@@ -90,7 +92,7 @@ import Testing
     }
 
     @Test func randomValuesRoundTripAndEncodeDeterministically() {
-        let run = Run(cap: 3_000)
+        let run = FuzzRun(cap: 3_000)
         var i = 0
         while run.proceed(i) {
             defer { i += 1 }
@@ -129,7 +131,7 @@ import Testing
     /// keys. It checks skipped strings more loosely (an escape is skipped, not decoded), so the
     /// other direction holds for documents without a backslash.
     @Test func prunedParseAgreesWithTheFullParse() {
-        let run = Run(cap: 10_000)
+        let run = FuzzRun(cap: 10_000)
         var i = 0
         while run.proceed(i) {
             defer { i += 1 }
@@ -167,7 +169,7 @@ import Testing
     /// fractions and exponents), our parser gives exactly the generated value; whatever
     /// `JSONSerialization` accepts (top-level object or array, fragments not allowed) is among them.
     @Test func documentsFoundationAcceptsWeAcceptAsTheSameValue() {
-        let run = Run(cap: 2_000)
+        let run = FuzzRun(cap: 2_000)
         var foundationAccepted = 0
         var i = 0
         while run.proceed(i) {
@@ -303,62 +305,11 @@ import Testing
 
     // MARK: Time box and generator
 
-    /// SplitMix64 (GraphSimulator's `SeededRandom` is the same; this target does not link it).
-    struct SplitMix64: RandomNumberGenerator {
-        private var state: UInt64
-        init(seed: UInt64) { state = seed }
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
 
-    /// A fuzz run's seed (`GALSYNC_FUZZ_SEED`, else random) and time box: an iteration cap and
-    /// `GALSYNC_FUZZ_SECONDS` of wall-clock time (default 5), whichever ends first.
-    struct Run {
-        let seed: UInt64
-        let cap: Int
-        let budget: Duration
-        let started: ContinuousClock.Instant
 
-        init(cap: Int, environment: [String: String] = ProcessInfo.processInfo.environment) {
-            seed = Self.number(environment["GALSYNC_FUZZ_SEED"]) ?? UInt64.random(in: 0...UInt64.max)
-            let seconds = environment["GALSYNC_FUZZ_SECONDS"].flatMap { Double($0.trimmingCharacters(in: .whitespaces)) } ?? 5
-            budget = .milliseconds(Int((seconds.isFinite ? min(max(seconds, 0), 86_400) : 5) * 1000))
-            self.cap = cap
-            started = ContinuousClock.now
-        }
+    struct Gen: FuzzGenerator {
+        var rng: SeededRandom
 
-        /// Decimal, or hexadecimal with 0x.
-        static func number(_ text: String?) -> UInt64? {
-            guard let t = text?.trimmingCharacters(in: .whitespaces), !t.isEmpty else { return nil }
-            if t.lowercased().hasPrefix("0x") { return UInt64(t.dropFirst(2), radix: 16) }
-            return UInt64(t)
-        }
-
-        /// Whether iteration `i` may start: under the cap and, after the first, within the budget.
-        func proceed(_ i: Int) -> Bool {
-            i < cap && (i == 0 || ContinuousClock.now - started < budget)
-        }
-
-        /// Iteration `i`'s own generator.
-        func rng(_ i: Int) -> SplitMix64 {
-            var mix = SplitMix64(seed: seed ^ (UInt64(i) &* 0xD6E8_FEB8_6659_FD93))
-            return SplitMix64(seed: mix.next())
-        }
-
-        func tag(_ i: Int) -> String { "seed \(seed) (GALSYNC_FUZZ_SEED=\(seed) replays it), iteration \(i)" }
-    }
-
-    struct Gen {
-        var rng: SplitMix64
-
-        mutating func int(_ range: ClosedRange<Int>) -> Int { Int.random(in: range, using: &rng) }
-        mutating func chance(_ p: Double) -> Bool { Double.random(in: 0..<1, using: &rng) < p }
-        mutating func pick<T>(_ items: [T]) -> T { items[Int.random(in: 0..<items.count, using: &rng)] }
 
         static let jsonAlphabet = Array("{}[]\",:0123456789-+.eEtrufalsn \t\n\r\\/u".utf8)
         static let interesting: [UInt8] = [0x22, 0x5C, 0x7B, 0x7D, 0x5B, 0x5D, 0x2C, 0x3A, 0x30, 0x2D, 0x65, 0x2E, 0x00, 0x1F, 0x7F,
