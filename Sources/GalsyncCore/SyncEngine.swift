@@ -43,9 +43,9 @@ public struct SyncEngine: Sendable {
 
         // 1. Directory.
         let reader = DirectoryReader(graph: graph, retry: retry)
-        let round = try await reader.read(snapshot: try store.directoryUsers(), deltaLink: try store.meta("delta_link"), savedSelect: try store.meta("delta_select"))
-        var members: [String: Set<String>] = [:]
-        for group in SyncScope.groups(config) { members[group] = try await GroupReader(graph: graph, retry: retry).members(of: group) }
+        let round = try await reader.read(snapshot: try store.directoryUsers(), deltaLink: try store.meta("delta_link"), savedSelect: try store.meta("delta_select"),
+                                          groups: SyncScope.groups(config))
+        let members = round.groupMembers
         if !options.planOnly {
             try store.applyDirectory(upserts: round.changed, removals: round.removed, deltaLink: round.deltaLink, select: round.select, replaceAll: round.full)
             try store.setGroupMembers(members)

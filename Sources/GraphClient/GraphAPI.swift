@@ -33,6 +33,15 @@ public struct GraphAPI: Sendable {
         return url.scheme == graphEndpoint.scheme && url.host == graphEndpoint.host && url.port == graphEndpoint.port
     }
 
+    /// `path`, or a link on the Graph host under `/v1.0`, as a `$batch` item's URL (relative to
+    /// the version, encoding kept); nil for a link that leaves the host or the version.
+    public func batchPath(_ path: String) -> String? {
+        if path.hasPrefix("/") { return path }
+        guard isGraphLink(path), let c = URLComponents(string: path), c.percentEncodedPath.hasPrefix("/v1.0/") else { return nil }
+        let rest = String(c.percentEncodedPath.dropFirst("/v1.0".count))
+        return c.percentEncodedQuery.map { "\(rest)?\($0)" } ?? rest
+    }
+
     /// Follows an `@odata.nextLink` or `@odata.deltaLink`; refuses one that leaves the Graph host.
     public func follow(_ link: String, headers: [(String, String)] = []) async throws -> GraphResponse {
         guard let url = URL(string: link), url.scheme == graphEndpoint.scheme, url.host == graphEndpoint.host, url.port == graphEndpoint.port else {

@@ -170,7 +170,8 @@ extension GraphSimulator {
         removeFolder(owner, folderId)
     }
 
-    /// Queues a canned answer for the next request to `route` (e.g. `GET /users/delta`):
+    /// Queues a canned answer for the next request to `route` (e.g. `GET /users/delta`, or
+    /// `POST /$batch` for the whole batch; a batch item takes its own route's answers):
     /// malformed JSON, wrong types, links to another host, whatever a test needs.
     public func queueResponse(route: String, status: Int = 200, body: Data, headers: [String: String] = ["Content-Type": "application/json"]) {
         cannedResponses[route, default: []].append(SimResponse(status: status, headers: headers, body: body))

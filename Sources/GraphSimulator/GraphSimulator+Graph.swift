@@ -31,7 +31,8 @@ extension GraphSimulator {
         let path = Array(request.segments.dropFirst())
         if path == ["$batch"] {
             guard request.method == "POST" else { return .graphError(405, "BadRequest", "Use POST for $batch.", request: request) }
-            let response = await batch(request, caller: caller)
+            let response: SimResponse
+            if let canned = takeCannedResponse("POST /$batch") { response = canned } else { response = await batch(request, caller: caller) }
             counters.record(route: "POST /$batch", status: response.status, inBatch: false)
             return response
         }
@@ -43,9 +44,8 @@ extension GraphSimulator {
         let path = Array(request.segments.dropFirst())
         let route = classify(path, method: request.method)
         var response: SimResponse
-        if var queued = cannedResponses[route.name], !queued.isEmpty {
-            response = queued.removeFirst()
-            cannedResponses[route.name] = queued
+        if let canned = takeCannedResponse(route.name) {
+            response = canned
         } else if let owner = route.mailboxOwner {
             counters.mailboxRequests[owner, default: 0] += 1
             response = await throttled(request, caller: caller, mailbox: owner) { [self] in
@@ -58,6 +58,14 @@ extension GraphSimulator {
         }
         counters.record(route: route.name, status: response.status, inBatch: inBatch)
         if response.status == 429 { response.headers["Retry-After"] = response.headers["Retry-After"] ?? "1" }
+        return response
+    }
+
+    /// The next canned answer queued for `route`, if any (taken off the queue).
+    func takeCannedResponse(_ route: String) -> SimResponse? {
+        guard var queued = cannedResponses[route], !queued.isEmpty else { return nil }
+        let response = queued.removeFirst()
+        cannedResponses[route] = queued
         return response
     }
 

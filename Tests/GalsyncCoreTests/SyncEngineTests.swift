@@ -73,12 +73,19 @@ import Testing
             try await install.sim.changeMembers(group: staff.id, add: [outsider], remove: [engineers[0]])
             let newTarget = try #require(users.first { u in u["hasMailbox"] == true && u["accountEnabled"] == true && !targetGroup.members.contains(u["id"]!.stringValue!) }?["id"]?.stringValue)
             try await install.sim.changeMembers(group: targetGroup.id, add: [newTarget], remove: [targetOwner])
-            _ = try await engine.cycle()
+            let changed = try await engine.cycle()
             let expected = Set(engineers.dropFirst()).union([outsider])
             #expect(await contacts(newTarget) == expected.subtracting([newTarget]))
             // The mailbox that left the targets has galsync's contacts and folder removed.
             #expect(await contacts(targetOwner).isEmpty)
             #expect(await install.sim.mailboxState(targetOwner)["folders"] == [])
+            // Nothing changed: the delta and both groups' members in one batch, and nothing else.
+            await install.sim.resetCounters()
+            let idle = try await engine.cycle()
+            #expect(idle.created + idle.updated + idle.deleted == 0)
+            let c = await install.sim.counterSnapshot()
+            #expect(c["totalRequests"] == 1 && c["requests"]?["POST /$batch"]?["200"] == 1, "\(c["requests"]!) after \(changed.text)")
+            #expect(c["batchItems"]?["GET /users/delta"]?["200"] == 1 && c["batchItems"]?["GET /groups/{id}/transitiveMembers"]?["200"] == 2)
         }
     }
 
@@ -123,9 +130,11 @@ import Testing
         }
     }
 
-    @Test(arguments: ["syncStateNotFound", "gone"])
-    func expiredDeltaGivesAnExactEndStateWithoutRecreating(mode: String) async throws {
+    /// With a scoping group, the expired delta page arrives inside the batch with the group's.
+    @Test(arguments: ["syncStateNotFound", "gone"], [false, true])
+    func expiredDeltaGivesAnExactEndStateWithoutRecreating(mode: String, scopedByGroup: Bool) async throws {
         try await SyncHarness.with { h in
+            if scopedByGroup { h.config.directory.includeGroups = [try #require(await h.sim.group(named: "All Staff")).id] }
             try await h.sync()
             let ids = await h.expectedSources().map { $0["id"]!.stringValue! }
             try await h.sim.updateUser(ids[0], ["jobTitle": "After expiry"])
@@ -134,6 +143,20 @@ import Testing
             let s = try await h.sync()
             #expect(s.created == 0, "no delete-and-recreate")
             await h.expectExact()
+        }
+    }
+
+    @Test func aMistypedGroupIdStopsTheCycleBeforeAnyWrite() async throws {
+        try await SyncHarness.with { h in
+            try await h.sync()
+            let typo = "00000000-0000-0000-0000-00000000beef"
+            h.config.mailboxes.groups = [typo]
+            let before = await h.counters()["contactWrites"]
+            await #expect { try await h.sync() } throws: { error in
+                guard case SyncError.groupNotFound(let id) = error else { return false }
+                return id == typo && "\(error)".contains("check [directory] and [mailboxes] group ids")
+            }
+            #expect(await h.counters()["contactWrites"] == before)
         }
     }
 
@@ -174,13 +197,6 @@ import Testing
             #expect(result.summary?.created ?? 0 > 0)
             #expect(!FileManager.default.fileExists(atPath: h.statePath))
             #expect(!FileManager.default.fileExists(atPath: h.statePath + ".lock"))
-        }
-    }
-
-    @Test func aMistypedGroupIdStopsTheCycle() async throws {
-        try await SyncHarness.with { h in
-            h.config.directory.includeGroups = ["00000000-0000-0000-0000-000000000000"]
-            await #expect(throws: SyncError.self) { try await h.sync() }
         }
     }
 

@@ -1,0 +1,23 @@
+import GalsyncJSON
+import GraphClient
+
+/// The pages of one group's `/transitiveMembers`, folded into the ids of its member users
+/// (nested groups' users included by Graph; the groups themselves, devices and contacts left out).
+struct GroupMemberPages {
+    let group: String
+    private(set) var users: Set<String> = []
+
+    init(group: String) { self.group = group }
+
+    var firstURL: String { "/groups/\(GraphPath.segment(group))/transitiveMembers?$select=id&$top=999" }
+
+    /// Takes one page; returns the nextLink to follow, or nil after the last page.
+    mutating func consume(_ body: JSONValue) throws -> String? {
+        guard let value = body["value"]?.arrayValue else { throw SyncError.badData("a page of group \(group)'s members was not the expected JSON") }
+        for member in value {
+            // An entry without a type is taken for a user, as `$select=id` may leave it out.
+            if let id = member["id"]?.stringValue, member["@odata.type"]?.stringValue.map({ $0 == "#microsoft.graph.user" }) ?? true { users.insert(id) }
+        }
+        return body["@odata.nextLink"]?.stringValue
+    }
+}

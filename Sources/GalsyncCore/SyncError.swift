@@ -1,0 +1,20 @@
+import Foundation
+
+/// A cycle-level failure that stops the cycle before it writes anything.
+public enum SyncError: Error, Sendable, CustomStringConvertible {
+    case badData(String)
+    case groupNotFound(String)
+    case massDelete(planned: Int, managed: Int, limit: Double)
+    case folderChanged(from: String, to: String)
+
+    public var description: String {
+        switch self {
+        case .badData(let s): "Graph sent data galsync cannot use: \(s)"
+        case .groupNotFound(let g): "group \(g) does not exist: check [directory] and [mailboxes] group ids (a mistyped id would otherwise change who is synced)"
+        case .massDelete(let p, let m, let l):
+            "refusing to delete \(p) of \(m) managed contacts (more than max_deletes_percent = \(Int(l))%): check the configuration (a mistyped group id?) and run 'galsync plan'; if it is intended, run 'galsync sync --allow-mass-delete' once"
+        case .folderChanged(let from, let to):
+            "sync.folder changed from '\(from)' to '\(to)': galsync would leave its contacts behind in the old folder. Put the old name back and run 'galsync purge --all --yes', then set the new name"
+        }
+    }
+}
