@@ -7,8 +7,21 @@ import GalsyncJSON
 /// hash equally, whether they come from the directory or from a mailbox listing.
 public struct ContactProjection: Sendable, Equatable {
     public let userId: String
+    /// The managed fields' values in `sortedKeys` order (`null` when empty): an array, not a
+    /// dictionary, because a cycle makes one per directory user and most are only compared.
+    let values: [JSONValue]
     /// Graph contact properties, every managed field present (`null` when empty).
-    public let fields: [String: JSONValue]
+    public var fields: [String: JSONValue] {
+        var f: [String: JSONValue] = [:]
+        f.reserveCapacity(values.count)
+        for (i, key) in Self.sortedKeys.enumerated() { f[key.key] = values[i] }
+        return f
+    }
+
+    /// The value of managed field `key`, or nil for another key.
+    public func field(_ key: String) -> JSONValue? {
+        Self.sortedKeys.firstIndex { $0.key == key }.map { values[$0] }
+    }
     /// SHA-256 (128 bits, hex) of the canonical JSON: what the snapshot remembers per written
     /// contact. Computed once.
     public let hash: String
@@ -25,29 +38,43 @@ public struct ContactProjection: Sendable, Equatable {
     /// Builds the canonical fields directly (the shape `canonical` gives: empty values are
     /// `null`, addresses hold only their non-empty parts), so the hot path skips a second pass.
     public init(user: DirectoryUser, excludeFields: Set<String> = []) {
+        var scratch: [UInt8] = []
+        self.init(user: user, excludeFields: excludeFields, scratch: &scratch)
+    }
+
+    /// `scratch`: a buffer for the hash's JSON, reused across a run of projections.
+    init(user: DirectoryUser, excludeFields: Set<String>, scratch: inout [UInt8]) {
         userId = user.id
-        var f: [String: JSONValue] = [:]
-        f.reserveCapacity(Self.managedFields.count)
         func text(_ key: String) -> String? { user.string(key).map(Self.clean).flatMap { $0.isEmpty ? nil : $0 } }
         let displayName = text("displayName")
-        f["displayName"] = displayName.json
-        f["givenName"] = text("givenName").json
-        f["surname"] = text("surname").json
-        if let mail = text("mail") {
-            f["emailAddresses"] = [["address": .string(mail), "name": .string(displayName ?? mail)]]
-        } else {
-            f["emailAddresses"] = .null
+        var phones: [JSONValue] = []
+        for case .string(let phone) in (user.properties["businessPhones"]?.arrayValue ?? []).prefix(2) {
+            let cleaned = Self.clean(phone)
+            if !cleaned.isEmpty { phones.append(.string(cleaned)) }
         }
-        let phones = (user.properties["businessPhones"]?.arrayValue ?? []).prefix(2).compactMap(\.stringValue)
-            .map(Self.clean).filter { !$0.isEmpty }
-        f["businessPhones"] = phones.isEmpty ? .null : .array(phones.map(JSONValue.string))
-        for key in ["mobilePhone", "jobTitle", "department", "companyName", "officeLocation"] { f[key] = text(key).json }
         var address: [String: JSONValue] = [:]
         for (part, source) in Self.addressParts { if let v = text(source) { address[part] = .string(v) } }
-        f["businessAddress"] = address.isEmpty ? .null : .object(address)
-        for key in excludeFields where f[key] != nil { f[key] = .null }
-        fields = f
-        hash = Self.hash(fields)
+        let mail = text("mail")
+        // In `sortedKeys` order (a test holds them together), so the hash is written from this
+        // array without a lookup.
+        var values: [JSONValue] = [
+            address.isEmpty ? .null : .object(address),
+            phones.isEmpty ? .null : .array(phones),
+            text("companyName").json,
+            text("department").json,
+            displayName.json,
+            mail.map { [["address": .string($0), "name": .string(displayName ?? $0)]] } ?? .null,
+            text("givenName").json,
+            text("jobTitle").json,
+            text("mobilePhone").json,
+            text("officeLocation").json,
+            text("surname").json,
+        ]
+        if !excludeFields.isEmpty {
+            for (i, key) in Self.sortedKeys.enumerated() where excludeFields.contains(key.key) { values[i] = .null }
+        }
+        self.values = values
+        hash = Self.hash(sortedValues: values, scratch: &scratch)
     }
 
     /// Contact address part ← directory attribute.
@@ -57,12 +84,45 @@ public struct ContactProjection: Sendable, Equatable {
 
     init(userId: String, fields: [String: JSONValue]) {
         self.userId = userId
-        self.fields = Self.canonical(fields)
-        hash = Self.hash(self.fields)
+        let canonical = Self.canonical(fields)
+        values = Self.sortedKeys.map { canonical[$0.key] ?? .null }
+        var scratch: [UInt8] = []
+        hash = Self.hash(sortedValues: values, scratch: &scratch)
     }
 
-    static func hash(_ fields: [String: JSONValue]) -> String {
-        String(Digest.hex(Digest.sha256(JSONValue.object(fields).encoded())).prefix(32))
+    /// The first 128 bits, in hex, of the SHA-256 of the compact sorted-key JSON of the managed
+    /// fields, given as their values in `sortedKeys` order: written with the keys in an order
+    /// sorted once, byte for byte what `JSONValue.encoded()` gives, so snapshot hashes stay valid.
+    static func hash(sortedValues values: [JSONValue], scratch bytes: inout [UInt8]) -> String {
+        bytes.removeAll(keepingCapacity: true)
+        bytes.reserveCapacity(512)
+        bytes.append(UInt8(ascii: "{"))
+        for (i, value) in values.enumerated() {
+            bytes += sortedKeys[i].prefix
+            value.write(into: &bytes)
+        }
+        bytes.append(UInt8(ascii: "}"))
+        return hex(Digest.sha256(bytes: bytes))
+    }
+
+    /// The first 16 bytes of a digest as 32 lower-case hex digits.
+    static func hex(_ digest: [UInt8]) -> String {
+        String(unsafeUninitializedCapacity: 32) { out in
+            for i in 0..<16 {
+                out[2 * i] = hexDigits[Int(digest[i] >> 4)]
+                out[2 * i + 1] = hexDigits[Int(digest[i] & 0x0F)]
+            }
+            return 32
+        }
+    }
+
+    static let hexDigits = Array("0123456789abcdef".utf8)
+
+    /// The managed fields in `encoded()`'s key order, each with its `"key":` bytes (and comma).
+    static let sortedKeys: [(key: String, prefix: [UInt8])] = managedFields.sorted().enumerated().map { i, key in
+        var prefix: [UInt8] = i > 0 ? [UInt8(ascii: ",")] : []
+        prefix += Array("\"\(key)\":".utf8)
+        return (key, prefix)
     }
 
     /// The managed fields of a contact as listed from a mailbox, canonical.
@@ -133,8 +193,7 @@ public struct ContactProjection: Sendable, Equatable {
     /// (Exchange may regenerate it otherwise).
     public func patchBody(from old: ContactProjection?) -> JSONValue {
         var changed: [String: JSONValue] = [:]
-        for key in Self.managedFields where old?.fields[key] != fields[key] { changed[key] = fields[key] }
-        changed["displayName"] = fields["displayName"]
+        for (i, key) in Self.sortedKeys.enumerated() where key.key == "displayName" || old?.values[i] != values[i] { changed[key.key] = values[i] }
         return .object(Self.wire(changed))
     }
 

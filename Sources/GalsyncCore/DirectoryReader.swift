@@ -18,6 +18,8 @@ struct DirectoryReader {
         var deltaLink: String
         var select: String
         var full: Bool
+        /// The saved deltaLink the round started from; nil when it enumerated every user.
+        var from: String?
         /// Group id → the ids of its transitive member users.
         var groupMembers: [String: Set<String>]
     }
@@ -60,6 +62,6 @@ struct DirectoryReader {
         }
         guard let link = delta.deltaLink else { throw SyncError.badData("a /users/delta round ended without a deltaLink") }
         return Round(users: delta.users(), changed: delta.changed, removed: delta.removed, deltaLink: link, select: Self.select,
-                     full: delta.full, groupMembers: Dictionary(members.map { ($0.group, $0.users) }, uniquingKeysWith: { a, _ in a }))
+                     full: delta.full, from: delta.full ? nil : start, groupMembers: Dictionary(members.map { ($0.group, $0.users) }, uniquingKeysWith: { a, _ in a }))
     }
 }

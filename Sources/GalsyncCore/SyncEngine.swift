@@ -59,7 +59,8 @@ public struct SyncEngine: Sendable {
         let scope = SyncScope(users: round.users, groupMembers: members, config: config)
         for target in scope.unresolvedTargets { summary.problems[target] = "not in the directory: check [mailboxes] users" }
         let exclude = Set(config.contact.excludeFields)
-        let desiredAll = projections.projections(of: scope.sources, excluding: exclude)
+        let basis = ProjectionCache.Basis(from: round.from, to: round.deltaLink, changed: Set(round.changed.keys).union(round.removed))
+        let desiredAll = await projections.projections(of: scope.sources, basis: basis, excluding: exclude)
 
         // 3. Plan every mailbox.
         let records = try store.mailboxes()
@@ -254,7 +255,7 @@ public struct SyncEngine: Sendable {
         switch op {
         case .create(let p): return "create \(name(p.userId))"
         case .update(_, let p, let previous):
-            let fields = ContactProjection.managedFields.filter { previous?.fields[$0] != p.fields[$0] }
+            let fields = ContactProjection.managedFields.filter { previous?.field($0) != p.field($0) }
             return "update \(name(p.userId)) (\(fields.joined(separator: ", ")))"
         case .delete(_, let u): return "delete \(name(u))"
         }

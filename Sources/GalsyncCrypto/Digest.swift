@@ -6,6 +6,16 @@ public enum Digest {
     public static func sha256(_ data: some DataProtocol) -> Data { digest(data, EVP_sha256()) }
     public static func sha1(_ data: some DataProtocol) -> Data { digest(data, EVP_sha1()) }
 
+    /// SHA-256 of bytes already in an array, without copying them into `Data` first (the
+    /// projection hash runs once per directory user per cycle).
+    public static func sha256(bytes: [UInt8]) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: 32)
+        var len: UInt32 = 0
+        let ok = bytes.withUnsafeBytes { raw in EVP_Digest(raw.baseAddress, raw.count, &out, &len, EVP_sha256(), nil) }
+        precondition(ok == 1 && len == 32, "EVP_Digest failed: \(CryptoError.drainOpenSSLErrors())")
+        return out
+    }
+
     private static func digest(_ data: some DataProtocol, _ md: OpaquePointer?) -> Data {
         let input = Data(data)
         var out = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
@@ -18,7 +28,7 @@ public enum Digest {
     }
 
     /// Lower-case hex, as thumbprints are usually shown.
-    public static func hex(_ data: Data) -> String {
+    public static func hex(_ data: some Collection<UInt8>) -> String {
         let digits = Array("0123456789abcdef".utf8)
         var out = [UInt8]()
         out.reserveCapacity(data.count * 2)

@@ -6,11 +6,11 @@ import GalsyncJSON
 /// `galsync-bench diff N`: times the engine's pure work for one cycle over N users with no
 /// network: projections (and their hashes) for every user, then one mailbox's plan against a
 /// snapshot holding the same contacts but 1% changed. Then the same for the next cycle of a
-/// running service, where 1% of the users changed in the directory and the others' projections
-/// come from `ProjectionCache`. Prints JSON.
+/// running service, where the delta round reported 1% of the users changed and the others'
+/// projections come from `ProjectionCache`. Prints JSON.
 @main
 struct DiffBenchmark {
-    static func main() {
+    static func main() async {
         let n = Int(CommandLine.arguments.dropFirst().first { Int($0) != nil } ?? "") ?? 100_000
         var users: [String: DirectoryUser] = [:]
         for i in 0..<n {
@@ -25,7 +25,7 @@ struct DiffBenchmark {
         let clock = ContinuousClock()
         let start = clock.now
         let cache = ProjectionCache()
-        let projections = cache.projections(of: users, excluding: [])
+        let projections = await cache.projections(of: users, basis: .init(from: nil, to: "L1", changed: []), excluding: [])
         let projected = clock.now
         var actual: [String: MailboxPlan.Actual] = [:]
         for (i, (id, p)) in projections.enumerated() {
@@ -36,9 +36,13 @@ struct DiffBenchmark {
         let end = clock.now
         // The next cycle: 1% of the users changed in the directory.
         var next = users
-        for (i, id) in users.keys.sorted().enumerated() where i % 100 == 1 { next[id]!.properties["jobTitle"] = .string("Changed \(i)") }
+        var changed: Set<String> = []
+        for (i, id) in users.keys.sorted().enumerated() where i % 100 == 1 {
+            next[id]!.properties["jobTitle"] = .string("Changed \(i)")
+            changed.insert(id)
+        }
         let warmStart = clock.now
-        let warmProjections = cache.projections(of: next, excluding: [])
+        let warmProjections = await cache.projections(of: next, basis: .init(from: "L1", to: "L2", changed: changed), excluding: [])
         let warmPlan = MailboxPlan(owner: "owner", desired: warmProjections, actual: actual)
         let warmEnd = clock.now
         func s(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }

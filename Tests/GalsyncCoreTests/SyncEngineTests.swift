@@ -146,6 +146,27 @@ import Testing
         }
     }
 
+    /// A running service reuses projections across cycles; a one-shot `sync` in between moves
+    /// the snapshot past what its cache stands for, so the service must not reuse a stale one.
+    @Test func theServiceCacheIsNotTrustedAfterAnotherProcessSynced() async throws {
+        try await SyncHarness.with { h in
+            let rt = try GalsyncRuntime.make(h.config, environment: [:])
+            let service = SyncEngine(config: h.config, graph: rt.graph, store: try StateStore(path: h.statePath), projections: rt.projections)
+            _ = try await service.cycle()
+            let ids = await h.expectedSources().map { $0["id"]!.stringValue! }
+            try await h.sim.updateUser(ids[0], ["jobTitle": "Changed between the service's cycles"])
+            try await h.sync()  // the one-shot run: its own cache, the same snapshot
+            let s = try await service.cycle()
+            #expect(s.updated == 0, "nothing is put back to the service's older projection")
+            await h.expectExact()
+            // And reused when it does stand for the snapshot: a change is still picked up.
+            try await h.sim.updateUser(ids[1], ["jobTitle": "Changed again"])
+            let next = try await service.cycle()
+            #expect(next.updated > 0)
+            await h.expectExact()
+        }
+    }
+
     @Test func aMistypedGroupIdStopsTheCycleBeforeAnyWrite() async throws {
         try await SyncHarness.with { h in
             try await h.sync()
