@@ -102,21 +102,9 @@ public struct ContactProjection: Sendable, Equatable {
             value.write(into: &bytes)
         }
         bytes.append(UInt8(ascii: "}"))
-        return hex(Digest.sha256(bytes: bytes))
+        return Digest.hex(Digest.sha256(bytes: bytes), count: 16)
     }
 
-    /// The first 16 bytes of a digest as 32 lower-case hex digits.
-    static func hex(_ digest: [UInt8]) -> String {
-        String(unsafeUninitializedCapacity: 32) { out in
-            for i in 0..<16 {
-                out[2 * i] = hexDigits[Int(digest[i] >> 4)]
-                out[2 * i + 1] = hexDigits[Int(digest[i] & 0x0F)]
-            }
-            return 32
-        }
-    }
-
-    static let hexDigits = Array("0123456789abcdef".utf8)
 
     /// The managed fields in `encoded()`'s key order, each with its `"key":` bytes (and comma).
     static let sortedKeys: [(key: String, prefix: [UInt8])] = managedFields.sorted().enumerated().map { i, key in

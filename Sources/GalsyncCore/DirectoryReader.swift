@@ -53,7 +53,7 @@ struct DirectoryReader {
             }
             switch result {
             case .success(let page):
-                return try members[read - 1].consume(page)
+                return try members[read - 1].consume(page, graph: graph)
             case .failure(let error as GraphError) where error.status == 404:
                 throw SyncError.groupNotFound(members[read - 1].group)
             case .failure(let error):

@@ -1,3 +1,4 @@
+import Foundation
 import GalsyncJSON
 import GraphClient
 
@@ -12,12 +13,16 @@ struct GroupMemberPages {
     var firstURL: String { "/groups/\(GraphPath.segment(group))/transitiveMembers?$select=id&$top=999" }
 
     /// Takes one page; returns the nextLink to follow, or nil after the last page.
-    mutating func consume(_ body: JSONValue) throws -> String? {
+    mutating func consume(_ body: JSONValue, graph: GraphAPI) throws -> String? {
         guard let value = body["value"]?.arrayValue else { throw SyncError.badData("a page of group \(group)'s members was not the expected JSON") }
         for member in value {
             // An entry without a type is taken for a user, as `$select=id` may leave it out.
             if let id = member["id"]?.stringValue, member["@odata.type"]?.stringValue.map({ $0 == "#microsoft.graph.user" }) ?? true { users.insert(id) }
         }
-        return body["@odata.nextLink"]?.stringValue
+        guard let next = body["@odata.nextLink"]?.stringValue else { return nil }
+        guard graph.isGraphLink(next) else {
+            throw SyncError.badData("group \(group)'s nextLink points away from the Graph host (\(URL(string: next)?.host ?? "?")); not followed, the token stays home")
+        }
+        return next
     }
 }

@@ -7,15 +7,23 @@ import GraphClient
 /// 20, and a read left on its own goes as a plain GET. An idle cycle that reads the delta and two
 /// groups thus costs one request, not three (four when a group needs a second page).
 ///
-/// A page that does not come back 200 inside the batch (throttled, failed, or a batch Graph
-/// refused as a whole) is fetched again on its own under the retry policy, so a failing read
-/// reports exactly the error a plain read would, and `Retry-After` is honoured as for any GET.
+/// A page that does not come back 200 inside the batch is fetched again on its own under the
+/// retry policy (after its `Retry-After`, when throttled), so a failing read reports exactly the
+/// error a plain read would. A batch Graph refuses outright (a 4xx that is not throttling) is
+/// read page by page; a batch that stays throttled or unavailable fails the cycle like any read.
 struct PagedReads {
     let graph: GraphAPI
     let retry: RetryPolicy
     static let batchLimit = 20
     /// A read that has not reached its last page after this many is looping: given up.
     static let pageLimit = 100_000
+
+    /// What a batch said about one page.
+    enum Answer {
+        case page(JSONValue)
+        /// Throttled inside the batch: fetch it alone after this many seconds.
+        case retryAfter(Double)
+    }
 
     /// Runs read `i` from `starts[i]`. `page(i, result)` receives each page of read `i` (or the
     /// error of a page that failed alone) and returns that read's next URL, or nil when done; it
@@ -26,19 +34,25 @@ struct PagedReads {
         var seen: Set<String> = []
         var pages = 0
         while !next.isEmpty {
+            try Task.checkCancellation()  // between rounds nothing has been written: stop at once
             let round = next.sorted { $0.key < $1.key }
             for (i, url) in round {
                 pages += 1
-                guard pages < Self.pageLimit, seen.insert("\(i) \(url)").inserted else {
+                guard pages < Self.pageLimit else { throw SyncError.badData("the directory reads passed \(Self.pageLimit) pages; giving up on this round") }
+                guard seen.insert("\(i) \(url)").inserted else {
                     throw SyncError.badData("the pages of \(Self.describe(url)) loop (a nextLink seen before); giving up on this round")
                 }
             }
-            let answered = round.count > 1 ? try await batched(round) : [:]
+            let answers = round.count > 1 ? try await batched(round) : [:]
             for (i, url) in round {
                 let result: Result<JSONValue, any Error>
-                if let body = answered[i] {
+                if case .page(let body)? = answers[i] {
                     result = .success(body)
                 } else {
+                    if case .retryAfter(let seconds)? = answers[i], seconds > 0 {
+                        graph.metrics.recordDeliberateWait()
+                        try await Task.sleep(for: .milliseconds(Int(min(seconds, retry.maxDelay) * 1000)))
+                    }
                     do {
                         let response = try await retry.run { try await graph.request("GET", url) }
                         result = .success(response.json ?? .null)
@@ -53,9 +67,10 @@ struct PagedReads {
         }
     }
 
-    /// One round's pages through `$batch`: read index → page body, for the items answered 200.
-    func batched(_ round: [(key: Int, value: String)]) async throws -> [Int: JSONValue] {
-        var answered: [Int: JSONValue] = [:]
+    /// One round's pages through `$batch`, by read index: the pages answered 200, and the
+    /// `Retry-After` of pages throttled. Pages missing from the answer are fetched alone.
+    func batched(_ round: [(key: Int, value: String)]) async throws -> [Int: Answer] {
+        var answers: [Int: Answer] = [:]
         let sendable = round.compactMap { item in graph.batchPath(item.value).map { (item.key, $0) } }
         for start in stride(from: 0, to: sendable.count, by: Self.batchLimit) {
             let chunk = sendable[start..<min(start + Self.batchLimit, sendable.count)]
@@ -64,19 +79,24 @@ struct PagedReads {
             let response: GraphResponse
             do {
                 response = try await retry.run { try await graph.request("POST", "/$batch", body: body) }
-            } catch let cancelled as CancellationError {
-                throw cancelled
-            } catch {
-                continue  // every page of this chunk is fetched alone, and reports its own error
+            } catch let refused as GraphError where !refused.isRetryable && (400..<500).contains(refused.status) && refused.status != 401 && refused.status != 403 {
+                continue  // a Graph (or proxy) that does not take these in a batch: read them one by one
             }
             for item in response.json?["responses"]?.arrayValue ?? [] {
                 guard let i = item["id"]?.stringValue.flatMap(Int.init), chunk.contains(where: { $0.0 == i }) else { continue }
-                let status = Int(item["status"]?.numberValue ?? 0)
-                if status == 429 { graph.metrics.recordThrottledItem() }
-                if status == 200, let page = item["body"], page.objectValue != nil { answered[i] = page }
+                switch Int(item["status"]?.numberValue ?? 0) {
+                case 200:
+                    if let page = item["body"], page.objectValue != nil { answers[i] = .page(page) }
+                case 429, 503:
+                    if item["status"]?.numberValue == 429 { graph.metrics.recordThrottledItem() }
+                    let header = item["headers"]?.objectValue?.first { $0.key.lowercased() == "retry-after" }?.value.stringValue
+                    answers[i] = .retryAfter(RetryAfter.seconds(header) ?? 1)
+                default:
+                    break
+                }
             }
         }
-        return answered
+        return answers
     }
 
     /// A URL for an error message: its path, without the query (which may be long).

@@ -60,8 +60,8 @@ public final class ProjectionCache: Sendable {
     }
 
     /// Projects `users`, split over the machine's cores when there are many.
-    static func project(_ users: [DirectoryUser], excluding exclude: Set<String>) async -> [ContactProjection] {
-        let cores = ProcessInfo.processInfo.activeProcessorCount
+    static func project(_ users: [DirectoryUser], excluding exclude: Set<String>,
+                        cores: Int = ProcessInfo.processInfo.activeProcessorCount) async -> [ContactProjection] {
         guard users.count >= parallelThreshold, cores > 1 else { return run(users[...], exclude) }
         let size = (users.count + cores - 1) / cores
         return await withTaskGroup(of: [ContactProjection].self) { group in

@@ -28,14 +28,19 @@ public enum Digest {
     }
 
     /// Lower-case hex, as thumbprints are usually shown.
-    public static func hex(_ data: some Collection<UInt8>) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out = [UInt8]()
-        out.reserveCapacity(data.count * 2)
-        for b in data {
-            out.append(digits[Int(b >> 4)])
-            out.append(digits[Int(b & 0x0f)])
+    public static func hex(_ data: Data) -> String { hex(Array(data)) }
+
+    /// Lower-case hex of `bytes`, or of their first `count` (a digest's prefix).
+    public static func hex(_ bytes: [UInt8], count: Int? = nil) -> String {
+        let n = min(count ?? bytes.count, bytes.count)
+        return String(unsafeUninitializedCapacity: 2 * n) { out in
+            for i in 0..<n {
+                out[2 * i] = hexDigits[Int(bytes[i] >> 4)]
+                out[2 * i + 1] = hexDigits[Int(bytes[i] & 0x0F)]
+            }
+            return 2 * n
         }
-        return String(decoding: out, as: UTF8.self)
     }
+
+    static let hexDigits = Array("0123456789abcdef".utf8)
 }

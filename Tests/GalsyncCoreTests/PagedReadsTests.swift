@@ -55,8 +55,10 @@ import Testing
             await h.sim.queueResponse(route: "GET /groups/{id}/transitiveMembers", status: 503,
                                       body: Data(#"{"error":{"code":"serviceNotAvailable","message":"try later"}}"#.utf8), headers: ["Retry-After": "0"])
             await h.sim.queueResponse(route: "GET /users", status: 429,
-                                      body: Data(#"{"error":{"code":"TooManyRequests","message":"slow down"}}"#.utf8), headers: ["Retry-After": "0"])
+                                      body: Data(#"{"error":{"code":"TooManyRequests","message":"slow down"}}"#.utf8), headers: ["Retry-After": "1"])
+            let clock = ContinuousClock(), start = clock.now
             #expect(try await Self.read(graph, starts) == plain)
+            #expect(clock.now - start >= .seconds(1), "the throttled page waited for its Retry-After before going alone")
             let c = await h.counters()
             #expect(c["batchItems"]?["GET /groups/{id}/transitiveMembers"]?["503"] == 1)
             #expect(c["batchItems"]?["GET /users"]?["429"] == 1)
@@ -79,6 +81,23 @@ import Testing
             let c = await h.counters()
             #expect(c["requests"]?["POST /$batch"]?["400"] == 1)
             #expect(c["requests"]?["GET /users"]?["200"] == 1, "the refused round's first page, read alone")
+        }
+    }
+
+    @Test func aBatchThatStaysThrottledFailsTheReadInsteadOfFanningOut() async throws {
+        try await SyncHarness.with { h in
+            let graph = try GalsyncRuntime.make(h.config, environment: [:]).graph
+            let (starts, _) = try await Self.starts(h.sim)
+            let retry = RetryPolicy()
+            for _ in 0..<retry.attempts {
+                await h.sim.queueResponse(route: "POST /$batch", status: 429, body: Data(#"{"error":{"code":"TooManyRequests","message":"slow down"}}"#.utf8),
+                                          headers: ["Content-Type": "application/json", "Retry-After": "0"])
+            }
+            await h.sim.resetCounters()
+            await #expect { _ = try await Self.read(graph, starts) } throws: { ($0 as? GraphError)?.status == 429 }
+            let c = await h.counters()
+            #expect(c["requests"]?["POST /$batch"]?["429"]?.numberValue == Double(retry.attempts))
+            #expect(c["totalRequests"]?.numberValue == Double(retry.attempts), "no page was then read on its own: \(c["requests"]!)")
         }
     }
 

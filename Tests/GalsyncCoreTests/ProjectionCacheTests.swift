@@ -43,12 +43,13 @@ import Testing
         #expect(excluded["a"]?.fields["jobTitle"] == .null, "the cached projection with the title was not reused")
     }
 
-    @Test func manyUsersAreProjectedOnEveryCoreAlikeAndCompletely() async {
-        var users: [String: DirectoryUser] = [:]
-        for i in 0..<(ProjectionCache.parallelThreshold + 77) { users["u\(i)"] = user("u\(i)", title: "T\(i % 13)") }
-        let projected = await ProjectionCache().projections(of: users, basis: basis(nil, "L1"), excluding: ["department"])
+    @Test(arguments: [1, 2, 3])
+    func manyUsersAreProjectedOnEveryCoreAlikeAndCompletely(cores: Int) async {
+        let users = (0..<(ProjectionCache.parallelThreshold + 77)).map { user("u\($0)", title: "T\($0 % 13)") }
+        let projected = await ProjectionCache.project(users, excluding: ["department"], cores: cores)
         #expect(projected.count == users.count)
-        #expect(projected.allSatisfy { $0.value == ContactProjection(user: users[$0.key]!, excludeFields: ["department"]) })
+        let byId = Dictionary(uniqueKeysWithValues: projected.map { ($0.userId, $0) })
+        #expect(users.allSatisfy { byId[$0.id] == ContactProjection(user: $0, excludeFields: ["department"]) })
     }
 
     /// The snapshot keeps these hashes: the fast path must give what the first versions stored.
@@ -65,6 +66,10 @@ import Testing
                 #expect(p.hash == before)
             }
         }
+        // Pinned (the first also computed apart, with Python's json and hashlib): a change to the
+        // encoder or to `clean` would make every contact look changed, and fails here.
+        #expect(ContactProjection(user: users[0]).hash == "4d7fd0352e96dd6032de55df7f098522")
+        #expect(ContactProjection(user: users[1], excludeFields: ["mobilePhone"]).hash == "ef9646c9bab29ac61ada513ae5e3b64b")
         // The values were put in the managed fields' sorted order by hand: each in its place.
         let full = ContactProjection(user: DirectoryUser(id: "d", properties: [
             "displayName": "D", "givenName": "G", "surname": "S", "mail": "m@x", "businessPhones": ["1"], "mobilePhone": "2", "jobTitle": "J",

@@ -167,11 +167,12 @@ import Testing
         }
     }
 
-    @Test func aMistypedGroupIdStopsTheCycleBeforeAnyWrite() async throws {
+    @Test(arguments: ["include_groups", "mailboxes.groups"])
+    func aMistypedGroupIdStopsTheCycleBeforeAnyWrite(setting: String) async throws {
         try await SyncHarness.with { h in
             try await h.sync()
             let typo = "00000000-0000-0000-0000-00000000beef"
-            h.config.mailboxes.groups = [typo]
+            if setting == "include_groups" { h.config.directory.includeGroups = [typo] } else { h.config.mailboxes.groups = [typo] }
             let before = await h.counters()["contactWrites"]
             await #expect { try await h.sync() } throws: { error in
                 guard case SyncError.groupNotFound(let id) = error else { return false }
