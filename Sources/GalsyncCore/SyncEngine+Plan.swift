@@ -1,0 +1,156 @@
+import Foundation
+import GalsyncConfig
+import GalsyncJSON
+import GraphClient
+import SyncStore
+
+/// Step 3 of a cycle: each mailbox's plan, from a listing when one is due, else from the state.
+extension SyncEngine {
+    /// One mailbox's plan, and where its contacts live (nil: no folder yet).
+    struct PlannedMailbox: Sendable {
+        var sync: MailboxSync
+        var plan: MailboxPlan
+        var folderId: String?
+        /// The mailbox left the targets: its contacts go, then its folder, then its record.
+        var leaving = false
+    }
+
+    /// What planning needs from the state, read once per cycle.
+    struct PlanContext {
+        let records: [String: StateStore.MailboxRecord]
+        let uncertain: Set<String>
+        let reconcileDue: Bool
+        let options: Options
+
+        init(store: StateStore, config: Configuration, options: Options, now: Date) throws {
+            records = try store.mailboxes()
+            uncertain = try store.ownersWithPendingIntents()
+            let last = try store.meta("last_full_reconcile").flatMap(Double.init)
+            reconcileDue = options.forceReconcile || last.map { now.timeIntervalSince1970 - $0 >= config.sync.fullReconcile } ?? true
+            self.options = options
+        }
+    }
+
+    func mailboxSync(_ owner: String) -> MailboxSync {
+        MailboxSync(graph: graph, store: store, retry: retry, folderName: config.sync.folder, owner: owner)
+    }
+
+    /// Plans every target mailbox; a mailbox that cannot be planned is skipped or failed in
+    /// `summary` and the others go on (only a token failure stops them all).
+    func planTargets(_ targets: Set<String>, desired: [String: ContactProjection], context: PlanContext,
+                     summary: inout CycleSummary) async throws -> [PlannedMailbox] {
+        var planned: [PlannedMailbox] = []
+        let planOnly = context.options.planOnly
+        for owner in targets.sorted() {
+            let record = context.records[owner]
+            if record?.state == "skipped", !context.reconcileDue { summary.mailboxesSkipped += 1; continue }
+            do {
+                planned.append(try await planTarget(owner, record: record, desired: desired, context: context))
+            } catch let error as GraphError where error.code == "MailboxNotEnabledForRESTAPI" {
+                summary.mailboxesSkipped += 1
+                summary.problems[owner] = "skipped: no Exchange Online mailbox (\(error.code))"
+                if !planOnly { try store.setMailbox(owner, state: "skipped", reason: "no Exchange Online mailbox (MailboxNotEnabledForRESTAPI)") }
+            } catch let error as IdentityError {
+                throw error  // no token: every mailbox would fail the same way
+            } catch {
+                summary.mailboxesFailed += 1
+                let reason = (error as? GraphError).map { "\($0.code): \($0.message)" } ?? "\(error)"
+                summary.problems[owner] = "failed: \(reason)"
+                if !planOnly { try store.setMailbox(owner, state: "failed", reason: reason) }
+            }
+        }
+        return planned
+    }
+
+    /// One target's plan. A listing (which then replaces the state's record of the mailbox)
+    /// when a full reconcile is due, the mailbox is new or failed, or it has a pending intent.
+    func planTarget(_ owner: String, record: StateStore.MailboxRecord?, desired: [String: ContactProjection],
+                    context: PlanContext) async throws -> PlannedMailbox {
+        let sync = mailboxSync(owner)
+        let excluded = config.mailboxes.includeSelf ? nil : owner
+        let known = try store.managedContacts(owner)
+        var folderId = try await sync.findFolder(known: record?.folderId)
+        let mustList = context.reconcileDue || record == nil || ["new", "failed"].contains(record?.state ?? "") || context.uncertain.contains(owner)
+        var listing: MailboxSync.Listing?
+        if let id = folderId, mustList {
+            do {
+                listing = try await sync.list(folderId: id, known: known)
+            } catch let error as GraphError where error.status == 404 && !id.isEmpty {
+                folderId = nil  // the owner deleted the folder: it is made again, with every contact
+            }
+        }
+        let plan: MailboxPlan
+        if let listing {
+            plan = MailboxPlan(owner: owner, desired: desired, actual: listing.actual, extraContacts: listing.duplicates, excluding: excluded)
+            if !context.options.planOnly {
+                try store.replaceManagedContacts(owner, listing.actual.map { .init(userId: $0.key, contactId: $0.value.contactId, hash: $0.value.hash) })
+                try store.storeProjections(Dictionary(listing.actual.compactMap { a in a.value.projection.map { ($0.hash, String(decoding: $0.json, as: UTF8.self)) } },
+                                                      uniquingKeysWith: { a, _ in a }))
+            }
+        } else if folderId == nil {
+            // No folder yet (or the owner deleted it): everything must be made.
+            plan = MailboxPlan(owner: owner, desired: desired, actual: [:], excluding: excluded)
+            if !context.options.planOnly, !known.isEmpty { try store.replaceManagedContacts(owner, []) }
+        } else {
+            plan = MailboxPlan(owner: owner, desired: desired, actual: try sync.fromState(known), excluding: excluded)
+        }
+        logger.debug("planned \(plan.creates) creates, \(plan.updates) updates, \(plan.deletes) deletes, \(plan.unchanged) unchanged (\(listing != nil ? "from a listing" : "from the snapshot"))",
+                     metadata: ["mailbox": "\(owner)", "count": "\(plan.operations.count)"])
+        return PlannedMailbox(sync: sync, plan: plan, folderId: folderId)
+    }
+
+    /// Mailboxes that left the targets: galsync's contacts (and folder) go. A mailbox whose
+    /// owner left the directory, or that was skipped, is only forgotten.
+    func planLeavers(scope: SyncScope, users: [String: DirectoryUser], context: PlanContext) async throws -> [PlannedMailbox] {
+        var planned: [PlannedMailbox] = []
+        for (owner, record) in context.records where !scope.targets.contains(owner) {
+            if users[owner] == nil || record.state == "skipped" {
+                if !context.options.planOnly { try store.forgetMailbox(owner) }
+                continue
+            }
+            let known = try store.managedContacts(owner)
+            let sync = mailboxSync(owner)
+            var actual = try sync.fromState(known)
+            var extra: [(contactId: String, userId: String)] = []
+            if context.uncertain.contains(owner) || record.state != "ok", let folder = record.folderId ?? (config.sync.folder.isEmpty ? "" : nil),
+               let listing = try? await sync.list(folderId: folder, known: known) {
+                actual = listing.actual
+                extra = listing.duplicates
+            }
+            planned.append(PlannedMailbox(sync: sync, plan: MailboxPlan(owner: owner, desired: [:], actual: actual, extraContacts: extra),
+                                          folderId: record.folderId, leaving: true))
+        }
+        return planned
+    }
+
+    /// `plan`'s report: counts per mailbox and its first operations, named.
+    func describePlans(_ planned: [PlannedMailbox], users: [String: DirectoryUser], summary: inout CycleSummary) throws {
+        for entry in planned {
+            let plan = entry.plan
+            summary.created += plan.creates; summary.updated += plan.updates; summary.deleted += plan.deletes
+            let known = try store.managedContacts(entry.sync.owner)
+            let samples = try plan.operations.prefix(3).map { op -> String in
+                // Planned from the state, an update does not carry the old fields: look them up to name what changes.
+                guard case .update(let id, let p, nil) = op, let hash = known[p.userId]?.hash,
+                      let old = try store.projection(hash).flatMap({ JSONValue.parse(Data($0.utf8))?.objectValue }) else {
+                    return Self.describe(op, users)
+                }
+                return Self.describe(.update(contactId: id, p, previous: ContactProjection(userId: p.userId, fields: old)), users)
+            }
+            summary.plans.append(.init(owner: entry.sync.owner, creates: plan.creates, updates: plan.updates, deletes: plan.deletes, unchanged: plan.unchanged,
+                                       samples: samples))
+        }
+        summary.mailboxesOK = planned.count
+    }
+
+    static func describe(_ op: MailboxPlan.Operation, _ users: [String: DirectoryUser]) -> String {
+        let name = { (id: String) in users[id]?.string("displayName") ?? id }
+        switch op {
+        case .create(let p): return "create \(name(p.userId))"
+        case .update(_, let p, let previous):
+            let fields = ContactProjection.managedFields.filter { previous?.field($0) != p.field($0) }
+            return "update \(name(p.userId)) (\(fields.joined(separator: ", ")))"
+        case .delete(_, let u): return "delete \(name(u))"
+        }
+    }
+}
