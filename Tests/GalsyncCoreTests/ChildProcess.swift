@@ -2,6 +2,10 @@ import Foundation
 
 /// A child process awaited without blocking Swift's cooperative threads: the in-process
 /// simulator it talks to needs them.
+///
+/// Its stdout and stderr go to a file in `GALSYNC_CHILD_OUTPUT` (set by `scripts/test`, which
+/// runs the secrets sweep over them: a child galsync's logs must hold no token or key either),
+/// or nowhere when that is unset.
 final class ChildProcess: @unchecked Sendable {
     let process = Process()
     private let exited = DispatchSemaphore(value: 0)
@@ -9,9 +13,19 @@ final class ChildProcess: @unchecked Sendable {
     init(_ executable: String, _ arguments: [String]) {
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
+        let output = Self.outputFile(executable)
+        process.standardOutput = output
+        process.standardError = output
         process.terminationHandler = { [exited] _ in exited.signal() }
+    }
+
+    /// A new file for one child's output, or the null device.
+    static func outputFile(_ executable: String) -> FileHandle {
+        guard let dir = ProcessInfo.processInfo.environment["GALSYNC_CHILD_OUTPUT"], !dir.isEmpty else { return .nullDevice }
+        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let path = "\(dir)/\(URL(fileURLWithPath: executable).lastPathComponent)-\(UUID().uuidString).log"
+        guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else { return .nullDevice }
+        return handle
     }
 
     func start() throws { try process.run() }
