@@ -25,12 +25,15 @@ public struct CycleRunner: Sendable {
 
     public func run(_ options: SyncEngine.Options) async -> Result {
         let config = runtime.config
+        // The token provider counts from the process's start; a cycle reports its own requests.
+        let tokensBefore = await runtime.tokens.requestsSent
         do {
             if options.planOnly {
                 // plan writes nothing: without a state yet, it plans against an empty one in memory.
                 let exists = FileManager.default.fileExists(atPath: config.sync.state)
                 let store = exists ? try StateStore(path: config.sync.state) : try StateStore(inMemory: ())
-                let summary = try await SyncEngine(config: config, graph: runtime.graph, store: store, logger: logger, projections: runtime.projections).cycle(options)
+                var summary = try await SyncEngine(config: config, graph: runtime.graph, store: store, logger: logger, projections: runtime.projections).cycle(options)
+                summary.requests += await runtime.tokens.requestsSent - tokensBefore
                 return Result(summary: summary, error: nil, exitStatus: summary.exitStatus)
             }
             let lock = holdsLock ? nil : try StateLock(statePath: config.sync.state)
@@ -40,7 +43,7 @@ public struct CycleRunner: Sendable {
             let id = try store.startCycle()
             do {
                 var summary = try await engine.cycle(options)
-                summary.requests += await runtime.tokens.requestsSent
+                summary.requests += await runtime.tokens.requestsSent - tokensBefore
                 var record = StateStore.CycleRecord(id: id, started: Date() - summary.duration)
                 record.outcome = summary.mailboxesFailed > 0 ? "partial" : "ok"
                 record.created = summary.created; record.updated = summary.updated; record.deleted = summary.deleted

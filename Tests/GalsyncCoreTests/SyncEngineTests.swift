@@ -182,6 +182,21 @@ import Testing
         }
     }
 
+    /// The service runs every cycle on one runtime: a cycle counts its own token requests,
+    /// not every one since the process started.
+    @Test func eachCycleCountsItsOwnRequestsTokenIncluded() async throws {
+        try await SyncHarness.with { h in
+            let rt = try GalsyncRuntime.make(h.config, environment: [:])
+            let first = try #require(await CycleRunner(runtime: rt).run(SyncEngine.Options()).summary)
+            await h.sim.resetCounters()
+            let second = try #require(await CycleRunner(runtime: rt).run(SyncEngine.Options()).summary)
+            let c = await h.counters()
+            #expect(c["tokenRequests"] == 0 && c["totalRequests"] == 1, "the token is cached; the delta alone: \(c["requests"]!)")
+            #expect(second.requests == 1, "\(second.requests) requests reported for an idle cycle")
+            #expect(first.requests > 1)
+        }
+    }
+
     @Test func aSuspiciousMassDeleteIsRefusedBeforeAnyWrite() async throws {
         try await SyncHarness.with(users: 30) { h in
             try await h.sync()
