@@ -7,6 +7,9 @@ public struct CycleSummary: Sendable {
     public var mailboxesOK = 0, mailboxesFailed = 0, mailboxesSkipped = 0
     public var requests = 0, throttled = 0
     public var duration: TimeInterval = 0
+    /// Mailboxes planned from the changed users alone (not in the `--json` shape; for tests
+    /// and the debug log).
+    public var plannedFromChanges = 0
     /// Per mailbox: owner → (what, why) for failed and skipped ones.
     public var problems: [String: String] = [:]
     /// Cycle-wide remarks (for `plan`: that `sync` would refuse the cycle, and why).

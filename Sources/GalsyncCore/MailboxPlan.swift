@@ -66,6 +66,32 @@ public struct MailboxPlan: Sendable, Equatable {
         unchanged = same
     }
 
+    /// The plan of a mailbox known to hold exactly the desired contacts of an earlier cycle,
+    /// from the users whose desired contact changed since (`changed`) alone: `actual` needs to
+    /// hold only those users, and `holding` is how many contacts the mailbox holds in all.
+    /// Gives what the full plan gives under that premise, reading no other user.
+    public init(owner: String, desired: [String: ContactProjection], actual: [String: Actual], changed: Set<String>, holding: Int, excluding: String? = nil) {
+        self.owner = owner
+        var ops: [Operation] = []
+        var fromActual = 0
+        for userId in changed {
+            let want = userId == excluding ? nil : desired[userId]
+            switch (want, actual[userId]) {
+            case (let want?, let have?):
+                if have.hash != want.hash { ops.append(.update(contactId: have.contactId, want, previous: have.projection)); fromActual += 1 }
+            case (let want?, nil):
+                ops.append(.create(want))
+            case (nil, let have?):
+                ops.append(.delete(contactId: have.contactId, userId: userId)); fromActual += 1
+            case (nil, nil):
+                break
+            }
+        }
+        ops.sort { $0.userId < $1.userId }
+        operations = ops
+        unchanged = holding - fromActual
+    }
+
     public var creates: Int { operations.filter { if case .create = $0 { true } else { false } }.count }
     public var updates: Int { operations.filter { if case .update = $0 { true } else { false } }.count }
     public var deletes: Int { operations.filter { if case .delete = $0 { true } else { false } }.count }

@@ -28,10 +28,27 @@ public final class ProjectionCache: Sendable {
         }
     }
 
+    /// The desired contacts of a cycle, and how they differ from the last cycle's.
+    public struct Desired: Sendable {
+        public let projections: [String: ContactProjection]
+        /// Users whose desired contact differs from the one at `since` (changed, come into
+        /// scope or gone from it); nil when the cache did not stand for the round's start.
+        public let changes: Changes?
+    }
+
+    public struct Changes: Sendable {
+        /// The deltaLink whose desired contacts these differ from.
+        public let since: String
+        public let users: Set<String>
+    }
+
     private struct State {
         var exclude: Set<String> = []
         var link: String?
         var projections: [String: ContactProjection] = [:]
+        /// Mailbox owner → the deltaLink whose desired contacts it held, all of them, when its
+        /// last write ended: what lets the next cycle plan it from the changes alone.
+        var applied: [String: String] = [:]
     }
 
     private let state = Mutex(State())
@@ -42,22 +59,40 @@ public final class ProjectionCache: Sendable {
 
     /// The projections of `users`: reused for users the round did not report, when the cache
     /// stands for the state the round started from; made otherwise. Users not given are forgotten.
-    public func projections(of users: [String: DirectoryUser], basis: Basis, excluding exclude: Set<String>) async -> [String: ContactProjection] {
-        let previous = state.withLock { s -> [String: ContactProjection] in
-            guard s.exclude == exclude, let from = basis.from, s.link == from else { return [:] }
+    public func projections(of users: [String: DirectoryUser], basis: Basis, excluding exclude: Set<String>) async -> Desired {
+        let previous = state.withLock { s -> [String: ContactProjection]? in
+            guard s.exclude == exclude, let from = basis.from, s.link == from else { return nil }
             return s.projections
         }
         var out: [String: ContactProjection] = [:]
         out.reserveCapacity(users.count)
         var todo: [DirectoryUser] = []
         for (id, user) in users {
-            if !basis.changed.contains(id), let hit = previous[id] { out[id] = hit } else { todo.append(user) }
+            if !basis.changed.contains(id), let hit = previous?[id] { out[id] = hit } else { todo.append(user) }
         }
-        for p in await Self.project(todo, excluding: exclude) { out[p.userId] = p }
+        var changed: Set<String> = []
+        for p in await Self.project(todo, excluding: exclude) {
+            out[p.userId] = p
+            if previous?[p.userId]?.hash != p.hash { changed.insert(p.userId) }  // changed, or come into scope
+        }
+        if let previous { for id in previous.keys where out[id] == nil { changed.insert(id) } }  // gone from scope
         let result = out
-        state.withLock { $0 = State(exclude: exclude, link: basis.to, projections: result) }
-        return result
+        state.withLock {
+            $0.exclude = exclude
+            $0.link = basis.to
+            $0.projections = result
+        }
+        return Desired(projections: result, changes: previous == nil ? nil : basis.from.map { Changes(since: $0, users: changed) })
     }
+
+    /// Records that `owner`'s mailbox now holds exactly the desired contacts of `link`.
+    func markApplied(_ owner: String, link: String) { state.withLock { $0.applied[owner] = link } }
+
+    /// Forgets what `owner`'s mailbox holds: its next plan is a full one.
+    func forgetApplied(_ owner: String) { state.withLock { $0.applied[owner] = nil } }
+
+    /// The deltaLink whose desired contacts `owner`'s mailbox holds, when known.
+    func applied(_ owner: String) -> String? { state.withLock { $0.applied[owner] } }
 
     /// Projects `users`, split over the machine's cores when there are many.
     static func project(_ users: [DirectoryUser], excluding exclude: Set<String>,

@@ -11,9 +11,18 @@ extension SyncEngine {
         var sync: MailboxSync
         var plan: MailboxPlan
         var folderId: String?
+        /// What the state holds for the users the plan touches (all of them, or, for a plan
+        /// from the changes, those users), as it stands after planning.
+        var known: [String: StateStore.ManagedContact]
         /// The mailbox left the targets: its contacts go, then its folder, then its record.
         var leaving = false
+        /// Planned from the changed users alone (counted in `CycleSummary.plannedFromChanges`).
+        var fromChanges = false
     }
+
+    /// Above this many changed users a mailbox is planned in full (one read of its contacts
+    /// costs less than many lookups).
+    static let changedUsersLimit = 5_000
 
     /// What planning needs from the state, read once per cycle.
     struct PlanContext {
@@ -21,13 +30,16 @@ extension SyncEngine {
         let uncertain: Set<String>
         let reconcileDue: Bool
         let options: Options
+        /// How the desired contacts differ from the last cycle's, when the cache knows.
+        let changes: ProjectionCache.Changes?
 
-        init(store: StateStore, config: Configuration, options: Options, now: Date) throws {
+        init(store: StateStore, config: Configuration, options: Options, now: Date, changes: ProjectionCache.Changes?) throws {
             records = try store.mailboxes()
             uncertain = try store.ownersWithPendingIntents()
             let last = try store.meta("last_full_reconcile").flatMap(Double.init)
             reconcileDue = options.forceReconcile || last.map { now.timeIntervalSince1970 - $0 >= config.sync.fullReconcile } ?? true
             self.options = options
+            self.changes = changes
         }
     }
 
@@ -45,7 +57,9 @@ extension SyncEngine {
             let record = context.records[owner]
             if record?.state == "skipped", !context.reconcileDue { summary.mailboxesSkipped += 1; continue }
             do {
-                planned.append(try await planTarget(owner, record: record, desired: desired, context: context))
+                let entry = try await planTarget(owner, record: record, desired: desired, context: context)
+                if entry.fromChanges { summary.plannedFromChanges += 1 }
+                planned.append(entry)
             } catch let error as GraphError where error.code == "MailboxNotEnabledForRESTAPI" {
                 summary.mailboxesSkipped += 1
                 summary.problems[owner] = "skipped: no Exchange Online mailbox (\(error.code))"
@@ -68,9 +82,20 @@ extension SyncEngine {
                     context: PlanContext) async throws -> PlannedMailbox {
         let sync = mailboxSync(owner)
         let excluded = config.mailboxes.includeSelf ? nil : owner
-        let known = try store.managedContacts(owner)
         var folderId = try await sync.findFolder(known: record?.folderId)
         let mustList = context.reconcileDue || record == nil || ["new", "failed"].contains(record?.state ?? "") || context.uncertain.contains(owner)
+        // A mailbox that held all of last cycle's desired contacts, and is not due a listing,
+        // needs only the users whose desired contact changed since: an idle cycle reads none.
+        if !mustList, folderId != nil, record?.state == "ok", let changes = context.changes, changes.users.count <= Self.changedUsersLimit,
+           projections.applied(owner) == changes.since {
+            let known = try store.managedContacts(owner, userIds: changes.users)
+            let plan = MailboxPlan(owner: owner, desired: desired, actual: try sync.fromState(known), changed: changes.users,
+                                   holding: try store.managedContactCount(owner), excluding: excluded)
+            logger.debug("planned \(plan.creates) creates, \(plan.updates) updates, \(plan.deletes) deletes, \(plan.unchanged) unchanged (from \(changes.users.count) changed users)",
+                         metadata: ["mailbox": "\(owner)", "count": "\(plan.operations.count)"])
+            return PlannedMailbox(sync: sync, plan: plan, folderId: folderId, known: known, fromChanges: true)
+        }
+        var known = try store.managedContacts(owner)
         var listing: MailboxSync.Listing?
         if let id = folderId, mustList {
             do {
@@ -86,17 +111,21 @@ extension SyncEngine {
                 try store.replaceManagedContacts(owner, listing.actual.map { .init(userId: $0.key, contactId: $0.value.contactId, hash: $0.value.hash) })
                 try store.storeProjections(Dictionary(listing.actual.compactMap { a in a.value.projection.map { ($0.hash, String(decoding: $0.json, as: UTF8.self)) } },
                                                       uniquingKeysWith: { a, _ in a }))
+                known = Dictionary(uniqueKeysWithValues: listing.actual.map { ($0.key, .init(userId: $0.key, contactId: $0.value.contactId, hash: $0.value.hash)) })
             }
         } else if folderId == nil {
             // No folder yet (or the owner deleted it): everything must be made.
             plan = MailboxPlan(owner: owner, desired: desired, actual: [:], excluding: excluded)
-            if !context.options.planOnly, !known.isEmpty { try store.replaceManagedContacts(owner, []) }
+            if !context.options.planOnly, !known.isEmpty {
+                try store.replaceManagedContacts(owner, [])
+                known = [:]
+            }
         } else {
             plan = MailboxPlan(owner: owner, desired: desired, actual: try sync.fromState(known), excluding: excluded)
         }
         logger.debug("planned \(plan.creates) creates, \(plan.updates) updates, \(plan.deletes) deletes, \(plan.unchanged) unchanged (\(listing != nil ? "from a listing" : "from the snapshot"))",
                      metadata: ["mailbox": "\(owner)", "count": "\(plan.operations.count)"])
-        return PlannedMailbox(sync: sync, plan: plan, folderId: folderId)
+        return PlannedMailbox(sync: sync, plan: plan, folderId: folderId, known: known)
     }
 
     /// Mailboxes that left the targets: galsync's contacts (and folder) go. A mailbox whose
@@ -118,7 +147,7 @@ extension SyncEngine {
                 extra = listing.duplicates
             }
             planned.append(PlannedMailbox(sync: sync, plan: MailboxPlan(owner: owner, desired: [:], actual: actual, extraContacts: extra),
-                                          folderId: record.folderId, leaving: true))
+                                          folderId: record.folderId, known: known, leaving: true))
         }
         return planned
     }

@@ -12,7 +12,9 @@ extension SyncEngine {
         var error: (any Error)?
     }
 
-    func write(_ planned: [PlannedMailbox], reconcileDue: Bool, summary: inout CycleSummary) async throws {
+    /// `link`: the deltaLink whose desired contacts the plans carry out; a mailbox whose
+    /// operations all succeed holds them, which the next cycle's plan from the changes needs.
+    func write(_ planned: [PlannedMailbox], reconcileDue: Bool, link: String, summary: inout CycleSummary) async throws {
         var targets: [(BatchWriter.Target, MailboxPlan)] = []
         var folderFailures: [String: any Error] = [:]
         let needFolder = planned.filter { !$0.leaving && $0.folderId == nil }
@@ -23,11 +25,11 @@ extension SyncEngine {
             for r in made.values { if let e = r.error { folderFailures[r.owner] = e } }
             for entry in chunk {
                 guard let id = made[entry.sync.owner]?.id else { continue }
-                targets.append((BatchWriter.Target(sync: entry.sync, folderId: id, known: try store.managedContacts(entry.sync.owner)), entry.plan))
+                targets.append((BatchWriter.Target(sync: entry.sync, folderId: id, known: entry.known), entry.plan))
             }
         }
         for entry in planned where entry.leaving || entry.folderId != nil {
-            targets.append((BatchWriter.Target(sync: entry.sync, folderId: entry.folderId ?? "", known: try store.managedContacts(entry.sync.owner)), entry.plan))
+            targets.append((BatchWriter.Target(sync: entry.sync, folderId: entry.folderId ?? "", known: entry.known), entry.plan))
         }
         for (_, error) in folderFailures { if error is IdentityError || error is CancellationError { throw error } }
         let ledger = try await BatchWriter(graph: graph, store: store, concurrency: config.sync.concurrency, logger: logger).run(targets)
@@ -42,16 +44,20 @@ extension SyncEngine {
                 let reason = messages.prefix(3).joined(separator: "; ") + (messages.count > 3 ? " (and \(messages.count - 3) more)" : "")
                 summary.problems[owner] = "failed: \(reason)"
                 let relist = folderMissing.contains(owner)
+                projections.forgetApplied(owner)
                 try store.setMailbox(owner, folderId: relist ? .some(nil) : nil, state: relist ? "new" : "failed", reason: reason)
             } else if leaving.contains(owner) {
+                projections.forgetApplied(owner)
                 try? await removeFolderIfEmpty(target.sync, folderId: target.folderId)
                 try store.forgetMailbox(owner)
             } else {
                 try store.setMailbox(owner, folderId: .some(target.folderId), state: "ok", reconciled: reconcileDue ? now() : nil)
+                projections.markApplied(owner, link: link)
                 summary.mailboxesOK += 1
             }
         }
         for (owner, error) in folderFailures {
+            projections.forgetApplied(owner)
             summary.mailboxesFailed += 1
             let reason = (error as? GraphError).map { "\($0.code): \($0.message)" } ?? "\(error)"
             summary.problems[owner] = "failed: \(reason)"

@@ -67,8 +67,8 @@ public struct SyncEngine: Sendable {
         let desired = await projections.projections(of: scope.sources, basis: basis, excluding: Set(config.contact.excludeFields))
 
         // 3. Plan every mailbox: the targets, and those that left the targets.
-        let context = try PlanContext(store: store, config: config, options: options, now: now())
-        var planned = try await planTargets(scope.targets, desired: desired, context: context, summary: &summary)
+        let context = try PlanContext(store: store, config: config, options: options, now: now(), changes: desired.changes)
+        var planned = try await planTargets(scope.targets, desired: desired.projections, context: context, summary: &summary)
         planned += try await planLeavers(scope: scope, users: round.users, context: context)
 
         // 4. The safety valve, before any write.
@@ -87,7 +87,7 @@ public struct SyncEngine: Sendable {
 
         // 5. Write: folders first, then every mailbox's operations through shared batches;
         //    one failing mailbox does not stop the others.
-        try await write(planned, reconcileDue: context.reconcileDue, summary: &summary)
+        try await write(planned, reconcileDue: context.reconcileDue, link: round.deltaLink, summary: &summary)
         // Failed mailboxes are listed again next cycle anyway (state "failed"), so one bad
         // mailbox does not keep the whole tenant in full reconcile.
         if context.reconcileDue { try store.setMeta("last_full_reconcile", String(now().timeIntervalSince1970)) }

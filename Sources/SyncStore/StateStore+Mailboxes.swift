@@ -63,6 +63,28 @@ extension StateStore {
         }
     }
 
+    /// What galsync wrote in one mailbox for just these users (an incremental plan reads no more).
+    public func managedContacts(_ owner: String, userIds: some Collection<String>) throws -> [String: ManagedContact] {
+        let ids = Array(userIds)
+        return try db.read { db in
+            var out: [String: ManagedContact] = [:]
+            for start in stride(from: 0, to: ids.count, by: 500) {
+                let chunk = Array(ids[start..<min(start + 500, ids.count)])
+                let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+                let sql = "SELECT user_id, contact_id, hash FROM managed_contact WHERE owner_id = ? AND user_id IN (\(marks))"
+                for row in try Row.fetchAll(db, sql: sql, arguments: StatementArguments([owner] + chunk)) {
+                    out[row["user_id"]] = ManagedContact(userId: row["user_id"], contactId: row["contact_id"], hash: row["hash"])
+                }
+            }
+            return out
+        }
+    }
+
+    /// How many contacts galsync manages in one mailbox.
+    public func managedContactCount(_ owner: String) throws -> Int {
+        try db.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM managed_contact WHERE owner_id = ?", arguments: [owner]) ?? 0 }
+    }
+
     public func managedContactCount() throws -> Int {
         try db.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM managed_contact") ?? 0 }
     }

@@ -25,7 +25,7 @@ struct DiffBenchmark {
         let clock = ContinuousClock()
         let start = clock.now
         let cache = ProjectionCache()
-        let projections = await cache.projections(of: users, basis: .init(from: nil, to: "L1", changed: []), excluding: [])
+        let projections = await cache.projections(of: users, basis: .init(from: nil, to: "L1", changed: []), excluding: []).projections
         let projected = clock.now
         var actual: [String: MailboxPlan.Actual] = [:]
         for (i, (id, p)) in projections.enumerated() {
@@ -42,7 +42,7 @@ struct DiffBenchmark {
             changed.insert(id)
         }
         let warmStart = clock.now
-        let warmProjections = await cache.projections(of: next, basis: .init(from: "L1", to: "L2", changed: changed), excluding: [])
+        let warmProjections = await cache.projections(of: next, basis: .init(from: "L1", to: "L2", changed: changed), excluding: []).projections
         let warmPlan = MailboxPlan(owner: "owner", desired: warmProjections, actual: actual)
         let warmEnd = clock.now
         func s(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }

@@ -15,12 +15,12 @@ import Testing
     @Test func unreportedUsersAreReusedReportedOnesProjectedAgainGoneOnesForgotten() async {
         let cache = ProjectionCache()
         let first = await cache.projections(of: ["a": user("a", title: "One"), "b": user("b", title: "One"), "c": user("c", title: "One")],
-                                            basis: basis(nil, "L1"), excluding: [])
+                                            basis: basis(nil, "L1"), excluding: []).projections
         #expect(first["a"]?.fields["jobTitle"] == "One")
         // "a" comes with another title but the round did not report it: the cache is trusted
         // (which shows it was not projected again); "b" was reported.
         let second = await cache.projections(of: ["a": user("a", title: "Other"), "b": user("b", title: "Two")],
-                                             basis: basis("L1", "L2", changed: ["b"]), excluding: [])
+                                             basis: basis("L1", "L2", changed: ["b"]), excluding: []).projections
         #expect(second["a"] == first["a"])
         #expect(second["b"] == ContactProjection(user: user("b", title: "Two")), "a reported user is projected again")
         #expect(second["c"] == nil && cache.count == 2, "a user out of scope is forgotten")
@@ -32,14 +32,30 @@ import Testing
         _ = await cache.projections(of: ["a": user("a", title: "One")], basis: basis(nil, "L1"), excluding: [])
         // A full enumeration, or a round from a link the cache does not stand for (a plan-only
         // cycle saved none): every user is projected again.
-        let again = await cache.projections(of: ["a": user("a", title: "Two")], basis: basis(from, "L2"), excluding: [])
+        let again = await cache.projections(of: ["a": user("a", title: "Two")], basis: basis(from, "L2"), excluding: []).projections
         #expect(again["a"]?.fields["jobTitle"] == "Two")
+    }
+
+    @Test func theChangesAreTheUsersWhoseContactDiffersOrWhoCameOrWent() async {
+        let cache = ProjectionCache()
+        let first = await cache.projections(of: ["a": user("a", title: "One"), "b": user("b", title: "One"), "c": user("c", title: "One")],
+                                            basis: basis(nil, "L1"), excluding: [])
+        #expect(first.changes == nil, "a full round: nothing to compare with")
+        // b's title changed; c was reported but its contact is the same; a is untouched; d came.
+        let next = await cache.projections(of: ["a": user("a", title: "One"), "b": user("b", title: "Two"), "c": user("c", title: "One"), "d": user("d", title: "One")],
+                                           basis: basis("L1", "L2", changed: ["b", "c", "d"]), excluding: [])
+        #expect(next.changes?.since == "L1")
+        #expect(next.changes?.users == ["b", "d"])
+        let gone = await cache.projections(of: ["b": user("b", title: "Two"), "d": user("d", title: "One")], basis: basis("L2", "L3"), excluding: [])
+        #expect(gone.changes?.users == ["a", "c"], "out of scope without a record change")
+        let elsewhere = await cache.projections(of: ["b": user("b", title: "Two")], basis: basis("L9", "L10"), excluding: [])
+        #expect(elsewhere.changes == nil, "a round from a link the cache does not stand for")
     }
 
     @Test func anotherExcludedFieldSetStartsAfresh() async {
         let cache = ProjectionCache()
         _ = await cache.projections(of: ["a": user("a", title: "One")], basis: basis(nil, "L1"), excluding: [])
-        let excluded = await cache.projections(of: ["a": user("a", title: "One")], basis: basis("L1", "L2"), excluding: ["jobTitle"])
+        let excluded = await cache.projections(of: ["a": user("a", title: "One")], basis: basis("L1", "L2"), excluding: ["jobTitle"]).projections
         #expect(excluded["a"]?.fields["jobTitle"] == .null, "the cached projection with the title was not reused")
     }
 

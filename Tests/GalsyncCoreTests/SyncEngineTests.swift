@@ -197,6 +197,44 @@ import Testing
         }
     }
 
+    /// A running service plans a mailbox that held all of last cycle's contacts from the
+    /// changed users alone; the end state stays exact and a full plan agrees with it.
+    @Test func aServicePlansFromTheChangesAndStaysExact() async throws {
+        try await SyncHarness.with(users: 30) { h in
+            let staff = try #require(await h.sim.group(named: "All Staff"))
+            h.config.directory.includeGroups = [staff.id]
+            let rt = try GalsyncRuntime.make(h.config, environment: [:])
+            let service = SyncEngine(config: h.config, graph: rt.graph, store: try StateStore(path: h.statePath), projections: rt.projections)
+            let first = try await service.cycle()
+            #expect(first.plannedFromChanges == 0 && first.created > 0, "a first cycle plans in full")
+            let idle = try await service.cycle()
+            #expect(idle.mailboxesOK > 0 && idle.plannedFromChanges == idle.mailboxesOK)
+            #expect(idle.created + idle.updated + idle.deleted == 0)
+            let full = try await h.sync { $0.planOnly = true }  // another engine, a full plan from the state
+            #expect(idle.unchanged == full.unchanged && full.created + full.updated + full.deleted == 0)
+
+            // A new title, a leaver, a hire who joins the group, a member who leaves it (no record
+            // change), and a target owner's own record (left out of their own mailbox only).
+            let sources = await h.expectedSources().map { $0["id"]!.stringValue! }
+            let owner = try #require(await h.expectedTargets().first { sources.contains($0) })
+            let others = sources.filter { $0 != owner }
+            try await h.sim.updateUser(others[0], ["jobTitle": "Newly titled"])
+            try await h.sim.deleteUser(others[1])
+            let hire = try await h.sim.createUser(["displayName": "Hana Hire", "givenName": "Hana", "surname": "Hire", "mail": "hana.hire@contoso.com",
+                                                   "userPrincipalName": "hana.hire@contoso.com"], hasMailbox: false)
+            try await h.sim.changeMembers(group: staff.id, add: [hire], remove: [others[2]])
+            try await h.sim.updateUser(owner, ["mobilePhone": "+44 7700 900999"])
+            let changed = try await service.cycle()
+            #expect(changed.plannedFromChanges > 0 && changed.mailboxesFailed == 0)
+            #expect(changed.created > 0 && changed.updated > 0 && changed.deleted > 0)
+            await h.expectExact()
+            let after = try await service.cycle()
+            let check = try await h.sync { $0.planOnly = true }
+            #expect(check.created + check.updated + check.deleted == 0, "the full plan finds nothing left to do")
+            #expect(after.unchanged == check.unchanged && after.plannedFromChanges == after.mailboxesOK)
+        }
+    }
+
     @Test func aSuspiciousMassDeleteIsRefusedBeforeAnyWrite() async throws {
         try await SyncHarness.with(users: 30) { h in
             try await h.sync()
