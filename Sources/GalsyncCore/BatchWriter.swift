@@ -123,8 +123,9 @@ struct BatchWriter {
             // Item bodies hold whole contacts; only their id or error (and, among the item's
             // headers, Retry-After) matter here.
             let answer = JSONValue.parse(response.body, keepingAtDepth: 4, only: ["id", "error", "Retry-After", "retry-after", "RETRY-AFTER"])
+            var answered: Set<Int> = []
             for r in answer?["responses"]?.arrayValue ?? [] {
-                guard let index = r["id"]?.stringValue.flatMap(Int.init), (1...batch.count).contains(index) else { continue }
+                guard let index = r["id"]?.stringValue.flatMap(Int.init), (1...batch.count).contains(index), answered.insert(index).inserted else { continue }
                 let pending = batch[index - 1]
                 let owner = pending.owner
                 let status = Int(r["status"]?.numberValue ?? 0)
@@ -187,6 +188,17 @@ struct BatchWriter {
                     } else {
                         await ledger.fail(owner, "delete \(userId): \(status) \(code)")
                     }
+                }
+            }
+            // Items the answer left out (cut short, or missing): outcome unknown, as for a lost
+            // answer. Updates and deletes go back; a create's intent stays for the next cycle.
+            for (i, pending) in batch.enumerated() where !answered.contains(i + 1) {
+                if case .create = pending.op { continue }
+                if pending.attempt < Self.maxAttempts {
+                    retry.append(.init(owner: pending.owner, op: pending.op, attempt: pending.attempt + 1))
+                    later(pending.owner, backoff(pending.attempt))
+                } else {
+                    await ledger.fail(pending.owner, "\(pending.op.name) \(pending.op.userId): no answer in \(Self.maxAttempts) batches")
                 }
             }
         } catch let error as GraphError where error.status == 429 {

@@ -31,14 +31,17 @@ public final class ProjectionCache: Sendable {
     /// The desired contacts of a cycle, and how they differ from the last cycle's.
     public struct Desired: Sendable {
         public let projections: [String: ContactProjection]
+        /// Numbers this desired set (every call makes a new one, even when the deltaLink did
+        /// not move: group membership is read outside the delta).
+        public let generation: Int
         /// Users whose desired contact differs from the one at `since` (changed, come into
         /// scope or gone from it); nil when the cache did not stand for the round's start.
         public let changes: Changes?
     }
 
     public struct Changes: Sendable {
-        /// The deltaLink whose desired contacts these differ from.
-        public let since: String
+        /// The generation of the desired set these differ from.
+        public let since: Int
         public let users: Set<String>
     }
 
@@ -46,9 +49,10 @@ public final class ProjectionCache: Sendable {
         var exclude: Set<String> = []
         var link: String?
         var projections: [String: ContactProjection] = [:]
-        /// Mailbox owner → the deltaLink whose desired contacts it held, all of them, when its
-        /// last write ended: what lets the next cycle plan it from the changes alone.
-        var applied: [String: String] = [:]
+        var generation = 0
+        /// Mailbox owner → the generation of the desired contacts it held, all of them, when
+        /// its last write ended: what lets the next cycle plan it from the changes alone.
+        var applied: [String: Int] = [:]
     }
 
     private let state = Mutex(State())
@@ -60,9 +64,9 @@ public final class ProjectionCache: Sendable {
     /// The projections of `users`: reused for users the round did not report, when the cache
     /// stands for the state the round started from; made otherwise. Users not given are forgotten.
     public func projections(of users: [String: DirectoryUser], basis: Basis, excluding exclude: Set<String>) async -> Desired {
-        let previous = state.withLock { s -> [String: ContactProjection]? in
-            guard s.exclude == exclude, let from = basis.from, s.link == from else { return nil }
-            return s.projections
+        let (previous, previousGeneration) = state.withLock { s -> ([String: ContactProjection]?, Int) in
+            guard s.exclude == exclude, let from = basis.from, s.link == from else { return (nil, s.generation) }
+            return (s.projections, s.generation)
         }
         var out: [String: ContactProjection] = [:]
         out.reserveCapacity(users.count)
@@ -77,22 +81,25 @@ public final class ProjectionCache: Sendable {
         }
         if let previous { for id in previous.keys where out[id] == nil { changed.insert(id) } }  // gone from scope
         let result = out
-        state.withLock {
+        let generation = state.withLock {
             $0.exclude = exclude
             $0.link = basis.to
             $0.projections = result
+            $0.generation += 1
+            return $0.generation
         }
-        return Desired(projections: result, changes: previous == nil ? nil : basis.from.map { Changes(since: $0, users: changed) })
+        return Desired(projections: result, generation: generation,
+                       changes: previous == nil ? nil : Changes(since: previousGeneration, users: changed))
     }
 
-    /// Records that `owner`'s mailbox now holds exactly the desired contacts of `link`.
-    func markApplied(_ owner: String, link: String) { state.withLock { $0.applied[owner] = link } }
+    /// Records that `owner`'s mailbox now holds exactly the desired contacts of `generation`.
+    func markApplied(_ owner: String, generation: Int) { state.withLock { $0.applied[owner] = generation } }
 
     /// Forgets what `owner`'s mailbox holds: its next plan is a full one.
     func forgetApplied(_ owner: String) { state.withLock { $0.applied[owner] = nil } }
 
-    /// The deltaLink whose desired contacts `owner`'s mailbox holds, when known.
-    func applied(_ owner: String) -> String? { state.withLock { $0.applied[owner] } }
+    /// The generation of desired contacts `owner`'s mailbox holds, when known.
+    func applied(_ owner: String) -> Int? { state.withLock { $0.applied[owner] } }
 
     /// Projects `users`, split over the machine's cores when there are many.
     static func project(_ users: [DirectoryUser], excluding exclude: Set<String>,

@@ -12,9 +12,9 @@ extension SyncEngine {
         var error: (any Error)?
     }
 
-    /// `link`: the deltaLink whose desired contacts the plans carry out; a mailbox whose
-    /// operations all succeed holds them, which the next cycle's plan from the changes needs.
-    func write(_ planned: [PlannedMailbox], reconcileDue: Bool, link: String, summary: inout CycleSummary) async throws {
+    /// `generation`: the desired contacts the plans carry out; a mailbox whose operations all
+    /// succeed holds them, which the next cycle's plan from the changes needs.
+    func write(_ planned: [PlannedMailbox], reconcileDue: Bool, generation: Int, summary: inout CycleSummary) async throws {
         var targets: [(BatchWriter.Target, MailboxPlan)] = []
         var folderFailures: [String: any Error] = [:]
         let needFolder = planned.filter { !$0.leaving && $0.folderId == nil }
@@ -35,7 +35,7 @@ extension SyncEngine {
         let ledger = try await BatchWriter(graph: graph, store: store, concurrency: config.sync.concurrency, logger: logger).run(targets)
         let outcomes = await ledger.outcomes, failures = await ledger.failures, folderMissing = await ledger.folderMissing
         let leaving = Set(planned.filter(\.leaving).map(\.sync.owner))
-        for (target, _) in targets {
+        for (target, plan) in targets {
             let owner = target.sync.owner
             let outcome = outcomes[owner] ?? .init()
             summary.created += outcome.created; summary.updated += outcome.updated; summary.deleted += outcome.deleted
@@ -52,7 +52,13 @@ extension SyncEngine {
                 try store.forgetMailbox(owner)
             } else {
                 try store.setMailbox(owner, folderId: .some(target.folderId), state: "ok", reconciled: reconcileDue ? now() : nil)
-                projections.markApplied(owner, link: link)
+                // Every operation confirmed (a create of unknown outcome is not: its intent
+                // makes the next cycle list the mailbox anyway).
+                if outcome.created + outcome.updated + outcome.deleted == plan.operations.count {
+                    projections.markApplied(owner, generation: generation)
+                } else {
+                    projections.forgetApplied(owner)
+                }
                 summary.mailboxesOK += 1
             }
         }

@@ -87,7 +87,7 @@ public struct SyncEngine: Sendable {
 
         // 5. Write: folders first, then every mailbox's operations through shared batches;
         //    one failing mailbox does not stop the others.
-        try await write(planned, reconcileDue: context.reconcileDue, link: round.deltaLink, summary: &summary)
+        try await write(planned, reconcileDue: context.reconcileDue, generation: desired.generation, summary: &summary)
         // Failed mailboxes are listed again next cycle anyway (state "failed"), so one bad
         // mailbox does not keep the whole tenant in full reconcile.
         if context.reconcileDue { try store.setMeta("last_full_reconcile", String(now().timeIntervalSince1970)) }

@@ -44,7 +44,7 @@ import Testing
         // b's title changed; c was reported but its contact is the same; a is untouched; d came.
         let next = await cache.projections(of: ["a": user("a", title: "One"), "b": user("b", title: "Two"), "c": user("c", title: "One"), "d": user("d", title: "One")],
                                            basis: basis("L1", "L2", changed: ["b", "c", "d"]), excluding: [])
-        #expect(next.changes?.since == "L1")
+        #expect(next.changes?.since == first.generation && next.generation > first.generation)
         #expect(next.changes?.users == ["b", "d"])
         let gone = await cache.projections(of: ["b": user("b", title: "Two"), "d": user("d", title: "One")], basis: basis("L2", "L3"), excluding: [])
         #expect(gone.changes?.users == ["a", "c"], "out of scope without a record change")

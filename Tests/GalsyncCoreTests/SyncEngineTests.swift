@@ -235,6 +235,49 @@ import Testing
         }
     }
 
+    /// A batch answer that leaves items out (cut short by a proxy, say): the updates in it are
+    /// sent again in the same cycle, not taken as done, so no mailbox is marked as holding them.
+    @Test func itemsABatchAnswerLeavesOutAreSentAgain() async throws {
+        try await SyncHarness.with { h in
+            let rt = try GalsyncRuntime.make(h.config, environment: [:])
+            let service = SyncEngine(config: h.config, graph: rt.graph, store: try StateStore(path: h.statePath), projections: rt.projections)
+            _ = try await service.cycle()
+            let ids = await h.expectedSources().map { $0["id"]!.stringValue! }
+            try await h.sim.updateUser(ids[0], ["jobTitle": "Answered late"])
+            try await h.sim.updateUser(ids[1], ["jobTitle": "Answered later"])
+            await h.sim.queueResponse(route: "POST /$batch", status: 200, body: Data(#"{"responses":[]}"#.utf8))
+            let s = try await service.cycle()
+            #expect(s.plannedFromChanges > 0 && s.mailboxesFailed == 0)
+            await h.expectExact()
+            let next = try await service.cycle()
+            #expect(next.created + next.updated + next.deleted == 0)
+            await h.expectExact()
+        }
+    }
+
+    /// A cycle refused for a mass delete wrote nothing, though the directory moved on: the next
+    /// cycle must plan every mailbox in full, not from the changes since the refused one.
+    @Test func afterARefusedCycleTheServicePlansInFull() async throws {
+        try await SyncHarness.with(users: 30) { h in
+            let staff = try #require(await h.sim.group(named: "All Staff"))
+            h.config.directory.includeGroups = [staff.id]
+            let rt = try GalsyncRuntime.make(h.config, environment: [:])
+            let service = SyncEngine(config: h.config, graph: rt.graph, store: try StateStore(path: h.statePath), projections: rt.projections)
+            _ = try await service.cycle()
+            let members = staff.members
+            try await h.sim.changeMembers(group: staff.id, add: [], remove: Array(members.dropFirst(2)))
+            await #expect(throws: SyncError.self) { try await service.cycle() }
+            try await h.sim.changeMembers(group: staff.id, add: Array(members.dropFirst(2).prefix(5)), remove: [])
+            var allow = SyncEngine.Options()
+            allow.allowMassDelete = true
+            let s = try await service.cycle(allow)
+            #expect(s.plannedFromChanges == 0, "planned in full after the refused cycle")
+            await h.expectExact()
+            let next = try await service.cycle()
+            #expect(next.plannedFromChanges == next.mailboxesOK && next.created + next.updated + next.deleted == 0)
+        }
+    }
+
     @Test func aSuspiciousMassDeleteIsRefusedBeforeAnyWrite() async throws {
         try await SyncHarness.with(users: 30) { h in
             try await h.sync()
