@@ -118,6 +118,14 @@ struct BatchWriter {
             let until = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
             pause[owner] = max(pause[owner] ?? until, until)
         }
+        /// An operation whose outcome is unknown (no answer for it): an update or delete goes
+        /// back until its attempts run out; a create's intent stays for the next cycle to adopt.
+        func unknownOutcome(_ pending: BatchScheduler.Pending, _ why: String) async {
+            if case .create = pending.op { return }
+            if pending.attempt < Self.maxAttempts { retry.append(.init(owner: pending.owner, op: pending.op, attempt: pending.attempt + 1)) }
+            else { await ledger.fail(pending.owner, "gave up on \(pending.op.name) \(pending.op.userId) after \(Self.maxAttempts) attempts: \(why)") }
+            later(pending.owner, backoff(pending.attempt))
+        }
         do {
             let response = try await graph.request("POST", "/$batch", jsonBytes: Data(request))
             // Item bodies hold whole contacts; only their id or error (and, among the item's
@@ -190,17 +198,8 @@ struct BatchWriter {
                     }
                 }
             }
-            // Items the answer left out (cut short, or missing): outcome unknown, as for a lost
-            // answer. Updates and deletes go back; a create's intent stays for the next cycle.
-            for (i, pending) in batch.enumerated() where !answered.contains(i + 1) {
-                if case .create = pending.op { continue }
-                if pending.attempt < Self.maxAttempts {
-                    retry.append(.init(owner: pending.owner, op: pending.op, attempt: pending.attempt + 1))
-                    later(pending.owner, backoff(pending.attempt))
-                } else {
-                    await ledger.fail(pending.owner, "\(pending.op.name) \(pending.op.userId): no answer in \(Self.maxAttempts) batches")
-                }
-            }
+            // Items the answer left out (cut short, or missing): as for a lost answer.
+            for (i, pending) in batch.enumerated() where !answered.contains(i + 1) { await unknownOutcome(pending, "the batch answer left it out") }
         } catch let error as GraphError where error.status == 429 {
             // Not carried out: all of it goes back, after the wait Graph asked for.
             for (i, id) in intents { results[batch[i].owner, default: .init()].clearedIntents.append(id) }
@@ -222,12 +221,7 @@ struct BatchWriter {
         } catch {
             if error is CancellationError { await queue.complete(owners: owners, retry: [], pause: [:]); throw error }
             // Unknown outcome: idempotent operations go back; creates stay as intents.
-            for pending in batch {
-                if case .create = pending.op { continue }
-                if pending.attempt < Self.maxAttempts { retry.append(.init(owner: pending.owner, op: pending.op, attempt: pending.attempt + 1)) }
-                else { await ledger.fail(pending.owner, "gave up on \(pending.op.userId) after \(Self.maxAttempts) attempts: \(error)") }
-                later(pending.owner, backoff(pending.attempt))
-            }
+            for pending in batch { await unknownOutcome(pending, "\(error)") }
         }
         for (owner, r) in results { try store.record(owner: owner, r) }
         await queue.complete(owners: owners, retry: retry, pause: pause, refused: refused, rateLimited: rateLimited)

@@ -36,6 +36,29 @@ public struct FuzzRun: Sendable {
         return SeededRandom(seed: mix.next())
     }
 
+    /// The iterations to run, in order: `for i in run.iterations` stops at the cap or when the
+    /// time budget is spent (checked before each one, as `proceed`).
+    public var iterations: some Sequence<Int> {
+        sequence(state: 0) { [self] i in
+            defer { i += 1 }
+            return proceed(i) ? i : nil
+        }
+    }
+
+    /// Bytes for a failure message: printable ASCII as is, anything else as \xNN, cut at `limit`.
+    public static func preview(_ bytes: some Collection<UInt8>, limit: Int = 300) -> String {
+        var out = ""
+        for b in bytes.prefix(limit) {
+            if b >= 0x20, b < 0x7F, b != UInt8(ascii: "\\") {
+                out.unicodeScalars.append(Unicode.Scalar(b))
+            } else {
+                let hex = String(b, radix: 16, uppercase: true)
+                out += "\\x" + (hex.count == 1 ? "0" + hex : hex)
+            }
+        }
+        return bytes.count > limit ? "\(out)… (\(bytes.count) bytes)" : out
+    }
+
     /// What a failure message names so the iteration can be replayed.
     public func tag(_ i: Int) -> String { "seed \(seed) (GALSYNC_FUZZ_SEED=\(seed) replays it), iteration \(i)" }
 }

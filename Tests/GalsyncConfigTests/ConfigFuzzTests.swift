@@ -135,9 +135,7 @@ import Testing
         let run = FuzzRun(cap: 3_000)
         let keys = Self.keyLines(Self.lines)
         let headers = Self.headerLines(Self.lines)
-        var i = 0
-        while run.proceed(i) {
-            defer { i += 1 }
+        for i in run.iterations {
             var g = Gen(rng: run.rng(i))
             var text = Self.lines
             var claims: [Claim] = []
@@ -207,9 +205,7 @@ import Testing
     /// description (a TOML syntax error alone, as the only problem).
     @Test func randomMutationsLoadOrExplainThemselves() {
         let run = FuzzRun(cap: 3_000)
-        var i = 0
-        while run.proceed(i) {
-            defer { i += 1 }
+        for i in run.iterations {
             var g = Gen(rng: run.rng(i))
             var lines = Self.lines
             var steps: [String] = []

@@ -33,9 +33,7 @@ import Testing
             let served = await h.sim.fuzzDeltaPage(baseURL: h.url, select: DirectoryReader.select)
             let base = try #require(served, "the simulator's own first /users/delta page")
             let run = FuzzRun(cap: 15)
-            var i = 0
-            while run.proceed(i) {
-                defer { i += 1 }
+            for i in run.iterations {
                 var g = Gen(rng: run.rng(i))
                 let before = try Self.snapshot(h)
                 let input = g.deltaPages(base: base, baseURL: h.url, start: before.deltaLink)
@@ -80,9 +78,7 @@ import Testing
             try await h.sync()
             let run = FuzzRun(cap: 15)
             var hires: [String] = []
-            var i = 0
-            while run.proceed(i) {
-                defer { i += 1 }
+            for i in run.iterations {
                 var g = Gen(rng: run.rng(i))
                 var log: [String] = []
 
@@ -117,7 +113,7 @@ import Testing
                     let answer = g.batchItemAnswer()
                     await h.sim.queueResponse(route: route, status: answer.status, body: answer.body, headers: answer.headers)
                     let wait = answer.headers["Retry-After"].map { "Retry-After \($0) " } ?? ""
-                    log.append("\(route) answered \(answer.status) \(wait)\(Self.preview(answer.body, limit: 200))")
+                    log.append("\(route) answered \(answer.status) \(wait)\(FuzzRun.preview(answer.body, limit: 200))")
                 }
                 let context = "\(run.tag(i)): \(log.joined(separator: "; "))"
                 var problems: [String] = []
@@ -217,19 +213,6 @@ import Testing
         return out
     }
 
-    /// Bytes for a failure message: printable ASCII as is, anything else as \xNN, cut at `limit`.
-    static func preview(_ bytes: some Collection<UInt8>, limit: Int = 300) -> String {
-        var out = ""
-        for b in bytes.prefix(limit) {
-            if b >= 0x20, b < 0x7F, b != UInt8(ascii: "\\") {
-                out.unicodeScalars.append(Unicode.Scalar(b))
-            } else {
-                let hex = String(b, radix: 16, uppercase: true)
-                out += "\\x" + (hex.count == 1 ? "0" + hex : hex)
-            }
-        }
-        return bytes.count > limit ? "\(out)… (\(bytes.count) bytes)" : out
-    }
 
     // MARK: Hostile answers
 
@@ -244,7 +227,7 @@ import Testing
         var log: [String] = []
 
         func describe() -> String {
-            let pages = answers.enumerated().map { "#\($0.offset + 1) \($0.element.status) \(GraphFuzzTests.preview($0.element.body, limit: 400))" }
+            let pages = answers.enumerated().map { "#\($0.offset + 1) \($0.element.status) \(FuzzRun.preview($0.element.body, limit: 400))" }
             return "\(log.joined(separator: "; ")); canned: \(pages.joined(separator: " | "))"
         }
     }
@@ -395,7 +378,7 @@ import Testing
                 let key: String = pick(GraphFuzzTests.properties)
                 let value = hostileValue()
                 o[key] = value
-                log.append("\(who) \(key) = \(GraphFuzzTests.preview(value.encoded(), limit: 60))")
+                log.append("\(who) \(key) = \(FuzzRun.preview(value.encoded(), limit: 60))")
             case 11:
                 let key: String = pick(GraphFuzzTests.properties)
                 o.removeValue(forKey: key)

@@ -150,8 +150,7 @@ import Testing
     /// the snapshot past what its cache stands for, so the service must not reuse a stale one.
     @Test func theServiceCacheIsNotTrustedAfterAnotherProcessSynced() async throws {
         try await SyncHarness.with { h in
-            let rt = try GalsyncRuntime.make(h.config, environment: [:])
-            let service = SyncEngine(config: h.config, graph: rt.graph, store: try StateStore(path: h.statePath), projections: rt.projections)
+            let service = try h.service()
             _ = try await service.cycle()
             let ids = await h.expectedSources().map { $0["id"]!.stringValue! }
             try await h.sim.updateUser(ids[0], ["jobTitle": "Changed between the service's cycles"])
@@ -203,8 +202,7 @@ import Testing
         try await SyncHarness.with(users: 30) { h in
             let staff = try #require(await h.sim.group(named: "All Staff"))
             h.config.directory.includeGroups = [staff.id]
-            let rt = try GalsyncRuntime.make(h.config, environment: [:])
-            let service = SyncEngine(config: h.config, graph: rt.graph, store: try StateStore(path: h.statePath), projections: rt.projections)
+            let service = try h.service()
             let first = try await service.cycle()
             #expect(first.plannedFromChanges == 0 && first.created > 0, "a first cycle plans in full")
             let idle = try await service.cycle()
@@ -239,8 +237,7 @@ import Testing
     /// sent again in the same cycle, not taken as done, so no mailbox is marked as holding them.
     @Test func itemsABatchAnswerLeavesOutAreSentAgain() async throws {
         try await SyncHarness.with { h in
-            let rt = try GalsyncRuntime.make(h.config, environment: [:])
-            let service = SyncEngine(config: h.config, graph: rt.graph, store: try StateStore(path: h.statePath), projections: rt.projections)
+            let service = try h.service()
             _ = try await service.cycle()
             let ids = await h.expectedSources().map { $0["id"]!.stringValue! }
             try await h.sim.updateUser(ids[0], ["jobTitle": "Answered late"])
@@ -261,8 +258,7 @@ import Testing
         try await SyncHarness.with(users: 30) { h in
             let staff = try #require(await h.sim.group(named: "All Staff"))
             h.config.directory.includeGroups = [staff.id]
-            let rt = try GalsyncRuntime.make(h.config, environment: [:])
-            let service = SyncEngine(config: h.config, graph: rt.graph, store: try StateStore(path: h.statePath), projections: rt.projections)
+            let service = try h.service()
             _ = try await service.cycle()
             let members = staff.members
             try await h.sim.changeMembers(group: staff.id, add: [], remove: Array(members.dropFirst(2)))

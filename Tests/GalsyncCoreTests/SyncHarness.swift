@@ -36,6 +36,13 @@ struct SyncHarness {
         return (SyncEngine(config: config, graph: rt.graph, store: store), store)
     }
 
+    /// An engine as a running service has it: every cycle of this engine shares one runtime's
+    /// caches (projections, what each mailbox holds), where `sync()` starts afresh each time.
+    func service() throws -> SyncEngine {
+        let rt = try GalsyncRuntime.make(config, environment: [:])
+        return SyncEngine(config: config, graph: rt.graph, store: try StateStore(path: statePath), projections: rt.projections)
+    }
+
     @discardableResult
     func sync(_ configure: (inout SyncEngine.Options) -> Void = { _ in }) async throws -> CycleSummary {
         var o = SyncEngine.Options()

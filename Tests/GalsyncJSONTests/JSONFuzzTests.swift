@@ -23,14 +23,12 @@ import Testing
 
     @Test func randomBytesAreParsedOrRefusedNeverACrash() {
         let run = FuzzRun(cap: 20_000)
-        var i = 0
-        while run.proceed(i) {
-            defer { i += 1 }
+        for i in run.iterations {
             var g = Gen(rng: run.rng(i))
             let count = g.int(0...64)
             let bytes = g.jsonishBytes(count: count)
             if let problem = Self.reparseProblem(bytes) {
-                Issue.record("\(run.tag(i)): \(problem); input \(Self.preview(bytes))")
+                Issue.record("\(run.tag(i)): \(problem); input \(FuzzRun.preview(bytes))")
                 break
             }
         }
@@ -38,14 +36,12 @@ import Testing
 
     @Test func mutatedDocumentsAreParsedOrRefusedNeverACrash() {
         let run = FuzzRun(cap: 20_000)
-        var i = 0
-        while run.proceed(i) {
-            defer { i += 1 }
+        for i in run.iterations {
             var g = Gen(rng: run.rng(i))
             let original = g.seedDocument()
             let (bytes, steps) = g.mutate(original)
             if let problem = Self.reparseProblem(bytes) {
-                Issue.record("\(run.tag(i)): \(problem); \(steps.joined(separator: ", ")) of \(Self.preview(original)); input \(Self.preview(bytes))")
+                Issue.record("\(run.tag(i)): \(problem); \(steps.joined(separator: ", ")) of \(FuzzRun.preview(original)); input \(FuzzRun.preview(bytes))")
                 break
             }
         }
@@ -54,9 +50,7 @@ import Testing
     @Test func nestingUpToTheDepthLimitParsesAndDeeperIsRefused() {
         let run = FuzzRun(cap: 400)
         let fixed = [1, 2, 64, 255, 510, 511, 512, 513, 1_000, 10_000]
-        var i = 0
-        while run.proceed(i) {
-            defer { i += 1 }
+        for i in run.iterations {
             var g = Gen(rng: run.rng(i))
             let depth = i < fixed.count ? fixed[i] : g.int(480...540)
             var arrays: [Bool] = []  // per level: an array (true) or an object {"k": …}
@@ -67,7 +61,7 @@ import Testing
             for isArray in arrays { bytes += isArray ? [UInt8(ascii: "[")] : Array(#"{"k":"#.utf8) }
             bytes += Array(leaf.text.utf8)
             for isArray in arrays.reversed() { bytes.append(isArray ? UInt8(ascii: "]") : UInt8(ascii: "}")) }
-            let tag = "\(run.tag(i)): depth \(depth), input \(Self.preview(bytes, limit: 80))"
+            let tag = "\(run.tag(i)): depth \(depth), input \(FuzzRun.preview(bytes, limit: 80))"
 
             let parsed = JSONValue.parse(Data(bytes))
             if depth <= Self.deepestAccepted {
@@ -93,16 +87,14 @@ import Testing
 
     @Test func randomValuesRoundTripAndEncodeDeterministically() {
         let run = FuzzRun(cap: 3_000)
-        var i = 0
-        while run.proceed(i) {
-            defer { i += 1 }
+        for i in run.iterations {
             var g = Gen(rng: run.rng(i))
             let v = g.value(depth: 0, maxDepth: 5)
             let e = v.encoded()
-            let tag = "\(run.tag(i)): \(Self.preview(e))"
+            let tag = "\(run.tag(i)): \(FuzzRun.preview(e))"
             guard e == v.encoded() else { Issue.record("\(tag): encoded() differs between two calls"); break }
             guard let back = JSONValue.parse(e) else { Issue.record("\(tag): its own encoding is refused"); break }
-            guard back == v else { Issue.record("\(tag): parses back to \(Self.preview(back.encoded()))"); break }
+            guard back == v else { Issue.record("\(tag): parses back to \(FuzzRun.preview(back.encoded()))"); break }
 
             // The same members inserted in two orders, into dictionaries of different capacities,
             // encode to the same bytes.
@@ -120,7 +112,7 @@ import Testing
             for (key, value) in pairs.shuffled(using: &g.rng) { b[key] = value }
             let ea = JSONValue.object(a).encoded(), eb = JSONValue.object(b).encoded()
             guard ea == eb else {
-                Issue.record("\(run.tag(i)): one object, two encodings: \(Self.preview(ea)) and \(Self.preview(eb))")
+                Issue.record("\(run.tag(i)): one object, two encodings: \(FuzzRun.preview(ea)) and \(FuzzRun.preview(eb))")
                 break
             }
         }
@@ -132,9 +124,7 @@ import Testing
     /// other direction holds for documents without a backslash.
     @Test func prunedParseAgreesWithTheFullParse() {
         let run = FuzzRun(cap: 10_000)
-        var i = 0
-        while run.proceed(i) {
-            defer { i += 1 }
+        for i in run.iterations {
             var g = Gen(rng: run.rng(i))
             var bytes = g.seedDocument()
             var steps: [String] = []
@@ -152,7 +142,7 @@ import Testing
                 for _ in 0..<extra where !keys.isEmpty { keep.insert(g.pick(keys)) }
             }
             let pruned = JSONValue.parse(data, keepingAtDepth: depth, only: keep)
-            let tag = "\(run.tag(i)): depth \(depth), keep \(keep.sorted()), \(steps.isEmpty ? "" : steps.joined(separator: ", ") + ", ")input \(Self.preview(bytes))"
+            let tag = "\(run.tag(i)): depth \(depth), keep \(keep.sorted()), \(steps.isEmpty ? "" : steps.joined(separator: ", ") + ", ")input \(FuzzRun.preview(bytes))"
             if let full {
                 guard let got = pruned, !shallow || Self.same(got, Self.prune(full, depth: 1, at: depth, keep: keep)) else {
                     Issue.record("\(tag): the full parse accepts it, the pruned one \(Self.isRefused(pruned) ? "refuses it" : "gives another value")")
@@ -170,10 +160,9 @@ import Testing
     /// `JSONSerialization` accepts (top-level object or array, fragments not allowed) is among them.
     @Test func documentsFoundationAcceptsWeAcceptAsTheSameValue() {
         let run = FuzzRun(cap: 2_000)
-        var foundationAccepted = 0
-        var i = 0
-        while run.proceed(i) {
-            defer { i += 1 }
+        var foundationAccepted = 0, documents = 0
+        for i in run.iterations {
+            documents += 1
             var g = Gen(rng: run.rng(i))
             let v = g.container(maxDepth: 4)
             var bytes: [UInt8] = []
@@ -184,11 +173,11 @@ import Testing
             let parsed = JSONValue.parse(data)
             guard let ours = parsed, ours == v else {
                 let what = Self.isRefused(parsed) ? "refused" : "parsed as another value"
-                Issue.record("\(run.tag(i)): \(what)\(foundation ? ", although JSONSerialization accepts it" : ""); input \(Self.preview(bytes, limit: 600))")
+                Issue.record("\(run.tag(i)): \(what)\(foundation ? ", although JSONSerialization accepts it" : ""); input \(FuzzRun.preview(bytes, limit: 600))")
                 break
             }
         }
-        if i >= 20 { #expect(foundationAccepted > 0, "JSONSerialization accepted none of \(i) generated documents: the oracle checked nothing") }
+        if documents >= 20 { #expect(foundationAccepted > 0, "JSONSerialization accepted none of \(documents) generated documents: the oracle checked nothing") }
     }
 
     // MARK: Properties and helpers
@@ -199,8 +188,8 @@ import Testing
         guard let v = JSONValue.parse(Data(bytes)) else { return nil }
         let e = v.encoded()
         guard e == v.encoded() else { return "accepted, but encoded() differs between two calls" }
-        guard let back = JSONValue.parse(e) else { return "accepted, but its encoding \(preview(e)) is refused" }
-        guard same(back, v) else { return "accepted, but its encoding \(preview(e)) parses to another value" }
+        guard let back = JSONValue.parse(e) else { return "accepted, but its encoding \(FuzzRun.preview(e)) is refused" }
+        guard same(back, v) else { return "accepted, but its encoding \(FuzzRun.preview(e)) parses to another value" }
         guard back.encoded() == e else { return "accepted, but its encoding is not stable" }
         return nil
     }
@@ -281,19 +270,6 @@ import Testing
         }
     }
 
-    /// Bytes for a failure message: printable ASCII as is, anything else as \xNN, cut at `limit`.
-    static func preview(_ bytes: some Collection<UInt8>, limit: Int = 300) -> String {
-        var out = ""
-        for b in bytes.prefix(limit) {
-            if b >= 0x20, b < 0x7F, b != UInt8(ascii: "\\") {
-                out.unicodeScalars.append(Unicode.Scalar(b))
-            } else {
-                let hex = String(b, radix: 16, uppercase: true)
-                out += "\\x" + (hex.count == 1 ? "0" + hex : hex)
-            }
-        }
-        return bytes.count > limit ? "\(out)… (\(bytes.count) bytes)" : out
-    }
 
     /// Real shapes galsync reads: a delta page, a `$batch` answer, an error, every escape.
     static let graphDocuments: [String] = [
