@@ -29,9 +29,10 @@ public struct CycleRunner: Sendable {
         let tokensBefore = await runtime.tokens.requestsSent
         do {
             if options.planOnly {
-                // plan writes nothing: without a state yet, it plans against an empty one in memory.
+                // plan writes nothing: it opens the state read-only (a read-only mount will do), and
+                // without a state yet it plans against an empty one in memory.
                 let exists = FileManager.default.fileExists(atPath: config.sync.state)
-                let store = exists ? try StateStore(path: config.sync.state) : try StateStore(inMemory: ())
+                let store = exists ? try StateStore(path: config.sync.state, readOnly: true) : try StateStore(inMemory: ())
                 var summary = try await SyncEngine(config: config, graph: runtime.graph, store: store, logger: logger, projections: runtime.projections).cycle(options)
                 summary.requests += await runtime.tokens.requestsSent - tokensBefore
                 return Result(summary: summary, error: nil, exitStatus: summary.exitStatus)

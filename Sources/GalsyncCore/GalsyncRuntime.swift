@@ -33,6 +33,7 @@ public struct GalsyncRuntime: Sendable {
         case let e as HTTPTransportError: e.retryable ? .transient : .config
         case is SyncError: .config
         case is StateLock.Busy: .transient
+        case let e as StateStoreError: e.isCantCreate ? .cantCreate : .config
         default: .partial
         }
     }

@@ -67,9 +67,12 @@ public struct CertificateCredential: Sendable, CustomStringConvertible {
     }
 
     /// Refuses a secret file that group or others may read, with the `chmod` that fixes it.
+    /// A symlink (`/etc/galsync/galsync.key -> ...`) is judged by its target's mode, which
+    /// `stat(2)` reads; the link's own mode (always 0777 on Linux) says nothing.
     static func checkPrivate(_ path: String, what: String) throws(CredentialError) {
-        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path) else { throw .missing(path: path, what: what) }
-        let mode = (attributes[.posixPermissions] as? NSNumber)?.intValue ?? 0
+        var info = stat()
+        guard stat(path, &info) == 0 else { throw .missing(path: path, what: what) }
+        let mode = Int(info.st_mode & 0o7777)
         if mode & 0o077 != 0 { throw .tooOpen(path: path, what: what, mode: mode) }
     }
 }

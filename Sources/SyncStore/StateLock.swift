@@ -14,10 +14,13 @@ public final class StateLock: Sendable {
         }
     }
 
+    /// Takes the lock, creating the state folder (0700) first when it is missing: the lock is
+    /// the first thing a writing command opens. Throws `Busy`, or a `StateStoreError`.
     public init(statePath: String) throws {
         path = statePath + ".lock"
+        try StateFolder.create(for: statePath)
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: path]) }
+        guard fd >= 0 else { throw StateStoreError.notWritable(path: path, errno: errno) }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             var buffer = [UInt8](repeating: 0, count: 64)
             let n = pread(fd, &buffer, 64, 0)

@@ -8,25 +8,14 @@ public final class StateStore: Sendable {
     let db: DatabaseQueue
     public let path: String
 
-    /// Opens (creating with mode 0600 in a 0700 folder when missing) and migrates.
-    public init(path: String) throws {
+    /// Opens galsync's state. For writing (`sync`, `run`, `purge`): creates the folder (0700,
+    /// with its parents) and the file (0600) when missing, refuses a file that is not galsync's
+    /// or is newer than this galsync, migrates, and stamps the file as galsync's. With
+    /// `readOnly` (`status`, `plan`): writes nothing, so a read-only mount will do; the file
+    /// must exist. Errors are `StateStoreError`s.
+    public init(path: String, readOnly: Bool = false) throws {
         self.path = path
-        let dir = (path as NSString).deletingLastPathComponent
-        if !dir.isEmpty, !FileManager.default.fileExists(atPath: dir) {
-            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        }
-        if !FileManager.default.fileExists(atPath: path) {
-            let fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0o600)
-            if fd >= 0 { close(fd) }
-        }
-        var config = Configuration()
-        config.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA journal_mode = WAL")
-            try db.execute(sql: "PRAGMA synchronous = NORMAL")
-        }
-        config.busyMode = .timeout(5)
-        db = try DatabaseQueue(path: path, configuration: config)
-        try Self.migrator.migrate(db)
+        db = readOnly ? try Self.openReadOnly(path) : try Self.openForWriting(path)
     }
 
     /// An in-memory store for tests of the pure parts.

@@ -76,7 +76,14 @@ struct StatusCommand: AsyncParsableCommand {
             print(json ? #"{"cycles":[]}"# : "no state yet at \(config.sync.state): no cycle has run")
             return
         }
-        let report = try StatusReport(config: config, store: try StateStore(path: config.sync.state))
+        // Read-only: status works on a read-only mount, and never changes the state it reports.
+        let report: StatusReport
+        do {
+            report = try StatusReport(config: config, store: try StateStore(path: config.sync.state, readOnly: true))
+        } catch {
+            FileHandle.standardError.write(Data("galsync status: \(error)\n".utf8))
+            throw ExitCode(GalsyncRuntime.exitStatus(for: error).rawValue)
+        }
         print(json ? String(decoding: report.json.encoded(), as: UTF8.self) : report.text)
     }
 }
