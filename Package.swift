@@ -32,20 +32,22 @@ let package = Package(
 
         // Shared value types.
         .target(name: "GalsyncJSON"),
+        // Text from the network made safe for terminals, logs and sd_notify (no dependencies).
+        .target(name: "GalsyncText"),
 
         // Adapters.
         .target(name: "GalsyncCrypto", dependencies: ["COpenSSL", "CShims"]),
         .target(name: "GraphHTTP", dependencies: ["CCurl", "CShims"]),
         .target(name: "GalsyncConfig", dependencies: [.product(name: "TOMLKit", package: "TOMLKit")]),
-        .target(name: "GraphClient", dependencies: ["GraphHTTP", "GalsyncCrypto", "GalsyncJSON"]),
+        .target(name: "GraphClient", dependencies: ["GraphHTTP", "GalsyncCrypto", "GalsyncJSON", "GalsyncText"]),
         .target(name: "SyncStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
-        .target(name: "SystemdSupport", dependencies: ["CSystemd", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "SystemdSupport", dependencies: ["CSystemd", "GalsyncText", .product(name: "Logging", package: "swift-log")]),
 
         // The engine and the CLI.
         .target(
             name: "GalsyncCore",
             dependencies: [
-                "GalsyncConfig", "GraphClient", "GraphHTTP", "GalsyncCrypto", "GalsyncJSON", "SyncStore", "SystemdSupport",
+                "GalsyncConfig", "GraphClient", "GraphHTTP", "GalsyncCrypto", "GalsyncJSON", "GalsyncText", "SyncStore", "SystemdSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -90,6 +92,7 @@ let package = Package(
         .testTarget(name: "GalsyncConfigTests", dependencies: ["GalsyncConfig", "FuzzSupport", "GraphSimulator"]),
         .testTarget(name: "GalsyncCoreTests", dependencies: ["GalsyncCore", "GalsyncConfig", "GraphSimulator", "GalsyncCrypto", "SyncStore", "FuzzSupport"]),
         .testTarget(name: "SyncStoreTests", dependencies: ["SyncStore"]),
+        .testTarget(name: "GalsyncTextTests", dependencies: ["GalsyncText", "SystemdSupport", "GraphClient", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "GraphClientTests", dependencies: ["GraphClient", "GraphSimulator", "GalsyncCrypto", "GraphHTTP"], exclude: ["Python"]),
         .testTarget(
             name: "GraphSimulatorTests",

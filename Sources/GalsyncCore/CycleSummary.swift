@@ -1,5 +1,6 @@
 import Foundation
 import GalsyncJSON
+import GalsyncText
 
 /// What one cycle did (or, for `plan`, would do), in the contract's `--json` shape.
 public struct CycleSummary: Sendable {
@@ -46,11 +47,14 @@ public struct CycleSummary: Sendable {
 
     public var text: String {
         var lines = ["created \(created), updated \(updated), deleted \(deleted), unchanged \(unchanged); mailboxes ok \(mailboxesOK), failed \(mailboxesFailed), skipped \(mailboxesSkipped); \(requests) requests, \(throttled) throttled, \(String(format: "%.1f", duration)) s"]
+        // Owners, samples (display names) and problems (Graph's messages) come from the
+        // network: each is one line without control characters before it reaches a terminal.
+        let safe = SafeText.line
         for p in plans where p.creates + p.updates + p.deletes > 0 {
-            lines.append("  \(p.owner): +\(p.creates) ~\(p.updates) -\(p.deletes) (=\(p.unchanged))" + (p.samples.isEmpty ? "" : ": " + p.samples.joined(separator: "; ")))
+            lines.append("  \(safe(p.owner)): +\(p.creates) ~\(p.updates) -\(p.deletes) (=\(p.unchanged))" + (p.samples.isEmpty ? "" : ": " + p.samples.map(safe).joined(separator: "; ")))
         }
-        for (owner, why) in problems.sorted(by: { $0.key < $1.key }) { lines.append("  \(owner): \(why)") }
-        for w in warnings { lines.append("warning: \(w)") }
+        for (owner, why) in problems.sorted(by: { $0.key < $1.key }) { lines.append("  \(safe(owner)): \(safe(why))") }
+        for w in warnings { lines.append("warning: \(safe(w))") }
         return lines.joined(separator: "\n")
     }
 }

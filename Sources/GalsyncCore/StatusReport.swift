@@ -2,6 +2,7 @@ import Foundation
 import GalsyncConfig
 import GalsyncCrypto
 import GalsyncJSON
+import GalsyncText
 import SyncStore
 
 /// `galsync status`: what the state database says (last cycles, mailboxes and their problems,
@@ -45,6 +46,8 @@ public struct StatusReport: Sendable {
         }
         lines.append("directory deltaLink: " + (deltaAge.map { "saved \(Int($0 / 60)) min ago" } ?? "none yet (the next cycle reads every user)"))
         lines.append("certificate: " + (certDays.map { "\($0) days left" } ?? "cannot read \(config.tenant.certificate)"))
-        text = lines.joined(separator: "\n")
+        // Reasons and cycle messages quote Graph's text (rows older than the sanitising of
+        // errors may hold it raw): every line is one line without control characters.
+        text = lines.map(SafeText.line).joined(separator: "\n")
     }
 }

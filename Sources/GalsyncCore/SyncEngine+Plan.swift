@@ -68,7 +68,7 @@ extension SyncEngine {
                 throw error  // no token: every mailbox would fail the same way
             } catch {
                 summary.mailboxesFailed += 1
-                let reason = (error as? GraphError).map { "\($0.code): \($0.message)" } ?? "\(error)"
+                let reason = await AccessDeniedDiagnosis.reason(for: error, mailbox: owner, tokens: graph.tokens)
                 summary.problems[owner] = "failed: \(reason)"
                 if !planOnly { try store.setMailbox(owner, state: "failed", reason: reason) }
             }

@@ -65,7 +65,7 @@ extension SyncEngine {
         for (owner, error) in folderFailures {
             projections.forgetApplied(owner)
             summary.mailboxesFailed += 1
-            let reason = (error as? GraphError).map { "\($0.code): \($0.message)" } ?? "\(error)"
+            let reason = await AccessDeniedDiagnosis.reason(for: error, mailbox: owner, tokens: graph.tokens)
             summary.problems[owner] = "failed: \(reason)"
             try store.setMailbox(owner, state: "failed", reason: reason)
         }

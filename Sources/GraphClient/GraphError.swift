@@ -1,5 +1,6 @@
 import Foundation
 import GalsyncJSON
+import GalsyncText
 
 /// A Graph request that failed: Graph's error code and message, the ids Microsoft support asks
 /// for, and whether a retry can help.
@@ -22,13 +23,16 @@ public struct GraphError: Error, Sendable, CustomStringConvertible {
         "\(method) \(path) failed: HTTP \(status) \(code): \(message) (client-request-id \(clientRequestId)\(requestId.map { ", request-id \($0)" } ?? ""))"
     }
 
+    /// The error for a non-2xx `response`. Code, message and request-id are the server's text:
+    /// each is made one line without control characters here, so whatever prints, logs, stores
+    /// or sends them to systemd later gets clean text (`SafeText.line`).
     static func from(_ response: GraphResponse, method: String, path: String, clientRequestId: String) -> GraphError {
         let error = response.json?["error"]
         return GraphError(
-            status: response.status, code: error?["code"]?.stringValue ?? "HTTP\(response.status)",
-            message: error?["message"]?.stringValue ?? String(decoding: response.body.prefix(200), as: UTF8.self),
-            method: method, path: path,
-            requestId: response.headers["request-id"] ?? error?["innerError"]?["request-id"]?.stringValue,
+            status: response.status, code: SafeText.line(error?["code"]?.stringValue ?? "HTTP\(response.status)"),
+            message: SafeText.line(error?["message"]?.stringValue ?? String(decoding: response.body.prefix(200), as: UTF8.self)),
+            method: method, path: SafeText.line(path),
+            requestId: (response.headers["request-id"] ?? error?["innerError"]?["request-id"]?.stringValue).map(SafeText.line),
             clientRequestId: clientRequestId, retryAfter: RetryAfter.seconds(response.headers["retry-after"]))
     }
 }

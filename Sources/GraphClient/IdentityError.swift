@@ -1,4 +1,5 @@
 import Foundation
+import GalsyncText
 
 /// A token request the Microsoft identity platform refused or could not answer, explained for
 /// an operator: what failed, why, and what to do. `isRetryable` separates a passing fault
@@ -48,7 +49,9 @@ public struct IdentityError: Error, Sendable, CustomStringConvertible {
         struct Body: Decodable { var error: String?; var error_description: String?; var error_codes: [Int]?; var timestamp: String? }
         let parsed = try? JSONDecoder().decode(Body.self, from: body)
         let code = parsed?.error_codes?.first
-        let detail = parsed?.error_description?.components(separatedBy: "\r\n").first ?? parsed?.error ?? "HTTP \(status)"
+        // The service's text, quoted in every message below: its first line, as one line
+        // without control characters (it reaches the journal and sd_notify's STATUS=).
+        let detail = SafeText.line(parsed?.error_description?.components(separatedBy: "\r\n").first ?? parsed?.error ?? "HTTP \(status)")
         if status == 429 || status >= 500 || parsed == nil {
             return IdentityError(code: code, status: status, message: "the token endpoint at \(context.loginHost) answered HTTP \(status) (\(detail)); galsync retries", isRetryable: true, retryAfter: retryAfter)
         }
@@ -63,7 +66,7 @@ public struct IdentityError: Error, Sendable, CustomStringConvertible {
         case 90002:
             hint = "tenant '\(context.tenant)' was not found at \(context.loginHost): check tenant.id (the Directory ID or a verified domain) and tenant.cloud"
         case 700024:
-            let server = parsed?.timestamp ?? "unknown"
+            let server = SafeText.line(parsed?.timestamp ?? "unknown")
             hint = "the identity platform says the assertion is outside its valid time: its time is \(server), this machine's is \(ISO8601DateFormatter().string(from: context.localTime)). Fix the clock (systemd-timesyncd or chrony) and retry"
         case 70011, 700022:
             hint = "the scope was refused: tenant.graph_endpoint must be the Graph host of the same cloud as tenant.login_endpoint (see tenant.cloud)"

@@ -22,7 +22,9 @@ extension GraphSimulator {
                                           "x5c": [.string(signingCertificate.der.base64EncodedString())]]]])
         case ("POST", ["oauth2", "v2.0", "token"]):
             counters.tokenRequests += 1
-            let response = tokenRequest(request, tenant: tenant, known: known)
+            // A canned answer (`queueResponse(route: "POST /oauth2/v2.0/token", …)`) stands in
+            // for the real one: tests send error text the real service would not.
+            let response = takeCannedResponse("POST /oauth2/v2.0/token") ?? tokenRequest(request, tenant: tenant, known: known)
             if response.status != 200, let code = response.json?["error_codes"]?.arrayValue?.first?.numberValue {
                 counters.tokenRejections["AADSTS\(Int(code))", default: 0] += 1
             }

@@ -1,4 +1,5 @@
 import Foundation
+import GalsyncText
 import Logging
 
 /// Log lines on stderr when the journal is not there: with systemd's `<N>` priority prefix
@@ -11,22 +12,28 @@ public struct ConsoleLogHandler: LogHandler {
 
     public init() { terminal = isatty(2) == 1 }
 
+    init(terminal: Bool) { self.terminal = terminal }
+
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
         set { metadata[key] = newValue }
     }
 
     public func log(event: LogEvent) {
+        FileHandle.standardError.write(Data(line(for: event, time: Date()).utf8))
+    }
+
+    /// The line written for `event`. Message and metadata values often quote a server's text
+    /// (a display name, an error message): each is one line without control characters
+    /// (`SafeText.line`), so an ESC sequence cannot reach the terminal nor a newline forge a line.
+    func line(for event: LogEvent, time: Date) -> String {
         let all = metadata.merging(event.metadata ?? [:], uniquingKeysWith: { $1 })
-        let tail = all.isEmpty ? "" : " " + all.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-        let line: String
+        let tail = all.isEmpty ? "" : " " + all.sorted { $0.key < $1.key }.map { "\($0.key)=\(SafeText.line("\($0.value)"))" }.joined(separator: " ")
+        let message = SafeText.line("\(event.message)")
         if terminal {
-            let time = ISO8601DateFormatter().string(from: Date())
-            line = "\(time) \(event.level.rawValue.uppercased()) \(event.message)\(tail)\n"
-        } else {
-            line = "<\(JournalLogHandler.priority(event.level))>\(event.message)\(tail)\n"
+            return "\(ISO8601DateFormatter().string(from: time)) \(event.level.rawValue.uppercased()) \(message)\(tail)\n"
         }
-        FileHandle.standardError.write(Data(line.utf8))
+        return "<\(JournalLogHandler.priority(event.level))>\(message)\(tail)\n"
     }
 }
 

@@ -1,5 +1,6 @@
 import CSystemd
 import Foundation
+import GalsyncText
 import Logging
 
 /// A swift-log handler that writes structured entries to the systemd journal with
@@ -18,15 +19,20 @@ public struct JournalLogHandler: LogHandler {
         set { metadata[key] = newValue }
     }
 
-    public func log(event: LogEvent) {
+    public func log(event: LogEvent) { Self.send(fields(for: event)) }
+
+    /// The journal fields for `event`. MESSAGE and metadata values often quote a server's text:
+    /// each is one line without control characters (`SafeText.line`), so `journalctl` shows no
+    /// ESC sequence and a newline cannot pass for a second entry in its plain output.
+    func fields(for event: LogEvent) -> [String] {
         var fields = [
-            "MESSAGE=\(event.message)", "PRIORITY=\(Self.priority(event.level))", "SYSLOG_IDENTIFIER=\(identifier)",
+            "MESSAGE=\(SafeText.line("\(event.message)"))", "PRIORITY=\(Self.priority(event.level))", "SYSLOG_IDENTIFIER=\(identifier)",
             "CODE_FILE=\(event.file)", "CODE_LINE=\(event.line)", "CODE_FUNC=\(event.function)",
         ]
         for (key, value) in metadata.merging(event.metadata ?? [:], uniquingKeysWith: { $1 }) {
-            fields.append("\(Self.fieldName(key))=\(value)")
+            fields.append("\(Self.fieldName(key))=\(SafeText.line("\(value)"))")
         }
-        Self.send(fields)
+        return fields
     }
 
     /// `mailbox` → `GALSYNC_MAILBOX`; journal field names are A–Z, 0–9 and _.

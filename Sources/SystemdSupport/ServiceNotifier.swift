@@ -1,5 +1,6 @@
 import CSystemd
 import Foundation
+import GalsyncText
 
 /// Talks to systemd about the service's state with `sd_notify` (libsystemd): READY, STATUS,
 /// WATCHDOG, RELOADING, STOPPING. Without `NOTIFY_SOCKET` (not under systemd) it does nothing.
@@ -15,8 +16,8 @@ public struct ServiceNotifier: Sendable {
         return .microseconds(Int64(usec))
     }
 
-    public func ready(status: String) { send("READY=1\nSTATUS=\(status)") }
-    public func status(_ text: String) { send("STATUS=\(text)") }
+    public func ready(status: String) { send("READY=1\n" + Self.statusAssignment(status)) }
+    public func status(_ text: String) { send(Self.statusAssignment(text)) }
     public func watchdog() { send("WATCHDOG=1") }
     public func stopping() { send("STOPPING=1\nSTATUS=stopping") }
 
@@ -27,6 +28,11 @@ public struct ServiceNotifier: Sendable {
         let usec = UInt64(ts.tv_sec) * 1_000_000 + UInt64(ts.tv_nsec) / 1000
         send("RELOADING=1\nMONOTONIC_USEC=\(usec)")
     }
+
+    /// `STATUS=` with `text` as one line without control characters: sd_notify's message is
+    /// newline-separated assignments, so a line break in a server's error text (which STATUS
+    /// often quotes) would otherwise add an assignment of its own, e.g. `WATCHDOG_USEC=1`.
+    static func statusAssignment(_ text: String) -> String { "STATUS=" + SafeText.line(text) }
 
     func send(_ state: String) {
         guard isActive else { return }
