@@ -181,7 +181,7 @@ struct ConfigReader {
             return nil
         }
         if scheme == "http" {
-            guard Self.isLoopback(host) else {
+            guard LoopbackHost.contains(host) else {
                 problem(key, "http:// is accepted for loopback hosts only (the simulator); use https:// for '\(host)'")
                 return nil
             }
@@ -249,7 +249,4 @@ struct ConfigReader {
         s.contains(".") && !s.hasPrefix(".") && !s.hasSuffix(".") && s.allSatisfy { $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" }
     }
     static func isPKCS12(_ path: String) -> Bool { [".pfx", ".p12"].contains { path.lowercased().hasSuffix($0) } }
-    static func isLoopback(_ host: String) -> Bool {
-        host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
-    }
 }

@@ -28,9 +28,13 @@ public struct GalsyncRuntime: Sendable {
     public static func exitStatus(for error: any Error) -> ExitStatus {
         switch error {
         case is ConfigurationError, is CredentialError: .config
-        case let e as IdentityError: e.isRetryable ? .transient : .permission
+        // A token request that got no answer is not a refusal: TLS failures and oversized
+        // answers are transient (75), a bad URL or unreadable ca_file is configuration (78).
+        case let e as IdentityError: e.isRetryable || e.transportError?.isTransient == true ? .transient : e.transportError != nil ? .config : .permission
         case let e as GraphError: e.isRetryable ? .transient : [401, 403].contains(e.status) ? .permission : .partial
-        case let e as HTTPTransportError: e.retryable ? .transient : .config
+        case let e as HTTPTransportError: e.isTransient ? .transient : .config
+        // Bad data or links from the server are the server's fault, not this configuration's.
+        case SyncError.badData, is GraphLinkError: .transient
         case is SyncError: .config
         case is StateLock.Busy: .transient
         case let e as StateStoreError: e.isCantCreate ? .cantCreate : .config

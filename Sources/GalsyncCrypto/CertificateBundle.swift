@@ -27,6 +27,28 @@ public struct CertificateBundle: Sendable {
         self.init(certificate: Certificate(taking: cert), privateKey: PrivateKey(taking: key))
     }
 
+    /// Reads a PKCS#12 file as `init(pkcs12:passphrase:)` does, then overwrites `der` and
+    /// `passphrase` with zeros (`Data.wipe()`), whether or not it could be read.
+    public init(wipingPKCS12 der: inout Data, passphrase: inout Data) throws {
+        defer {
+            der.wipe()
+            passphrase.wipe()
+        }
+        var pass = Array(passphrase).map { CChar(bitPattern: $0) } + [0]
+        defer { pass.withUnsafeMutableBytes { OPENSSL_cleanse($0.baseAddress, $0.count) } }
+        var key: OpaquePointer?
+        var cert: OpaquePointer?
+        let ok = der.withUnsafeBytes { raw in
+            pass.withUnsafeBufferPointer { gs_pkcs12_parse(raw.bindMemory(to: UInt8.self).baseAddress, raw.count, $0.baseAddress, &key, &cert) }
+        }
+        guard ok == 1, let key, let cert else {
+            if let key { EVP_PKEY_free(key) }
+            if let cert { X509_free(cert) }
+            throw CryptoError("read PKCS#12 file", reason: "not a PKCS#12 file, or the passphrase is wrong (\(CryptoError.drainOpenSSLErrors()))")
+        }
+        self.init(certificate: Certificate(taking: cert), privateKey: PrivateKey(taking: key))
+    }
+
     /// Writes a PKCS#12 file protected by `passphrase` (AES-256, as current OpenSSL does by default).
     public func pkcs12(passphrase: String, friendlyName: String = "galsync") throws -> Data {
         let p12 = passphrase.withCString { pass in

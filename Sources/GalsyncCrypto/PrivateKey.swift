@@ -37,6 +37,30 @@ public final class PrivateKey: @unchecked Sendable, CustomStringConvertible, Cus
         self.init(taking: key)
     }
 
+    /// Loads a PEM private key as `init(pem:passphrase:)` does, then overwrites `pem` and
+    /// `passphrase` with zeros (`Data.wipe()`), whether or not the key could be read: the
+    /// key lives on only inside OpenSSL's `EVP_PKEY`, which frees it with its clearing free.
+    /// OpenSSL's own copy of the PEM (a memory BIO) is cleared when the BIO is freed. Pass the
+    /// `Data` read from the file itself, not a copy, so there is no other copy to leave behind.
+    public convenience init(wipingPEM pem: inout Data, passphrase: inout Data?) throws {
+        defer {
+            pem.wipe()
+            passphrase?.wipe()
+        }
+        let bio = try MemoryBIO(pem)
+        // OpenSSL takes the passphrase as a C string: a NUL-terminated copy, cleared after use.
+        var pass: [CChar]? = passphrase.map { Array($0).map { CChar(bitPattern: $0) } + [0] }
+        defer { if pass != nil { pass!.withUnsafeMutableBytes { OPENSSL_cleanse($0.baseAddress, $0.count) } } }
+        let key: OpaquePointer? = pass == nil
+            ? PEM_read_bio_PrivateKey(bio.bio, nil, nil, UnsafeMutableRawPointer(mutating: UnsafePointer(strdupEmpty)))
+            : pass!.withUnsafeMutableBufferPointer { PEM_read_bio_PrivateKey(bio.bio, nil, nil, UnsafeMutableRawPointer($0.baseAddress)) }
+        guard let key else {
+            let encrypted = String(decoding: pem.prefix(200), as: UTF8.self).contains("ENCRYPTED")
+            throw CryptoError("read private key", reason: encrypted && passphrase == nil ? "the key is encrypted and no passphrase was given" : CryptoError.drainOpenSSLErrors())
+        }
+        self.init(taking: key)
+    }
+
     /// Key size in bits.
     public var bits: Int { Int(EVP_PKEY_get_bits(pkey)) }
 

@@ -3,18 +3,25 @@ import GalsyncCrypto
 
 /// An app-only access token. Its description never shows the token: it cannot leak through a
 /// log line, an error message or `--json` output by accident.
+///
+/// The token is kept in `SecretBytes`, cleared when the last copy of this value goes. That is
+/// as far as Swift lets it go: the `String` the JSON decoder made, each `bearer` read and the
+/// `Authorization` header libcurl copies are freed without clearing. `LimitCORE=0` in the unit
+/// keeps them out of core files.
 public struct AccessToken: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible {
-    /// The bearer value, for the `Authorization` header only.
-    public let bearer: String
+    let secret: SecretBytes
     public let expiresOn: Date
     /// The lifetime the identity platform granted, for deciding when to refresh ahead.
     public let lifetime: TimeInterval
 
     public init(bearer: String, expiresOn: Date, lifetime: TimeInterval) {
-        self.bearer = bearer
+        self.secret = SecretBytes(bearer)
         self.expiresOn = expiresOn
         self.lifetime = lifetime
     }
+
+    /// The bearer value, for the `Authorization` header only: a fresh `String` on each read.
+    public var bearer: String { secret.string }
 
     public var description: String { "AccessToken(redacted, expires \(ISO8601DateFormatter().string(from: expiresOn)))" }
     public var debugDescription: String { description }

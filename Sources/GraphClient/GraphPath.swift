@@ -2,9 +2,13 @@
 /// folder and contact ids), so that no value can add a path segment or a query: everything
 /// but RFC 3986's unreserved characters and `@` is percent-encoded, byte by byte, in UTF-8.
 public enum GraphPath {
-    /// One escaped path segment: `O'Brien#1/x` → `O%27Brien%231%2Fx`.
+    /// One escaped path segment: `O'Brien#1/x` → `O%27Brien%231%2Fx`. A segment of only dots
+    /// (`.`, `..`) is escaped too (`%2E%2E`): left as it is, libcurl and any proxy would resolve
+    /// it as "this" or "the parent" segment (RFC 3986 §5.2.4) and `/users/../groups` would
+    /// become `/groups`.
     public static func segment(_ value: String) -> String {
-        percentEncoding(value, keeping: isUnreserved)
+        if value == "." || value == ".." { return percentEncoding(value) { _ in false } }
+        return percentEncoding(value, keeping: isUnreserved)
     }
 
     /// An OData string literal: quoted, with `'` doubled, so that a value such as

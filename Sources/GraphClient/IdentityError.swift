@@ -1,5 +1,6 @@
 import Foundation
 import GalsyncText
+import GraphHTTP
 
 /// A token request the Microsoft identity platform refused or could not answer, explained for
 /// an operator: what failed, why, and what to do. `isRetryable` separates a passing fault
@@ -12,15 +13,20 @@ public struct IdentityError: Error, Sendable, CustomStringConvertible {
     public let isRetryable: Bool
     /// Seconds the service asked us to wait (`Retry-After`), if any.
     public let retryAfter: Double?
+    /// Why the token endpoint gave no answer at all (network, TLS, an oversized answer); nil
+    /// when it answered. A TLS failure is not retried at once, yet it is no refusal of the
+    /// credentials: the exit status follows this error (75), not 77.
+    public let transportError: HTTPTransportError?
 
     public var description: String { message }
 
-    public init(code: Int?, status: Int?, message: String, isRetryable: Bool, retryAfter: Double? = nil) {
+    public init(code: Int?, status: Int?, message: String, isRetryable: Bool, retryAfter: Double? = nil, transportError: HTTPTransportError? = nil) {
         self.code = code
         self.status = status
         self.message = message
         self.isRetryable = isRetryable
         self.retryAfter = retryAfter
+        self.transportError = transportError
     }
 
     /// Facts about this installation that make the hints concrete.

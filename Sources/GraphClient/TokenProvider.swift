@@ -76,22 +76,26 @@ public actor TokenProvider {
         ].map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: .formValue) ?? $0.1)" }.joined(separator: "&")
         requestsSent += 1
         let sentAt = now()
-        let response: HTTPResponse
+        var response: HTTPResponse
+        var body = Data(form.utf8)
+        defer { body.wipe() }  // the signed assertion: useless once sent, but no reason to keep it
         do {
             response = try await transport.send(HTTPRequest(
                 method: "POST", url: settings.tokenEndpoint,
                 headers: [("Content-Type", "application/x-www-form-urlencoded"), ("Accept", "application/json"),
                           ("client-request-id", UUID().uuidString.lowercased())],
-                body: Data(form.utf8), timeout: 30))
+                body: body, timeout: 30))
         } catch let error as HTTPTransportError {
             throw IdentityError(code: nil, status: nil, message: "cannot reach the token endpoint \(settings.tokenEndpoint): \(error.message)"
                                 + (error.retryable ? "" : " (not retried: check tenant.login_endpoint, tenant.ca_file and any TLS-inspecting proxy)"),
-                                isRetryable: error.retryable)
+                                isRetryable: error.retryable, transportError: error)
         }
         guard response.status == 200 else {
             throw IdentityError.from(status: response.status, body: response.body, retryAfter: RetryAfter.seconds(response.headers["retry-after"]), context: context(at: now()))
         }
         struct Success: Decodable { var access_token: String; var expires_in: Double }
+        // The answer holds the token: cleared once decoded (in place, as nothing else holds it).
+        defer { response.body.wipe() }
         guard let ok = try? JSONDecoder().decode(Success.self, from: response.body) else {
             throw IdentityError(code: nil, status: 200, message: "the token endpoint answered 200 without a token; retrying", isRetryable: true)
         }

@@ -5,18 +5,32 @@ import Foundation
 import Synchronization
 
 /// Sends HTTP requests with libcurl (proxy variables, TLS verification against the system store
-/// or `caFile`, compressed responses, HTTP/2 over TLS where offered). Each request runs its
+/// or `caFile` alone, compressed responses, HTTP/2 over TLS where offered). Each request runs its
 /// blocking transfer on a Dispatch worker, never on Swift's cooperative pool. Easy handles are
-/// pooled and reused, so their connections stay alive between requests.
+/// pooled and reused, so their connections stay alive between requests. A response's decoded
+/// body is capped at `maxResponseBytes`.
 public struct CurlTransport: Sendable {
+    /// The CA bundle that replaces the system's roots (`tenant.ca_file`); nil for the system store.
     public var caFile: String?
     public var connectTimeout: Double
+    /// The most bytes one response body may have *after* decoding (gzip, deflate, br).
+    public var maxResponseBytes: Int
+    /// For tests: libcurl's informational lines (its verbose output), e.g. `CApath: none`.
+    var trace: (@Sendable (String) -> Void)?
     let pool: HandlePool
 
-    public init(caFile: String? = nil, connectTimeout: Double = 10) {
+    /// 16 MiB. The largest answers galsync asks for are a `/users/delta` page of 999 users with
+    /// the selected fields and a 1,000-contact listing, about 1–3 MB each, and a `$batch` of 20
+    /// such answers stays well below too; 16 MiB leaves 5× room for long values while keeping a
+    /// gzip bomb (kilobytes that decode to gigabytes) from taking more than a few tens of MB per
+    /// request, however many requests are in flight (`sync.concurrency`).
+    public static let defaultMaxResponseBytes = 16 << 20
+
+    public init(caFile: String? = nil, connectTimeout: Double = 10, maxResponseBytes: Int = CurlTransport.defaultMaxResponseBytes) {
         _ = CurlTransport.globalInit
         self.caFile = caFile
         self.connectTimeout = connectTimeout
+        self.maxResponseBytes = maxResponseBytes
         self.pool = HandlePool()
     }
 
@@ -53,12 +67,21 @@ public struct CurlTransport: Sendable {
     final class Sink {
         var body = Data()
         var headers: [String: String] = [:]
+        /// The most decoded body bytes accepted; `overflowed` once a chunk would pass it.
+        let limit: Int
+        var overflowed = false
+        let trace: (@Sendable (String) -> Void)?
+
+        init(limit: Int, trace: (@Sendable (String) -> Void)?) {
+            self.limit = limit
+            self.trace = trace
+        }
     }
 
     func perform(_ request: HTTPRequest) throws -> HTTPResponse {
         guard let h = pool.take() else { throw HTTPTransportError(code: -1, message: "curl_easy_init failed", retryable: false) }
         defer { pool.give(h) }
-        let sink = Sink()
+        let sink = Sink(limit: maxResponseBytes, trace: trace)
         let sinkPointer = Unmanaged.passUnretained(sink).toOpaque()
         var list: UnsafeMutablePointer<curl_slist>?
         defer { curl_slist_free_all(list) }
@@ -78,7 +101,27 @@ public struct CurlTransport: Sendable {
         _ = gs_curl_setopt_long(h, CURLOPT_SSL_VERIFYHOST, 2)
         _ = gs_curl_setopt_long(h, CURLOPT_TCP_KEEPALIVE, 1)
         _ = gs_curl_setopt_long(h, CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_2TLS))
-        if let caFile { _ = gs_curl_setopt_str(h, CURLOPT_CAINFO, caFile) }
+        if let caFile {
+            // CAINFO alone keeps libcurl's built-in CApath (/etc/ssl/certs on Debian), so every
+            // system root would still be trusted: clear it, so that caFile *replaces* the store.
+            _ = gs_curl_setopt_str(h, CURLOPT_CAINFO, caFile)
+            _ = gs_curl_setopt_str(h, CURLOPT_CAPATH, nil)
+        }
+        // A Content-Length above the cap is refused before any byte is read (CURLE_FILESIZE_EXCEEDED);
+        // the write callback enforces the cap on the decoded bytes either way.
+        _ = gs_curl_setopt_off(h, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(maxResponseBytes))
+        if trace != nil {
+            _ = gs_curl_setopt_long(h, CURLOPT_VERBOSE, 1)
+            _ = gs_curl_setopt_ptr(h, CURLOPT_DEBUGDATA, sinkPointer)
+            let debug: curl_debug_callback = { _, type, data, size, user in
+                let sink = Unmanaged<Sink>.fromOpaque(user!).takeUnretainedValue()
+                if type == CURLINFO_TEXT, let data {
+                    sink.trace?(String(decoding: UnsafeRawBufferPointer(start: data, count: size), as: UTF8.self))
+                }
+                return 0
+            }
+            _ = gs_curl_setopt_ptr(h, CURLOPT_DEBUGFUNCTION, unsafeBitCast(debug, to: UnsafeMutableRawPointer.self))
+        }
         if request.method == "HEAD" { _ = gs_curl_setopt_long(h, CURLOPT_NOBODY, 1) }
         if let body = request.body {
             _ = gs_curl_setopt_off(h, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count))
@@ -89,6 +132,12 @@ public struct CurlTransport: Sendable {
         _ = gs_curl_setopt_ptr(h, CURLOPT_WRITEDATA, sinkPointer)
         _ = gs_curl_setopt_data_cb(h, CURLOPT_WRITEFUNCTION) { ptr, size, count, user in
             let sink = Unmanaged<Sink>.fromOpaque(user!).takeUnretainedValue()
+            // libcurl hands over decoded bytes, a chunk at a time: stop before the body passes
+            // the cap (returning less than given ends the transfer with CURLE_WRITE_ERROR).
+            guard sink.body.count + size * count <= sink.limit else {
+                sink.overflowed = true
+                return 0
+            }
             if let ptr { sink.body.append(UnsafeRawPointer(ptr).assumingMemoryBound(to: UInt8.self), count: size * count) }
             return size * count
         }
@@ -105,14 +154,33 @@ public struct CurlTransport: Sendable {
             return size * count
         }
         let code = curl_easy_perform(h)
-        guard code == CURLE_OK else {
-            let message = String(cString: curl_easy_strerror(code))
-            let retryable: Set<CURLcode> = [CURLE_COULDNT_CONNECT, CURLE_OPERATION_TIMEDOUT, CURLE_GOT_NOTHING, CURLE_RECV_ERROR,
-                                            CURLE_SEND_ERROR, CURLE_PARTIAL_FILE, CURLE_COULDNT_RESOLVE_HOST, CURLE_HTTP2, CURLE_HTTP2_STREAM]
-            throw HTTPTransportError(code: Int(code.rawValue), message: message, retryable: retryable.contains(code))
-        }
+        guard code == CURLE_OK else { throw Self.error(code, overflowed: sink.overflowed, limit: maxResponseBytes, url: request.url) }
         var status = 0
         _ = gs_curl_getinfo_long(h, CURLINFO_RESPONSE_CODE, &status)
         return HTTPResponse(status: status, headers: sink.headers, body: sink.body)
+    }
+
+    static let retryableCodes: Set<CURLcode> = [CURLE_COULDNT_CONNECT, CURLE_OPERATION_TIMEDOUT, CURLE_GOT_NOTHING, CURLE_RECV_ERROR,
+                                                CURLE_SEND_ERROR, CURLE_PARTIAL_FILE, CURLE_COULDNT_RESOLVE_HOST, CURLE_HTTP2, CURLE_HTTP2_STREAM]
+    /// Handshake and verification failures. CURLE_SSL_CACERT_BADFILE (an unreadable
+    /// `ca_file`) is not among them: that is this machine's configuration.
+    static let tlsCodes: Set<CURLcode> = [CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CIPHER, CURLE_SSL_SHUTDOWN_FAILED,
+                                          CURLE_SSL_ISSUER_ERROR, CURLE_SSL_PINNEDPUBKEYNOTMATCH, CURLE_SSL_INVALIDCERTSTATUS]
+
+    /// The error for a failed transfer: what failed, why, and what to do.
+    static func error(_ code: CURLcode, overflowed: Bool, limit: Int, url: String) -> HTTPTransportError {
+        let message = String(cString: curl_easy_strerror(code))
+        if overflowed || code == CURLE_FILESIZE_EXCEEDED {
+            return HTTPTransportError(
+                code: Int(code.rawValue),
+                message: "the answer from \(url.prefix(200)) is larger than \(limit / (1 << 20)) MiB once decoded; galsync stopped reading it "
+                    + "(Graph's pages are a few MB: a proxy or server sent something else, e.g. a compressed bomb)",
+                retryable: false, kind: .responseTooLarge)
+        }
+        if tlsCodes.contains(code) {
+            return HTTPTransportError(code: Int(code.rawValue), message: message, retryable: false, kind: .tls)
+        }
+        let retryable = retryableCodes.contains(code)
+        return HTTPTransportError(code: Int(code.rawValue), message: message, retryable: retryable, kind: retryable ? .network : .local)
     }
 }

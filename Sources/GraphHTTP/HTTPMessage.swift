@@ -33,14 +33,44 @@ public struct HTTPResponse: Sendable {
     public var text: String { String(decoding: body, as: UTF8.self) }
 }
 
-/// A request that got no HTTP answer: connection refused or dropped, timeout, TLS failure.
+/// A request that got no usable HTTP answer: connection refused or dropped, timeout, TLS
+/// failure, or an answer larger than the transport accepts.
 public struct HTTPTransportError: Error, Sendable, CustomStringConvertible {
-    /// libcurl's CURLcode.
+    /// What kind of failure, for the exit status and the retry decision.
+    public enum Kind: Sendable, Equatable {
+        /// The connection failed, dropped or timed out: worth another try.
+        case network
+        /// TLS handshake or certificate verification failed (expired or unknown certificate, a
+        /// TLS-inspecting proxy whose root is not in `tenant.ca_file`). Not retried at once (it
+        /// would only repeat, and must never be "fixed" by a downgrade), but transient for the
+        /// exit status (75): the far side or the path to it is at fault, the next cycle tries again.
+        case tls
+        /// The decoded body passed `CurlTransport.maxResponseBytes` (a gzip bomb, or a broken
+        /// server): the transfer was stopped. Not retried at once (it would download the same
+        /// again); transient for the exit status (75).
+        case responseTooLarge
+        /// Anything else: a bad URL, a `ca_file` that cannot be read, libcurl unable to start.
+        case local
+    }
+
+    /// libcurl's CURLcode (-1 when libcurl itself could not be started).
     public let code: Int
     public let message: String
     /// True for faults worth retrying (reset, timeout); false for TLS verification failures and
     /// bad URLs, which a retry would only repeat (and must never be "fixed" by a downgrade).
     public let retryable: Bool
+    public let kind: Kind
+
+    public init(code: Int, message: String, retryable: Bool, kind: Kind = .local) {
+        self.code = code
+        self.message = message
+        self.retryable = retryable
+        self.kind = kind
+    }
+
+    /// True when the fault lies outside this machine's configuration: the exit status is 75
+    /// (EX_TEMPFAIL), so systemd restarts the service and a timer retries, instead of 78.
+    public var isTransient: Bool { retryable || kind == .tls || kind == .responseTooLarge }
 
     public var description: String { "HTTP transport error \(code): \(message)" }
 }

@@ -9,8 +9,18 @@ struct Galsync: AsyncParsableCommand {
         abstract: "Keeps Exchange Online mailbox contacts in step with the directory.",
         discussion: """
             Configuration: --config FILE, else $GALSYNC_CONFIG, else /etc/galsync/galsync.toml.
-            Exit codes: 0 ok, 1 some mailboxes failed, 75 service unreachable, 77 authentication or
-            permission refused, 78 bad configuration.
+
+            Exit status (sysexits(3)):
+              0    done
+              1    some mailboxes failed, or some operations are still pending; the rest was done
+              64   command-line usage error
+              73   the state folder or database cannot be created or written
+              75   transient: network, TLS, Graph or login 5xx/429, bad data or links from the
+                   server, another galsync holds the state lock; try again later
+              77   authentication or permission refused (certificate not uploaded, no consent)
+              78   configuration: galsync.toml, key, certificate, or a corrupt or foreign state database
+              130  sync interrupted by SIGINT; what was done is recorded, the cycle as interrupted
+              143  sync interrupted by SIGTERM; likewise
             """,
         version: "0.1.0",
         subcommands: [RunCommand.self, SyncCommand.self, PlanCommand.self, StatusCommand.self, CheckCommand.self, CertCommand.self, PurgeCommand.self])

@@ -103,7 +103,8 @@ import Testing
     static let interestingStrings: [String] = [
         "15m", "90s", "1h30m", "0s", "59s", "60s", "3600s", "1.5h", "-5m", "5", "m", "1h30", "", " ", "15 m",
         "99999999999999999d", "PS256", "RS256", "ES256", "ps256", "global", "usgov", "usgov-dod", "china", "GLOBAL", "mars",
-        "http://127.0.0.1:8080", "http://localhost", "http://[::1]:8080", "http://example.com", "https://graph.microsoft.com/",
+        "http://127.0.0.1:8080", "http://localhost", "http://[::1]:8080", "http://example.com",
+        "http://127.attacker.example", "http://127.0.0.1.nip.io", "http://localhost.evil", "http://127.1", "http://[::ffff:127.0.0.1]", "https://graph.microsoft.com/",
         "https://graph.microsoft.com/v1.0", "https://graph.microsoft.com?x=1", "ftp://graph.microsoft.com", "https://", "not a url",
         "contoso.onmicrosoft.com", ".contoso.com", "contoso.", "contoso", "AAAAAAAA-BBBB-CCCC-DDDD-EEEEEEEEEEEE",
         "11111111-2222-3333-4444-55555555555", "/etc/galsync/galsync.pfx", "/etc/galsync/galsync.P12", "mail", "email",
@@ -271,8 +272,7 @@ import Testing
         }
         for (name, url) in [("tenant.login_endpoint", t.loginEndpoint), ("tenant.graph_endpoint", t.graphEndpoint)] {
             let scheme = url.scheme?.lowercased() ?? ""
-            let host = url.host ?? ""
-            let loopback = host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
+            let loopback = Self.isLoopbackOracle(url.host ?? "")
             if !(scheme == "https" || (scheme == "http" && loopback)) { out.append("\(name) \(url.absoluteString) is neither https nor http on loopback") }
         }
         if !m.all, m.groups.isEmpty, m.users.isEmpty { out.append("no target mailboxes") }
@@ -280,6 +280,19 @@ import Testing
             out.append("group id '\(g)' is not a GUID")
         }
         return out
+    }
+
+    /// Loopback decided another way than the loader does (glibc's `inet_pton`, which takes
+    /// only four plain decimal octets for IPv4), so that a loader that accepts a name merely
+    /// starting with `127.` is caught rather than copied.
+    static func isLoopbackOracle(_ host: String) -> Bool {
+        let bare = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
+        if bare.lowercased() == "localhost" { return true }
+        var v4 = in_addr()
+        if inet_pton(AF_INET, bare, &v4) == 1 { return withUnsafeBytes(of: &v4) { $0[0] } == 127 }
+        var v6 = in6_addr()
+        if inet_pton(AF_INET6, bare, &v6) == 1 { return withUnsafeBytes(of: &v6) { Array($0) } == [UInt8](repeating: 0, count: 15) + [1] }
+        return false
     }
 
     // MARK: Helpers
