@@ -78,7 +78,7 @@ extension GraphSimulator {
             counters.record(route: "fault", status: fault.status, inBatch: true)
             return fault
         }
-        return await execute(item.request, caller: caller, inBatch: true)
+        return faultAfterProcessing(item.request, await execute(item.request, caller: caller, inBatch: true), inBatch: true, mayDrop: false)
     }
 
     nonisolated func parseBatch(_ request: SimRequest) -> Result<[BatchItem], SimResponse> {

@@ -34,9 +34,29 @@ extension GraphSimulator {
             let response: SimResponse
             if let canned = takeCannedResponse("POST /$batch") { response = canned } else { response = await batch(request, caller: caller) }
             counters.record(route: "POST /$batch", status: response.status, inBatch: false)
-            return response
+            return faultAfterProcessing(request, response, inBatch: false, mayDrop: true)
         }
-        return await execute(request, caller: caller, inBatch: false)
+        return faultAfterProcessing(request, await execute(request, caller: caller, inBatch: false), inBatch: false, mayDrop: true)
+    }
+
+    /// A fault that strikes after the request was carried out: its effects stay, its answer is
+    /// lost (a dropped connection) or replaced by a 504, as a gateway that timed out would.
+    /// Only answers that were not errors already are replaced.
+    func faultAfterProcessing(_ request: SimRequest, _ response: SimResponse, inBatch: Bool, mayDrop: Bool) -> SimResponse {
+        guard settings.rate504Processed > 0 || settings.rateDropProcessed > 0, response.status < 400 else { return response }
+        let roll = Double.random(in: 0..<1, using: &faultRandom)
+        if mayDrop, roll < settings.rateDropProcessed {
+            counters.faults["drop-processed", default: 0] += 1
+            var r = SimResponse(status: 0)
+            r.dropConnection = true
+            return r
+        }
+        if roll < settings.rateDropProcessed + settings.rate504Processed {
+            counters.faults["504-processed", default: 0] += 1
+            counters.record(route: "fault", status: 504, inBatch: inBatch)
+            return .graphError(504, "gatewayTimeout", "The gateway did not receive a timely response.", request: request)
+        }
+        return response
     }
 
     /// Runs one Graph operation (top-level or a batch item) through throttling and its handler.

@@ -25,6 +25,12 @@ public struct SimulatorSettings: Sendable, Codable, Equatable {
     public var rate503 = 0.0
     public var rate504 = 0.0
     public var rateDrop = 0.0
+    /// Faults after the request was carried out (the client cannot tell it from one that was
+    /// not): a 504 answer, and a connection closed instead of the answer. On a `$batch` item
+    /// the 504 replaces that item's answer; a dropped connection loses the whole batch's answer
+    /// after every item ran.
+    public var rate504Processed = 0.0
+    public var rateDropProcessed = 0.0
     public var latencyMs = 0.0
     public var jitterMs = 0.0
     /// `Retry-After` seconds sent with injected 503s.
