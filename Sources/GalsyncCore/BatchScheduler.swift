@@ -127,7 +127,7 @@ actor BatchQueue {
 
     func next() async -> [BatchScheduler.Pending]? {
         while true {
-            if Task.isCancelled { return nil }
+            if Task.isCancelled || closed { return nil }
             let now = ContinuousClock.now
             if let batch = scheduler.next(now: now) { return batch }
             if scheduler.isDone { wakeAll(); return nil }
@@ -142,6 +142,14 @@ actor BatchQueue {
             await withCheckedContinuation { waiters.append($0) }
         }
     }
+
+    /// Ends the queue (a worker failed, or the cycle stops): every waiting and later `next()`
+    /// returns nil.
+    func close() {
+        closed = true
+        wakeAll()
+    }
+    private var closed = false
 
     func complete(owners: Set<String>, retry: [BatchScheduler.Pending], pause: [String: ContinuousClock.Instant],
                   refused: [String: Int] = [:], rateLimited: [String: Double] = [:]) {

@@ -8,8 +8,11 @@ import SyncStore
 /// `sync.concurrency / 4` batches in flight (each runs at most 4 operations at once).
 /// Results are committed per batch response; a throttled item is retried alone after its
 /// mailbox's `Retry-After`; an update or delete that met a 5xx is retried with backoff; a
-/// create whose outcome is unknown (5xx, lost answer) is not retried: its intent stays and the
-/// next cycle lists that mailbox and adopts what is there.
+/// create whose outcome is unknown (5xx, lost answer) is not sent again blindly: its intent
+/// stays, it is counted as unconfirmed, and the cycle lists that mailbox and adopts what is
+/// there before writing what is still missing (`SyncEngine.write`'s follow-up rounds).
+/// Any error a worker throws (the state database, the token) closes the queue, so the other
+/// workers stop at once instead of waiting for batches that will never complete.
 struct BatchWriter {
     struct Target: Sendable {
         var sync: MailboxSync
@@ -21,6 +24,7 @@ struct BatchWriter {
     let store: StateStore
     let concurrency: Int
     let logger: Logger
+    let progress: CycleProgress
     /// Create bodies encoded once per cycle.
     let bodies = CreateBodies()
     static let maxAttempts = 6
@@ -29,15 +33,22 @@ struct BatchWriter {
     /// waits follow Retry-After, so this bounds a cycle against a mailbox that never recovers.
     static let maxThrottled = 10
 
-    /// What happened per mailbox.
+    /// What happened per mailbox; every confirmed operation is also counted in `progress`.
     actor Ledger {
+        let progress: CycleProgress
+        init(progress: CycleProgress) { self.progress = progress }
         var outcomes: [String: MailboxSync.Outcome] = [:]
         var failures: [String: [String]] = [:]
         var folderMissing: Set<String> = []
+        /// Operations whose outcome Graph left unknown (a 5xx or lost answer for a create, an
+        /// update or delete that ran out of attempts): the mailbox is listed again.
+        var unconfirmed: [String: Int] = [:]
+        func unknown(_ owner: String) { unconfirmed[owner, default: 0] += 1 }
         func add(_ owner: String, created: Int = 0, updated: Int = 0, deleted: Int = 0) {
             outcomes[owner, default: .init()].created += created
             outcomes[owner, default: .init()].updated += updated
             outcomes[owner, default: .init()].deleted += deleted
+            progress.add(created: created, updated: updated, deleted: deleted)
         }
         func fail(_ owner: String, _ message: String, folderMissing missing: Bool = false) {
             failures[owner, default: []].append(message)
@@ -53,14 +64,20 @@ struct BatchWriter {
             byOwner[t.sync.owner] = t
         }
         let queue = BatchQueue(scheduler, onWait: { [metrics = graph.metrics] in metrics.recordDeliberateWait() })
-        let ledger = Ledger()
+        let ledger = Ledger(progress: progress)
         let targets = byOwner
         let workers = max(1, concurrency / 4)
         try await withThrowingTaskGroup(of: Void.self) { group in
             for _ in 0..<workers {
                 group.addTask {
-                    while let batch = await queue.next() {
-                        try await send(batch, targets: targets, queue: queue, ledger: ledger)
+                    do {
+                        while let batch = await queue.next() {
+                            try await send(batch, targets: targets, queue: queue, ledger: ledger)
+                        }
+                    } catch {
+                        // The others may be waiting for this batch to complete: release them.
+                        await queue.close()
+                        throw error
                     }
                 }
             }
@@ -121,9 +138,9 @@ struct BatchWriter {
         /// An operation whose outcome is unknown (no answer for it): an update or delete goes
         /// back until its attempts run out; a create's intent stays for the next cycle to adopt.
         func unknownOutcome(_ pending: BatchScheduler.Pending, _ why: String) async {
-            if case .create = pending.op { return }
+            if case .create = pending.op { await ledger.unknown(pending.owner); return }
             if pending.attempt < Self.maxAttempts { retry.append(.init(owner: pending.owner, op: pending.op, attempt: pending.attempt + 1)) }
-            else { await ledger.fail(pending.owner, "gave up on \(pending.op.name) \(pending.op.userId) after \(Self.maxAttempts) attempts: \(why)") }
+            else { await ledger.unknown(pending.owner) }
             later(pending.owner, backoff(pending.attempt))
         }
         do {
@@ -138,7 +155,11 @@ struct BatchWriter {
                 let owner = pending.owner
                 let status = Int(r["status"]?.numberValue ?? 0)
                 let body = r["body"] ?? .null
-                let code = body["error"]?["code"]?.stringValue ?? "HTTP\(status)"
+                var code = body["error"]?["code"]?.stringValue ?? "HTTP\(status)"
+                if code == AccessDeniedDiagnosis.code {
+                    // Name the cause: the app's role, or Exchange's scope for this mailbox.
+                    code = await AccessDeniedDiagnosis.reason(code: code, message: body["error"]?["message"]?.stringValue ?? "", mailbox: owner, tokens: graph.tokens)
+                }
                 let retryAfter = RetryAfter.seconds(r["headers"]?.objectValue?.first { $0.key.lowercased() == "retry-after" }?.value.stringValue)
                 logger.debug("\(pending.op.name) contact for user \(pending.op.userId): \(status)", metadata: [
                     "mailbox": "\(owner)", "user": "\(pending.op.userId)", "op": "\(pending.op.name)", "status": "\(status)",
@@ -167,11 +188,13 @@ struct BatchWriter {
                         results[owner, default: .init()].written.append((.init(userId: p.userId, contactId: id, hash: p.hash), String(decoding: p.json, as: UTF8.self), intents[index - 1]))
                         await ledger.add(owner, created: 1)
                     } else if status >= 500 || status == 0 {
-                        continue  // unknown outcome: the intent stays, the next cycle adopts
+                        await ledger.unknown(owner)  // unknown outcome: the intent stays, the listing adopts
                     } else {
+                        // Refused (a 4xx): this contact is reported and the others go on; only a
+                        // missing folder (404) stops the mailbox, since every create would meet it.
                         if let i = intents[index - 1] { results[owner, default: .init()].clearedIntents.append(i) }
                         await ledger.fail(owner, "create \(p.userId): \(status) \(code)", folderMissing: status == 404)
-                        await queue.abandon(owner)
+                        if status == 404 { await queue.abandon(owner) }
                     }
                 case .update(let contactId, let p, _):
                     if status == 200 {
@@ -180,9 +203,9 @@ struct BatchWriter {
                     } else if status == 404 {
                         results[owner, default: .init()].deleted.append((p.userId, contactId))  // the owner deleted it: it comes back
                         retry.append(.init(owner: owner, op: .create(p), attempt: 1))
-                    } else if status >= 500, pending.attempt < Self.maxAttempts {
-                        retry.append(.init(owner: owner, op: pending.op, attempt: pending.attempt + 1))
-                        later(owner, retryAfter ?? backoff(pending.attempt))
+                    } else if status >= 500 || status == 0 {
+                        await unknownOutcome(pending, "\(status) \(code)")
+                        if let retryAfter { later(owner, retryAfter) }
                     } else {
                         await ledger.fail(owner, "update \(p.userId): \(status) \(code)")
                     }
@@ -190,9 +213,9 @@ struct BatchWriter {
                     if [200, 204, 404].contains(status) {
                         results[owner, default: .init()].deleted.append((userId, contactId))
                         await ledger.add(owner, deleted: 1)
-                    } else if status >= 500, pending.attempt < Self.maxAttempts {
-                        retry.append(.init(owner: owner, op: pending.op, attempt: pending.attempt + 1))
-                        later(owner, retryAfter ?? backoff(pending.attempt))
+                    } else if status >= 500 || status == 0 {
+                        await unknownOutcome(pending, "\(status) \(code)")
+                        if let retryAfter { later(owner, retryAfter) }
                     } else {
                         await ledger.fail(owner, "delete \(userId): \(status) \(code)")
                     }

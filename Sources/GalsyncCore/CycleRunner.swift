@@ -42,11 +42,12 @@ public struct CycleRunner: Sendable {
             let store = try StateStore(path: config.sync.state)
             let engine = SyncEngine(config: config, graph: runtime.graph, store: store, logger: logger, projections: runtime.projections)
             let id = try store.startCycle()
+            let started = Date()
             do {
                 var summary = try await engine.cycle(options)
                 summary.requests += await runtime.tokens.requestsSent - tokensBefore
                 var record = StateStore.CycleRecord(id: id, started: Date() - summary.duration)
-                record.outcome = summary.mailboxesFailed > 0 ? "partial" : "ok"
+                record.outcome = summary.mailboxesFailed > 0 || summary.pending > 0 ? "partial" : "ok"
                 record.created = summary.created; record.updated = summary.updated; record.deleted = summary.deleted
                 record.unchanged = summary.unchanged; record.mailboxesOK = summary.mailboxesOK
                 record.mailboxesFailed = summary.mailboxesFailed; record.mailboxesSkipped = summary.mailboxesSkipped
@@ -54,8 +55,22 @@ public struct CycleRunner: Sendable {
                 try store.finishCycle(record)
                 return Result(summary: summary, error: nil, exitStatus: summary.exitStatus)
             } catch {
-                var record = StateStore.CycleRecord(id: id, started: Date())
-                record.outcome = error is CancellationError ? "cancelled" : "error"
+                // Whatever ended the cycle, what it had confirmed is recorded with it.
+                let done = engine.progress.current
+                var record = StateStore.CycleRecord(id: id, started: started)
+                record.created = done.created; record.updated = done.updated; record.deleted = done.deleted
+                record.requests = await runtime.tokens.requestsSent - tokensBefore
+                if error is CancellationError {
+                    record.outcome = "interrupted"
+                    record.message = "stopped by a signal after creating \(done.created), updating \(done.updated) and deleting \(done.deleted) contacts; the next cycle finishes the work"
+                    try? store.finishCycle(record)
+                    var partial = CycleSummary()
+                    partial.created = done.created; partial.updated = done.updated; partial.deleted = done.deleted
+                    partial.duration = Date().timeIntervalSince(started)
+                    partial.warnings.append(record.message!)
+                    return Result(summary: partial, error: error, exitStatus: .interrupted)
+                }
+                record.outcome = "error"
                 record.message = "\(error)"
                 try? store.finishCycle(record)
                 throw error

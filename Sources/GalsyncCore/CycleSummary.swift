@@ -7,6 +7,9 @@ public struct CycleSummary: Sendable {
     public var created = 0, updated = 0, deleted = 0, unchanged = 0
     public var mailboxesOK = 0, mailboxesFailed = 0, mailboxesSkipped = 0
     public var requests = 0, throttled = 0
+    /// Operations whose outcome is still unconfirmed when the cycle ends (after its listings):
+    /// the cycle is not exact, and exits 1.
+    public var pending = 0
     public var duration: TimeInterval = 0
     /// Mailboxes planned from the changed users alone (not in the `--json` shape; for tests
     /// and the debug log).
@@ -24,14 +27,14 @@ public struct CycleSummary: Sendable {
         public var samples: [String]
     }
 
-    public var exitStatus: ExitStatus { mailboxesFailed > 0 ? .partial : .ok }
+    public var exitStatus: ExitStatus { mailboxesFailed > 0 || pending > 0 ? .partial : .ok }
 
     public var json: JSONValue {
         var o: [String: JSONValue] = [
             "created": .number(Double(created)), "updated": .number(Double(updated)), "deleted": .number(Double(deleted)),
             "unchanged": .number(Double(unchanged)),
             "mailboxes": ["ok": .number(Double(mailboxesOK)), "failed": .number(Double(mailboxesFailed)), "skipped": .number(Double(mailboxesSkipped))],
-            "requests": .number(Double(requests)), "throttled": .number(Double(throttled)),
+            "requests": .number(Double(requests)), "throttled": .number(Double(throttled)), "pending": .number(Double(pending)),
             "duration_s": .number((duration * 1000).rounded() / 1000),
         ]
         if !problems.isEmpty { o["problems"] = .object(problems.mapValues(JSONValue.string)) }
@@ -46,7 +49,7 @@ public struct CycleSummary: Sendable {
     }
 
     public var text: String {
-        var lines = ["created \(created), updated \(updated), deleted \(deleted), unchanged \(unchanged); mailboxes ok \(mailboxesOK), failed \(mailboxesFailed), skipped \(mailboxesSkipped); \(requests) requests, \(throttled) throttled, \(String(format: "%.1f", duration)) s"]
+        var lines = ["created \(created), updated \(updated), deleted \(deleted), unchanged \(unchanged); mailboxes ok \(mailboxesOK), failed \(mailboxesFailed), skipped \(mailboxesSkipped)\(pending > 0 ? "; \(pending) pending" : ""); \(requests) requests, \(throttled) throttled, \(String(format: "%.1f", duration)) s"]
         // Owners, samples (display names) and problems (Graph's messages) come from the
         // network: each is one line without control characters before it reaches a terminal.
         let safe = SafeText.line

@@ -17,6 +17,9 @@ struct DeltaPages {
         self.snapshot = snapshot
     }
 
+    /// The properties a snapshot row may hold.
+    static let kept = Set(DirectoryUser.selectedProperties + ["id"])
+
     static func firstURL(select: String) -> String { "/users/delta?$select=\(select)" }
 
     /// Takes one page; returns the nextLink to follow, or nil once the deltaLink has come.
@@ -34,7 +37,9 @@ struct DeltaPages {
             if let known = changed[id] ?? (full ? nil : snapshot[id]) {
                 merged = JSONValue.parse(Data(known.utf8))?.objectValue ?? [:]
             }
-            for (k, v) in entry.objectValue ?? [:] where !k.hasPrefix("@") { merged[k] = v }
+            // Only the selected properties are kept: whatever else a page carries (an answer
+            // padded with megabytes, properties nobody asked for) never reaches the snapshot.
+            for (k, v) in entry.objectValue ?? [:] where Self.kept.contains(k) { merged[k] = v }
             changed[id] = String(decoding: JSONValue.object(merged).encoded(), as: UTF8.self)
         }
         if let next = body["@odata.nextLink"]?.stringValue {

@@ -30,6 +30,9 @@ public struct GalsyncService: Service {
         var runtime: GalsyncRuntime
         var cycle = 0
         var running = false
+        /// The runtime the running cycle uses: a reload swaps `runtime` for the next cycle, but
+        /// the watchdog must keep watching the requests of the cycle still under way.
+        var cycleRuntime: GalsyncRuntime?
         var progressMark = -1
         var lastCertificateWarning: Date?
         var metrics = MetricsFile()
@@ -40,13 +43,13 @@ public struct GalsyncService: Service {
         }
         init(config: Configuration, runtime: GalsyncRuntime) { self.config = config; self.runtime = runtime }
         func swap(_ c: Configuration, _ r: GalsyncRuntime) { config = c; runtime = r }
-        func begin() -> Int { cycle += 1; running = true; return cycle }
-        func end() { running = false }
+        func begin() -> (Int, Configuration, GalsyncRuntime) { cycle += 1; running = true; cycleRuntime = runtime; return (cycle, config, runtime) }
+        func end() { running = false; cycleRuntime = nil }
         /// True while the loop is alive: between cycles, or in a cycle that still sends requests
         /// or waits on purpose (Retry-After, a mailbox's learned rate).
         func alive() -> Bool {
             guard running else { return true }
-            let now = runtime.graph.metrics.activity
+            let now = (cycleRuntime ?? runtime).graph.metrics.activity
             defer { progressMark = now }
             return now != progressMark
         }
@@ -62,12 +65,15 @@ public struct GalsyncService: Service {
         defer { withExtendedLifetime(lock) {} }
         _ = try StateStore(path: initial.sync.state)  // created and migrated before READY
         let status = Status(config: initial, runtime: try GalsyncRuntime.make(initial))
+        // SIGHUP's handler is in place before READY: systemd may send a reload as soon as it
+        // hears READY, and an untrapped SIGHUP would end the process (as a clean exit).
+        let hangups = await UnixSignalsSequence(trapping: .sighup)
         notifier.ready(status: "starting the first cycle")
         logger.info("galsync started", metadata: ["config": "\(configPath)", "state": "\(initial.sync.state)"])
 
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await watchdog(status) }
-            group.addTask { await reloads(status) }
+            group.addTask { await reloads(status, hangups) }
             do {
                 try await cancelWhenGracefulShutdown { try await loop(status) }
             } catch is CancellationError {
@@ -88,9 +94,7 @@ public struct GalsyncService: Service {
 
     func loop(_ status: Status) async throws {
         while !Task.isCancelled {
-            let config = await status.config
-            let runtime = await status.runtime
-            let n = await status.begin()
+            let (n, config, runtime) = await status.begin()
             notifier.status("cycle \(n): running")
             await warnAboutCertificate(runtime, status: status)
             let started = Date()
@@ -134,8 +138,8 @@ public struct GalsyncService: Service {
     }
 
     /// SIGHUP: re-read and validate; keep the old configuration when the new one is bad.
-    func reloads(_ status: Status) async {
-        for await _ in await UnixSignalsSequence(trapping: .sighup) {
+    func reloads(_ status: Status, _ hangups: UnixSignalsSequence) async {
+        for await _ in hangups {
             notifier.reloading()
             do {
                 let config = try ConfigurationLoader.load(path: configPath)

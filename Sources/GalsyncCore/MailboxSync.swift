@@ -30,7 +30,10 @@ struct MailboxSync {
         let filter = "displayName eq \(GraphPath.odataString(folderName))"
         let path = "/users/\(GraphPath.segment(owner))/contactFolders?$filter=\(GraphPath.queryValue(filter))"
         let response = try await retry.run { try await graph.request("GET", path) }
-        return response.json?["value"]?.arrayValue?.first { $0["displayName"]?.stringValue?.lowercased() == folderName.lowercased() }?["id"]?.stringValue
+        guard let folders = response.json?["value"]?.arrayValue else {
+            throw SyncError.badData("the contact folders of \(owner) were not a Graph collection (HTTP \(response.status), \(response.body.count) bytes)")
+        }
+        return folders.first { $0["displayName"]?.stringValue?.lowercased() == folderName.lowercased() }?["id"]?.stringValue
     }
 
     struct Listing {
@@ -50,13 +53,18 @@ struct MailboxSync {
             guard pages < 10_000 else { throw SyncError.badData("the contact listing of \(owner) does not end") }
             let current = url
             let response = try await retry.run { try await graph.request("GET", current) }
-            for c in response.json?["value"]?.arrayValue ?? [] {
+            // A 200 that is not a Graph collection (an HTML page from a proxy, a captive portal)
+            // must not read as an empty folder: every contact would be made again.
+            guard let json = response.json, let value = json["value"]?.arrayValue else {
+                throw SyncError.badData("the contact listing of \(owner) was not a Graph collection (HTTP \(response.status), \(response.body.count) bytes, Content-Type \(response.headers["content-type"] ?? "none"))")
+            }
+            for c in value {
                 guard let id = c["id"]?.stringValue,
                       let tag = c["singleValueExtendedProperties"]?.arrayValue?.first(where: { ($0["id"]?.stringValue ?? "").hasSuffix("Name galsyncSourceUserId") }),
                       let userId = tag["value"]?.stringValue?.lowercased() else { continue }
                 byUser[userId, default: []].append((id, ContactProjection.fromListed(userId: userId, contact: c)))
             }
-            guard let next = response.json?["@odata.nextLink"]?.stringValue else { break }
+            guard let next = json["@odata.nextLink"]?.stringValue else { break }
             url = next
         }
         var actual: [String: MailboxPlan.Actual] = [:]

@@ -55,12 +55,18 @@ public struct Purge: Sendable {
                     continue
                 }
                 let plan = MailboxPlan(owner: owner, desired: [:], actual: listing.actual, extraContacts: listing.duplicates)
-                let ledger = try await BatchWriter(graph: graph, store: store, concurrency: config.sync.concurrency, logger: .silent)
+                let ledger = try await BatchWriter(graph: graph, store: store, concurrency: config.sync.concurrency, logger: .silent, progress: CycleProgress())
                     .run([(.init(sync: sync, folderId: folder, known: [:]), plan)])
                 summary.deleted += await ledger.outcomes[owner]?.deleted ?? 0
                 if let failed = await ledger.failures[owner] {
                     summary.mailboxesFailed += 1
                     summary.problems[owner] = "failed: \(failed.joined(separator: "; "))"
+                    continue
+                }
+                if let unknown = await ledger.unconfirmed[owner], unknown > 0 {
+                    // Deletes that ran out of attempts without an answer: the mailbox stays known.
+                    summary.pending += unknown
+                    summary.problems[owner] = "pending: \(unknown) deletes unconfirmed; run purge again"
                     continue
                 }
                 try await SyncEngine(config: config, graph: graph, store: store).removeFolderIfEmpty(sync, folderId: folder)

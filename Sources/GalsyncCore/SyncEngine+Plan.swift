@@ -33,6 +33,14 @@ extension SyncEngine {
         /// How the desired contacts differ from the last cycle's, when the cache knows.
         let changes: ProjectionCache.Changes?
 
+        init(records: [String: StateStore.MailboxRecord], uncertain: Set<String>, reconcileDue: Bool, options: Options, changes: ProjectionCache.Changes?) {
+            self.records = records
+            self.uncertain = uncertain
+            self.reconcileDue = reconcileDue
+            self.options = options
+            self.changes = changes
+        }
+
         init(store: StateStore, config: Configuration, options: Options, now: Date, changes: ProjectionCache.Changes?) throws {
             records = try store.mailboxes()
             uncertain = try store.ownersWithPendingIntents()
@@ -54,6 +62,7 @@ extension SyncEngine {
         var planned: [PlannedMailbox] = []
         let planOnly = context.options.planOnly
         for owner in targets.sorted() {
+            try Task.checkCancellation()
             let record = context.records[owner]
             if record?.state == "skipped", !context.reconcileDue { summary.mailboxesSkipped += 1; continue }
             do {
@@ -66,6 +75,8 @@ extension SyncEngine {
                 if !planOnly { try store.setMailbox(owner, state: "skipped", reason: "no Exchange Online mailbox (MailboxNotEnabledForRESTAPI)") }
             } catch let error as IdentityError {
                 throw error  // no token: every mailbox would fail the same way
+            } catch is CancellationError {
+                throw CancellationError()  // stopping: not this mailbox's failure
             } catch {
                 summary.mailboxesFailed += 1
                 let reason = await AccessDeniedDiagnosis.reason(for: error, mailbox: owner, tokens: graph.tokens)
@@ -83,7 +94,7 @@ extension SyncEngine {
         let sync = mailboxSync(owner)
         let excluded = config.mailboxes.includeSelf ? nil : owner
         var folderId = try await sync.findFolder(known: record?.folderId)
-        let mustList = context.reconcileDue || record == nil || ["new", "failed"].contains(record?.state ?? "") || context.uncertain.contains(owner)
+        let mustList = context.reconcileDue || record == nil || ["new", "failed", "pending"].contains(record?.state ?? "") || context.uncertain.contains(owner)
         // A mailbox that held all of last cycle's desired contacts, and is not due a listing,
         // needs only the users whose desired contact changed since: an idle cycle reads none.
         if !mustList, folderId != nil, record?.state == "ok", let changes = context.changes, changes.users.count <= Self.changedUsersLimit,
@@ -130,11 +141,15 @@ extension SyncEngine {
 
     /// Mailboxes that left the targets: galsync's contacts (and folder) go. A mailbox whose
     /// owner left the directory, or that was skipped, is only forgotten.
-    func planLeavers(scope: SyncScope, users: [String: DirectoryUser], context: PlanContext) async throws -> [PlannedMailbox] {
+    /// `forget`: those mailboxes, forgotten only after the mass-delete guard passed (their
+    /// managed contacts count as deletes there).
+    func planLeavers(scope: SyncScope, users: [String: DirectoryUser], context: PlanContext) async throws -> (planned: [PlannedMailbox], forget: [String]) {
         var planned: [PlannedMailbox] = []
+        var forget: [String] = []
         for (owner, record) in context.records where !scope.targets.contains(owner) {
+            try Task.checkCancellation()
             if users[owner] == nil || record.state == "skipped" {
-                if !context.options.planOnly { try store.forgetMailbox(owner) }
+                forget.append(owner)
                 continue
             }
             let known = try store.managedContacts(owner)
@@ -149,7 +164,7 @@ extension SyncEngine {
             planned.append(PlannedMailbox(sync: sync, plan: MailboxPlan(owner: owner, desired: [:], actual: actual, extraContacts: extra),
                                           folderId: record.folderId, known: known, leaving: true))
         }
-        return planned
+        return (planned, forget)
     }
 
     /// `plan`'s report: counts per mailbox and its first operations, named.

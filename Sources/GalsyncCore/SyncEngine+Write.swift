@@ -1,5 +1,6 @@
 import Foundation
 import GraphClient
+import GraphHTTP
 import SyncStore
 
 /// Step 5 of a cycle: folders first, then every mailbox's operations through shared batches,
@@ -12,14 +13,100 @@ extension SyncEngine {
         var error: (any Error)?
     }
 
-    /// `generation`: the desired contacts the plans carry out; a mailbox whose operations all
-    /// succeed holds them, which the next cycle's plan from the changes needs.
-    func write(_ planned: [PlannedMailbox], reconcileDue: Bool, generation: Int, summary: inout CycleSummary) async throws {
+    /// How one mailbox's writes ended in one round.
+    struct MailboxWrite: Sendable {
+        var outcome = MailboxSync.Outcome()
+        var failures: [String] = []
+        var unconfirmed = 0
+        var leaving = false
+    }
+
+    /// Listing rounds after the first write, for mailboxes whose outcome Graph left unknown.
+    static let followUpRounds = 3
+
+    /// Step 5: writes every plan, then, in up to `followUpRounds` rounds, lists only the
+    /// mailboxes that still have unconfirmed operations, adopts what exists and writes what is
+    /// missing. What is still unconfirmed after the last round is `summary.pending`.
+    func write(_ planned: [PlannedMailbox], desired: [String: ContactProjection], reconcileDue: Bool, generation: Int,
+               summary: inout CycleSummary) async throws {
+        var results = try await writeRound(planned, reconcileDue: reconcileDue, generation: generation)
+        var round = 0
+        while round < Self.followUpRounds {
+            let again = results.filter { $0.value.unconfirmed > 0 && $0.value.failures.isEmpty }.map(\.key)
+            guard !again.isEmpty else { break }
+            round += 1
+            try Task.checkCancellation()
+            logger.info("listing \(again.count) mailboxes again: \(results.values.reduce(0) { $0 + $1.unconfirmed }) operations unconfirmed (round \(round) of \(Self.followUpRounds))")
+            let replanned = try await replan(again.sorted(), desired: desired, leaving: Set(again.filter { results[$0]!.leaving }))
+            for owner in again { results[owner]!.unconfirmed = 0 }
+            for (owner, r) in replanned.failed { results[owner]!.failures.append(r) }
+            let next = try await writeRound(replanned.planned, reconcileDue: reconcileDue, generation: generation)
+            for (owner, r) in next {
+                results[owner, default: .init()].outcome.created += r.outcome.created
+                results[owner, default: .init()].outcome.updated += r.outcome.updated
+                results[owner, default: .init()].outcome.deleted += r.outcome.deleted
+                results[owner, default: .init()].failures += r.failures
+                results[owner, default: .init()].unconfirmed = r.unconfirmed
+            }
+        }
+        for (owner, r) in results {
+            summary.created += r.outcome.created; summary.updated += r.outcome.updated; summary.deleted += r.outcome.deleted
+            if !r.failures.isEmpty {
+                summary.mailboxesFailed += 1
+                let reason = r.failures.prefix(3).joined(separator: "; ") + (r.failures.count > 3 ? " (and \(r.failures.count - 3) more)" : "")
+                summary.problems[owner] = "failed: \(reason)"
+            } else if r.unconfirmed > 0 {
+                summary.pending += r.unconfirmed
+                summary.problems[owner] = "pending: \(r.unconfirmed) operations unconfirmed after \(Self.followUpRounds) listings; the next cycle lists this mailbox again"
+            } else if !r.leaving {
+                summary.mailboxesOK += 1
+            }
+        }
+    }
+
+    /// Plans the given mailboxes again from a fresh listing (what earlier rounds wrote is adopted).
+    func replan(_ owners: [String], desired: [String: ContactProjection], leaving: Set<String>) async throws
+        -> (planned: [PlannedMailbox], failed: [String: String]) {
+        var planned: [PlannedMailbox] = []
+        var failed: [String: String] = [:]
+        let records = try store.mailboxes()
+        let context = PlanContext(records: records, uncertain: Set(owners), reconcileDue: true, options: Options(), changes: nil)
+        for owner in owners {
+            try Task.checkCancellation()
+            do {
+                if leaving.contains(owner) {
+                    let sync = mailboxSync(owner), known = try store.managedContacts(owner)
+                    guard let folder = records[owner]?.folderId ?? (config.sync.folder.isEmpty ? "" : nil) else { continue }
+                    let listing = try await sync.list(folderId: folder, known: known)
+                    planned.append(PlannedMailbox(sync: sync, plan: MailboxPlan(owner: owner, desired: [:], actual: listing.actual, extraContacts: listing.duplicates),
+                                                  folderId: records[owner]?.folderId, known: known, leaving: true))
+                } else {
+                    planned.append(try await planTarget(owner, record: records[owner], desired: desired, context: context))
+                }
+            } catch let error as IdentityError {
+                throw error
+            } catch is CancellationError {
+                throw CancellationError()
+            } catch {
+                failed[owner] = "listing again: " + ((error as? GraphError).map { "\($0.code): \($0.message)" } ?? "\(error)")
+                try store.setMailbox(owner, state: "failed", reason: failed[owner])
+            }
+        }
+        return (planned, failed)
+    }
+
+    /// One round of writes: folders first, then every mailbox's operations through shared
+    /// batches, then each mailbox's state from what Graph confirmed. One failing mailbox does
+    /// not stop the others. `generation`: the desired contacts the plans carry out; a mailbox
+    /// whose operations all succeed holds them, which the next cycle's plan from the changes needs.
+    func writeRound(_ planned: [PlannedMailbox], reconcileDue: Bool, generation: Int) async throws -> [String: MailboxWrite] {
         var targets: [(BatchWriter.Target, MailboxPlan)] = []
         var folderFailures: [String: any Error] = [:]
+        var results: [String: MailboxWrite] = [:]
         let needFolder = planned.filter { !$0.leaving && $0.folderId == nil }
         let width = max(1, config.sync.concurrency)
         for start in stride(from: 0, to: needFolder.count, by: width) {
+            try Task.checkCancellation()
             let chunk = Array(needFolder[start..<min(start + width, needFolder.count)])
             let made = await makeFolders(chunk)
             for r in made.values { if let e = r.error { folderFailures[r.owner] = e } }
@@ -31,44 +118,47 @@ extension SyncEngine {
         for entry in planned where entry.leaving || entry.folderId != nil {
             targets.append((BatchWriter.Target(sync: entry.sync, folderId: entry.folderId ?? "", known: entry.known), entry.plan))
         }
-        for (_, error) in folderFailures { if error is IdentityError || error is CancellationError { throw error } }
-        let ledger = try await BatchWriter(graph: graph, store: store, concurrency: config.sync.concurrency, logger: logger).run(targets)
+        // A mailbox's own failure is Graph's answer about it; anything else (no token, the
+        // state database, a stop) is the cycle's, and ends it.
+        for (_, error) in folderFailures where !(error is GraphError || error is HTTPTransportError || error is SyncError) { throw error }
+        let ledger = try await BatchWriter(graph: graph, store: store, concurrency: config.sync.concurrency, logger: logger, progress: progress).run(targets)
         let outcomes = await ledger.outcomes, failures = await ledger.failures, folderMissing = await ledger.folderMissing
+        let unconfirmed = await ledger.unconfirmed
         let leaving = Set(planned.filter(\.leaving).map(\.sync.owner))
         for (target, plan) in targets {
             let owner = target.sync.owner
             let outcome = outcomes[owner] ?? .init()
-            summary.created += outcome.created; summary.updated += outcome.updated; summary.deleted += outcome.deleted
-            if let messages = failures[owner] {
-                summary.mailboxesFailed += 1
-                let reason = messages.prefix(3).joined(separator: "; ") + (messages.count > 3 ? " (and \(messages.count - 3) more)" : "")
-                summary.problems[owner] = "failed: \(reason)"
+            var result = MailboxWrite(outcome: outcome, failures: failures[owner] ?? [], unconfirmed: unconfirmed[owner] ?? 0, leaving: leaving.contains(owner))
+            if !result.failures.isEmpty {
+                let reason = result.failures.prefix(3).joined(separator: "; ") + (result.failures.count > 3 ? " (and \(result.failures.count - 3) more)" : "")
                 let relist = folderMissing.contains(owner)
                 projections.forgetApplied(owner)
                 try store.setMailbox(owner, folderId: relist ? .some(nil) : nil, state: relist ? "new" : "failed", reason: reason)
-            } else if leaving.contains(owner) {
+                result.unconfirmed = 0  // a failed mailbox is listed next cycle anyway
+            } else if result.unconfirmed > 0 {
+                projections.forgetApplied(owner)
+                try store.setMailbox(owner, folderId: result.leaving ? nil : .some(target.folderId), state: "pending", reason: "\(result.unconfirmed) operations unconfirmed")
+            } else if result.leaving {
                 projections.forgetApplied(owner)
                 try? await removeFolderIfEmpty(target.sync, folderId: target.folderId)
                 try store.forgetMailbox(owner)
             } else {
                 try store.setMailbox(owner, folderId: .some(target.folderId), state: "ok", reconciled: reconcileDue ? now() : nil)
-                // Every operation confirmed (a create of unknown outcome is not: its intent
-                // makes the next cycle list the mailbox anyway).
                 if outcome.created + outcome.updated + outcome.deleted == plan.operations.count {
                     projections.markApplied(owner, generation: generation)
                 } else {
                     projections.forgetApplied(owner)
                 }
-                summary.mailboxesOK += 1
             }
+            results[owner] = result
         }
         for (owner, error) in folderFailures {
             projections.forgetApplied(owner)
-            summary.mailboxesFailed += 1
             let reason = await AccessDeniedDiagnosis.reason(for: error, mailbox: owner, tokens: graph.tokens)
-            summary.problems[owner] = "failed: \(reason)"
+            results[owner] = MailboxWrite(failures: [reason])
             try store.setMailbox(owner, state: "failed", reason: reason)
         }
+        return results
     }
 
     /// Makes the folders of one chunk of mailboxes side by side, by owner.

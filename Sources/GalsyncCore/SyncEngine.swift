@@ -25,10 +25,13 @@ public struct SyncEngine: Sendable {
     /// Per-mailbox and per-operation detail, at debug level only.
     let logger: Logger
     let projections: ProjectionCache
+    /// What this engine's cycles confirmed so far (read by an interrupted cycle's record).
+    public let progress: CycleProgress
 
     public init(config: Configuration, graph: GraphAPI, store: StateStore, logger: Logger = .silent, projections: ProjectionCache = ProjectionCache(),
-                now: @escaping @Sendable () -> Date = { Date() }) {
+                progress: CycleProgress = CycleProgress(), now: @escaping @Sendable () -> Date = { Date() }) {
         self.config = config
+        self.progress = progress
         self.graph = graph
         self.store = store
         self.logger = logger
@@ -47,10 +50,21 @@ public struct SyncEngine: Sendable {
             return summary
         }
 
-        // 1. Directory, saved (not by `plan`) before anything else happens.
+        // 1. Directory, saved (not by `plan`) before anything else happens, unless a full
+        //    enumeration would drop a suspicious share of the known users.
+        let snapshot = try store.directoryUsers()
         let round = try await DirectoryReader(graph: graph, retry: retry)
-            .read(snapshot: try store.directoryUsers(), deltaLink: try store.meta("delta_link"), savedSelect: try store.meta("delta_select"),
+            .read(snapshot: snapshot, deltaLink: try store.meta("delta_link"), savedSelect: try store.meta("delta_select"),
                   groups: SyncScope.groups(config))
+        try Task.checkCancellation()
+        if round.full, !snapshot.isEmpty, !options.allowMassDelete {
+            let dropped = snapshot.keys.reduce(0) { $0 + (round.users[$1] == nil ? 1 : 0) }
+            if dropped == snapshot.count || (dropped > 10 && Double(dropped) > Double(snapshot.count) * config.sync.maxDeletesPercent / 100) {
+                let refusal = SyncError.directoryShrank(dropped: dropped, known: snapshot.count, limit: config.sync.maxDeletesPercent)
+                guard options.planOnly else { throw refusal }
+                summary.warnings.append("sync would refuse this cycle: \(refusal)")
+            }
+        }
         if !options.planOnly {
             try store.applyDirectory(upserts: round.changed, removals: round.removed, deltaLink: round.deltaLink, select: round.select, replaceAll: round.full)
             try store.setGroupMembers(round.groupMembers)
@@ -69,10 +83,14 @@ public struct SyncEngine: Sendable {
         // 3. Plan every mailbox: the targets, and those that left the targets.
         let context = try PlanContext(store: store, config: config, options: options, now: now(), changes: desired.changes)
         var planned = try await planTargets(scope.targets, desired: desired.projections, context: context, summary: &summary)
-        planned += try await planLeavers(scope: scope, users: round.users, context: context)
+        let leavers = try await planLeavers(scope: scope, users: round.users, context: context)
+        planned += leavers.planned
+        try Task.checkCancellation()
 
-        // 4. The safety valve, before any write.
-        let deletes = planned.reduce(0) { $0 + $1.plan.deletes }
+        // 4. The safety valve, before any write: forgetting a mailbox abandons its contacts,
+        //    so they count as deletes too.
+        let forgotten = try leavers.forget.reduce(0) { $0 + (try store.managedContactCount($1)) }
+        let deletes = planned.reduce(0) { $0 + $1.plan.deletes } + forgotten
         let managed = try store.managedContactCount()
         if !options.allowMassDelete, deletes > 10, Double(deletes) > Double(max(managed, 1)) * config.sync.maxDeletesPercent / 100 {
             let refusal = SyncError.massDelete(planned: deletes, managed: managed, limit: config.sync.maxDeletesPercent)
@@ -80,6 +98,7 @@ public struct SyncEngine: Sendable {
             summary.warnings.append("sync would refuse this cycle: \(refusal)")
         }
         summary.unchanged += planned.reduce(0) { $0 + $1.plan.unchanged }
+        if !options.planOnly { for owner in leavers.forget { try store.forgetMailbox(owner) } }
         if options.planOnly {
             try describePlans(planned, users: round.users, summary: &summary)
             return finish()
@@ -87,7 +106,7 @@ public struct SyncEngine: Sendable {
 
         // 5. Write: folders first, then every mailbox's operations through shared batches;
         //    one failing mailbox does not stop the others.
-        try await write(planned, reconcileDue: context.reconcileDue, generation: desired.generation, summary: &summary)
+        try await write(planned, desired: desired.projections, reconcileDue: context.reconcileDue, generation: desired.generation, summary: &summary)
         // Failed mailboxes are listed again next cycle anyway (state "failed"), so one bad
         // mailbox does not keep the whole tenant in full reconcile.
         if context.reconcileDue { try store.setMeta("last_full_reconcile", String(now().timeIntervalSince1970)) }

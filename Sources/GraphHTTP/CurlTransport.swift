@@ -55,12 +55,26 @@ public struct CurlTransport: Sendable {
 
     static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
 
+    /// Sends one request. Cancelling the calling task aborts the transfer (libcurl checks at
+    /// least once a second) and throws `CancellationError`.
     public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(with: Result { try perform(request) })
+        let stop = StopFlag()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                DispatchQueue.global().async {
+                    continuation.resume(with: Result { try perform(request, stop: stop) })
+                }
             }
+        } onCancel: {
+            stop.raise()
         }
+    }
+
+    /// Set when the task that sent a request is cancelled; read by libcurl's progress callback.
+    final class StopFlag: Sendable {
+        private let raised = Atomic<Bool>(false)
+        func raise() { raised.store(true, ordering: .relaxed) }
+        var isRaised: Bool { raised.load(ordering: .relaxed) }
     }
 
     /// Collects a response's bytes and headers from curl's callbacks.
@@ -71,17 +85,23 @@ public struct CurlTransport: Sendable {
         let limit: Int
         var overflowed = false
         let trace: (@Sendable (String) -> Void)?
+        let stop: StopFlag
+        /// A POST's body, handed to libcurl by the read callback (see `perform`).
+        var upload = Data()
+        var uploaded = 0
 
-        init(limit: Int, trace: (@Sendable (String) -> Void)?) {
+        init(limit: Int, trace: (@Sendable (String) -> Void)?, stop: StopFlag) {
             self.limit = limit
             self.trace = trace
+            self.stop = stop
         }
     }
 
-    func perform(_ request: HTTPRequest) throws -> HTTPResponse {
+    func perform(_ request: HTTPRequest, stop: StopFlag = StopFlag()) throws -> HTTPResponse {
+        if stop.isRaised { throw CancellationError() }
         guard let h = pool.take() else { throw HTTPTransportError(code: -1, message: "curl_easy_init failed", retryable: false) }
         defer { pool.give(h) }
-        let sink = Sink(limit: maxResponseBytes, trace: trace)
+        let sink = Sink(limit: maxResponseBytes, trace: trace, stop: stop)
         let sinkPointer = Unmanaged.passUnretained(sink).toOpaque()
         var list: UnsafeMutablePointer<curl_slist>?
         defer { curl_slist_free_all(list) }
@@ -123,11 +143,37 @@ public struct CurlTransport: Sendable {
             _ = gs_curl_setopt_ptr(h, CURLOPT_DEBUGFUNCTION, unsafeBitCast(debug, to: UnsafeMutableRawPointer.self))
         }
         if request.method == "HEAD" { _ = gs_curl_setopt_long(h, CURLOPT_NOBODY, 1) }
-        if let body = request.body {
+        if let body = request.body, request.method == "POST" {
+            // A POST is not idempotent (a create): it must go out once. libcurl silently sends a
+            // request again when a kept-alive connection turns out to be closed before any answer
+            // byte, and a server that carried the request out and then dropped the connection
+            // would make it twice. Fed by a read callback that cannot rewind, such a resend fails
+            // instead (CURLE_SEND_FAIL_REWIND): the caller learns the outcome is unknown.
+            sink.upload = body
+            _ = gs_curl_setopt_long(h, CURLOPT_POST, 1)
+            _ = gs_curl_setopt_off(h, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count))
+            _ = gs_curl_setopt_ptr(h, CURLOPT_READDATA, sinkPointer)
+            _ = gs_curl_setopt_data_cb(h, CURLOPT_READFUNCTION) { buffer, size, count, user in
+                let sink = Unmanaged<Sink>.fromOpaque(user!).takeUnretainedValue()
+                let n = min(size * count, sink.upload.count - sink.uploaded)
+                guard n > 0, let buffer else { return 0 }
+                sink.upload.withUnsafeBytes { raw in
+                    UnsafeMutableRawPointer(buffer).copyMemory(from: raw.baseAddress! + sink.uploaded, byteCount: n)
+                }
+                sink.uploaded += n
+                return n
+            }
+        } else if let body = request.body {
             _ = gs_curl_setopt_off(h, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count))
             body.withUnsafeBytes { raw in
                 _ = gs_curl_setopt_ptr(h, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: raw.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!))
             }
+        }
+        // Cancellation: libcurl asks at least once a second whether to go on.
+        _ = gs_curl_setopt_long(h, CURLOPT_NOPROGRESS, 0)
+        _ = gs_curl_setopt_ptr(h, CURLOPT_XFERINFODATA, sinkPointer)
+        _ = gs_curl_setopt_xferinfo_cb(h) { user, _, _, _, _ in
+            Unmanaged<Sink>.fromOpaque(user!).takeUnretainedValue().stop.isRaised ? 1 : 0
         }
         _ = gs_curl_setopt_ptr(h, CURLOPT_WRITEDATA, sinkPointer)
         _ = gs_curl_setopt_data_cb(h, CURLOPT_WRITEFUNCTION) { ptr, size, count, user in
@@ -154,6 +200,7 @@ public struct CurlTransport: Sendable {
             return size * count
         }
         let code = curl_easy_perform(h)
+        if code == CURLE_ABORTED_BY_CALLBACK, stop.isRaised { throw CancellationError() }
         guard code == CURLE_OK else { throw Self.error(code, overflowed: sink.overflowed, limit: maxResponseBytes, url: request.url) }
         var status = 0
         _ = gs_curl_getinfo_long(h, CURLINFO_RESPONSE_CODE, &status)

@@ -24,6 +24,14 @@ struct Galsync: AsyncParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [RunCommand.self, SyncCommand.self, PlanCommand.self, StatusCommand.self, CheckCommand.self, CertCommand.self, PurgeCommand.self])
+
+    /// No core files, whoever starts galsync (the unit also says LimitCORE=0): a crash must
+    /// not write the private key or a token to disk.
+    static func main() async {
+        var none = rlimit(rlim_cur: 0, rlim_max: 0)
+        _ = setrlimit(__rlimit_resource_t(RLIMIT_CORE.rawValue), &none)
+        await main(nil)
+    }
 }
 
 struct ConfigOption: ParsableArguments {

@@ -30,7 +30,7 @@ func finish(_ result: CycleRunner.Result, json: Bool, command: String) throws {
     if let summary = result.summary {
         print(json ? String(decoding: summary.json.encoded(), as: UTF8.self) : summary.text)
     }
-    if let error = result.error { FileHandle.standardError.write(Data("galsync \(command): \(error)\n".utf8)) }
+    if let error = result.error, !(error is CancellationError) { FileHandle.standardError.write(Data("galsync \(command): \(error)\n".utf8)) }
     if result.exitStatus != .ok { throw ExitCode(result.exitStatus.rawValue) }
 }
 
@@ -47,7 +47,7 @@ struct SyncCommand: AsyncParsableCommand {
         o.allowMassDelete = allowMassDelete
         o.forceReconcile = reconcile
         GalsyncLogging.bootstrap(level: logLevel)
-        try finish(await CycleRunner(runtime: try runtime(try loadConfig(options)), logger: Logger(label: "galsync")).run(o), json: json, command: "sync")
+        try finish(await CycleRunner(runtime: try runtime(try loadConfig(options)), logger: Logger(label: "galsync")).runUntilSignalled(o), json: json, command: "sync")
     }
 }
 
@@ -61,7 +61,7 @@ struct PlanCommand: AsyncParsableCommand {
         var o = SyncEngine.Options()
         o.planOnly = true
         GalsyncLogging.bootstrap(level: logLevel)
-        try finish(await CycleRunner(runtime: try runtime(try loadConfig(options)), logger: Logger(label: "galsync")).run(o), json: json, command: "plan")
+        try finish(await CycleRunner(runtime: try runtime(try loadConfig(options)), logger: Logger(label: "galsync")).runUntilSignalled(o), json: json, command: "plan")
     }
 }
 

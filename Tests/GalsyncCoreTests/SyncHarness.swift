@@ -121,6 +121,12 @@ struct SyncHarness {
     /// the owner's own), with the contract's fields; nothing else in it is galsync's.
     /// `context` is appended to every failure message (e.g. a random seed to replay).
     func expectExact(_ context: String = "", sourceLocation: SourceLocation = #_sourceLocation) async {
+        for difference in await differences() { Issue.record("\(difference)\(context)", sourceLocation: sourceLocation) }
+    }
+
+    /// How the mailboxes differ from the contract's end state (empty: exact), one line each.
+    func differences() async -> [String] {
+        var out: [String] = []
         let sources = await expectedSources()
         let byId = Dictionary(uniqueKeysWithValues: sources.map { ($0["id"]!.stringValue!, $0) })
         for owner in await expectedTargets() {
@@ -129,21 +135,24 @@ struct SyncHarness {
             if config.sync.folder.isEmpty { folderId = box["defaultFolderId"]?.stringValue }
             else { folderId = box["folders"]?.arrayValue?.first { $0["displayName"]?.stringValue == config.sync.folder }?["id"]?.stringValue }
             let folders = box["folders"]?.arrayValue?.filter { $0["displayName"]?.stringValue == config.sync.folder } ?? []
-            #expect(folders.count <= 1, "duplicate folders in \(owner)\(context)", sourceLocation: sourceLocation)
+            if folders.count > 1 { out.append("duplicate folders in \(owner)") }
             let tagged = (box["contacts"]?.arrayValue ?? []).filter { $0["extendedProperties"]?[Self.tag] != nil }
-            #expect(tagged.allSatisfy { $0["parentFolderId"]?.stringValue == folderId }, "a tagged contact outside the folder in \(owner)\(context)", sourceLocation: sourceLocation)
+            if !tagged.allSatisfy({ $0["parentFolderId"]?.stringValue == folderId }) { out.append("a tagged contact outside the folder in \(owner)") }
             var seen: [String: Int] = [:]
             for c in tagged { seen[c["extendedProperties"]![Self.tag]!.stringValue!, default: 0] += 1 }
             let expected = Set(byId.keys).subtracting(config.mailboxes.includeSelf ? [] : [owner])
-            #expect(Set(seen.keys) == expected, "mailbox \(owner): \(Set(seen.keys).symmetricDifference(expected).count) contacts differ\(context)", sourceLocation: sourceLocation)
-            #expect(seen.values.allSatisfy { $0 == 1 }, "duplicates in \(owner)\(context)", sourceLocation: sourceLocation)
+            let missing = expected.subtracting(seen.keys).count, extra = Set(seen.keys).subtracting(expected).count
+            if missing + extra > 0 { out.append("mailbox \(owner): \(missing) contacts missing, \(extra) not expected") }
+            let duplicated = seen.values.filter { $0 > 1 }.count
+            if duplicated > 0 { out.append("mailbox \(owner): \(duplicated) users duplicated") }
             for c in tagged {
                 let userId = c["extendedProperties"]![Self.tag]!.stringValue!
                 guard let u = byId[userId] else { continue }
                 var want = Self.expectedFields(u)
                 for f in config.contact.excludeFields { want[f] = .null }
-                #expect(Self.listedFields(c) == want, "contact of \(userId) in \(owner)\(context)", sourceLocation: sourceLocation)
+                if Self.listedFields(c) != want { out.append("contact of \(userId) in \(owner): \(Self.listedFields(c)) is not \(want)") }
             }
         }
+        return out
     }
 }

@@ -1,0 +1,106 @@
+import Foundation
+import GalsyncConfig
+@testable import GalsyncCore
+import GraphSimulator
+import SyncStore
+import Testing
+
+/// Signals at awkward moments: a reload right after READY or during a cycle, SIGTERM while a
+/// cycle plans, SIGINT and SIGTERM during a one-shot `sync`. The process stops promptly, says
+/// how the cycle ended, and the watchdog keeps pinging while the cycle works.
+@Suite(.serialized) struct ServiceSignalTests {
+    /// Writes the harness's configuration and returns its path.
+    static func configFile(_ h: SyncHarness) throws -> String {
+        let path = h.install.dir.appendingPathComponent("galsync.toml").path
+        try CrashRecoveryTests.toml(h.config).write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    static func run(_ h: SyncHarness, _ socket: NotifySocket, watchdogMicroseconds: Int? = nil) throws -> ChildProcess {
+        let child = ChildProcess(CrashRecoveryTests.binary, ["run", "--config", try configFile(h)])
+        var environment = ProcessInfo.processInfo.environment
+        environment["NOTIFY_SOCKET"] = socket.path
+        if let watchdogMicroseconds { environment["WATCHDOG_USEC"] = String(watchdogMicroseconds) }
+        child.process.environment = environment
+        try child.start()
+        return child
+    }
+
+    @Test(.timeLimit(.minutes(2)))
+    func aReloadRightAfterReadyIsHandled() async throws {
+        try await SyncHarness.with(users: 6) { h in
+            for attempt in 1...5 {
+                let socket = try NotifySocket()
+                let child = try Self.run(h, socket)
+                try await socket.waitFor("READY=1")
+                kill(child.process.processIdentifier, SIGHUP)
+                try await socket.waitFor("RELOADING=1", seconds: 10)
+                #expect(child.isRunning, "attempt \(attempt): a SIGHUP right after READY ended the service")
+                kill(child.process.processIdentifier, SIGTERM)
+                #expect(await child.wait() == 0, "attempt \(attempt)")
+            }
+        }
+    }
+
+    @Test(.timeLimit(.minutes(2)))
+    func theWatchdogKeepsPingingThroughAReloadDuringACycle() async throws {
+        try await SyncHarness.with(users: 16) { h in
+            _ = try await h.sim.updateSettings(["latencyMs": 250])  // a first cycle of many seconds
+            let socket = try NotifySocket()
+            let child = try Self.run(h, socket, watchdogMicroseconds: 400_000)
+            try await socket.waitFor("READY=1")
+            try await socket.waitFor("WATCHDOG=1")
+            kill(child.process.processIdentifier, SIGHUP)
+            try await socket.waitFor("STATUS=configuration reloaded")
+            socket.forget()
+            try await Task.sleep(for: .seconds(3))
+            let seen = socket.received + socket.drain()
+            let pings = seen.filter { $0.contains("WATCHDOG=1") }.count
+            let cycleEnded = seen.contains { $0.contains("mailboxes,") }
+            #expect(!cycleEnded, "the cycle was still running during the 3 s watched")
+            #expect(pings >= 3, "\(pings) watchdog pings in the 3 s after a reload, during a busy cycle")
+            kill(child.process.processIdentifier, SIGTERM)
+            #expect(await child.wait() == 0)
+        }
+    }
+
+    @Test(.timeLimit(.minutes(2)))
+    func sigtermWhilePlanningStopsWithinFiveSeconds() async throws {
+        try await SyncHarness.with(users: 20) { h in
+            _ = try await h.sim.updateSettings(["latencyMs": 1_000])  // planning alone takes 20 s
+            let socket = try NotifySocket()
+            let child = try Self.run(h, socket)
+            try await socket.waitFor("READY=1")
+            try await Task.sleep(for: .seconds(3))  // past the directory read, into the mailboxes' plans
+            let sent = Date()
+            kill(child.process.processIdentifier, SIGTERM)
+            let status = await child.wait()
+            let took = Date().timeIntervalSince(sent)
+            #expect(status == 0)
+            #expect(took < 5, "stopped \(took) s after SIGTERM")
+            #expect(try StateStore(path: h.statePath).integrityCheck() == "ok")
+        }
+    }
+
+    @Test(.timeLimit(.minutes(3)), arguments: [(SIGINT, Int32(130)), (SIGTERM, Int32(143))])
+    func aSignalledSyncRecordsAnInterruptedCycle(signal: Int32, exitCode: Int32) async throws {
+        try await SyncHarness.with(users: 20) { h in
+            _ = try await h.sim.updateSettings(["latencyMs": 300])
+            let child = ChildProcess(CrashRecoveryTests.binary, ["sync", "--config", try Self.configFile(h)])
+            try child.start()
+            // Into the writes: some contacts exist.
+            while await (h.counters()["contactWrites"]?.numberValue ?? 0) < 20 { try await Task.sleep(for: .milliseconds(50)) }
+            let sent = Date()
+            kill(child.process.processIdentifier, signal)
+            #expect(await child.wait() == exitCode)
+            #expect(Date().timeIntervalSince(sent) < 5)
+            let last = try StateStore(path: h.statePath).recentCycles(limit: 1).first
+            #expect(last?.outcome == "interrupted", "\(String(describing: last))")
+            #expect((last?.created ?? 0) > 0, "the interrupted cycle records what it wrote")
+            _ = try await h.sim.updateSettings(["latencyMs": 0])
+            let next = try await h.sync()
+            #expect(next.exitStatus == .ok)
+            await h.expectExact()
+        }
+    }
+}
