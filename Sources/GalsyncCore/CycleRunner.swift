@@ -51,7 +51,7 @@ public struct CycleRunner: Sendable {
                 record.created = summary.created; record.updated = summary.updated; record.deleted = summary.deleted
                 record.unchanged = summary.unchanged; record.mailboxesOK = summary.mailboxesOK
                 record.mailboxesFailed = summary.mailboxesFailed; record.mailboxesSkipped = summary.mailboxesSkipped
-                record.requests = summary.requests; record.throttled = summary.throttled
+                record.requests = summary.requests; record.throttled = summary.throttled; record.pending = summary.pending
                 try store.finishCycle(record)
                 return Result(summary: summary, error: nil, exitStatus: summary.exitStatus)
             } catch {

@@ -104,12 +104,12 @@ public struct GalsyncService: Service {
             let took = Date().timeIntervalSince(started)
             let wait = max(0, config.sync.interval * Double.random(in: 0.95...1.05) - took)
             if let s = result.summary {
-                logger.info("cycle \(n): created \(s.created), updated \(s.updated), deleted \(s.deleted), unchanged \(s.unchanged); mailboxes ok \(s.mailboxesOK), failed \(s.mailboxesFailed), skipped \(s.mailboxesSkipped); \(s.requests) requests, \(s.throttled) throttled, \(String(format: "%.1f", s.duration)) s",
+                logger.info("cycle \(n): created \(s.created), updated \(s.updated), deleted \(s.deleted), unchanged \(s.unchanged); mailboxes ok \(s.mailboxesOK), failed \(s.mailboxesFailed), skipped \(s.mailboxesSkipped)\(s.pending > 0 ? "; \(s.pending) operations pending" : ""); \(s.requests) requests, \(s.throttled) throttled, \(String(format: "%.1f", s.duration)) s",
                             metadata: ["cycle": "\(n)", "count": "\(s.created + s.updated + s.deleted)"])
                 for (owner, problem) in s.problems.sorted(by: { $0.key < $1.key }) {
                     logger.warning("\(problem)", metadata: ["cycle": "\(n)", "mailbox": "\(owner)"])
                 }
-                notifier.status("cycle \(n): \(s.mailboxesOK + s.mailboxesFailed) mailboxes, \(s.mailboxesFailed) failed; +\(s.created) ~\(s.updated) -\(s.deleted); next in \(Int(wait / 60))m")
+                notifier.status("cycle \(n): \(s.mailboxesOK + s.mailboxesFailed) mailboxes, \(s.mailboxesFailed) failed\(s.pending > 0 ? ", \(s.pending) pending" : ""); +\(s.created) ~\(s.updated) -\(s.deleted); next in \(Int(wait / 60))m")
             } else if let error = result.error {
                 logger.error("cycle \(n) failed: \(error)", metadata: ["cycle": "\(n)", "error_code": "\(result.exitStatus.rawValue)"])
                 notifier.status("cycle \(n) failed: \(String("\(error)".prefix(120))); next in \(Int(wait / 60))m")

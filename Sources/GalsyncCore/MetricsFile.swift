@@ -23,8 +23,8 @@ struct MetricsFile: Sendable {
         lastDuration = summary?.duration ?? duration
         last = summary
         guard let s = summary else { cycles["error", default: 0] += 1; return }
-        cycles[s.mailboxesFailed > 0 ? "partial" : "ok", default: 0] += 1
-        if s.mailboxesFailed == 0 { lastSuccess = now }
+        cycles[s.exitStatus == .ok ? "ok" : "partial", default: 0] += 1
+        if s.exitStatus == .ok { lastSuccess = now }
         contacts["created", default: 0] += s.created
         contacts["updated", default: 0] += s.updated
         contacts["deleted", default: 0] += s.deleted
@@ -39,7 +39,7 @@ struct MetricsFile: Sendable {
             for (labels, value) in samples { out.append("\(name)\(labels) \(value)") }
         }
         let outcomes = ["ok", "partial", "error"]
-        metric("galsync_cycles_total", "counter", "Cycles since the service started, by outcome (partial: some mailboxes failed).",
+        metric("galsync_cycles_total", "counter", "Cycles since the service started, by outcome (partial: some mailboxes failed or operations stayed unconfirmed).",
                outcomes.map { ("{outcome=\"\($0)\"}", "\(cycles[$0, default: 0])") })
         metric("galsync_contacts_written_total", "counter", "Contacts created, updated and deleted since the service started.",
                ["created", "updated", "deleted"].map { ("{op=\"\($0)\"}", "\(contacts[$0, default: 0])") })
@@ -47,13 +47,14 @@ struct MetricsFile: Sendable {
                requestsByStatus.sorted { $0.key < $1.key }.map { ("{status=\"\($0.key)\"}", "\($0.value)") })
         metric("galsync_throttled_items_total", "counter", "Requests and batch items answered 429 since the service started.", [("", "\(throttled)")])
         metric("galsync_last_cycle_duration_seconds", "gauge", "Duration of the last cycle.", [("", "\(lastDuration)")])
-        metric("galsync_last_cycle_success", "gauge", "1 when the last cycle ended with no failed mailbox, else 0.",
-               [("", last.map { $0.mailboxesFailed == 0 ? "1" : "0" } ?? "0")])
+        metric("galsync_last_cycle_success", "gauge", "1 when the last cycle ended with no failed mailbox and nothing pending, else 0.",
+               [("", last.map { $0.exitStatus == .ok ? "1" : "0" } ?? "0")])
         if let s = last {
             metric("galsync_last_cycle_contacts", "gauge", "Contacts by operation in the last cycle.",
                    [("created", s.created), ("updated", s.updated), ("deleted", s.deleted), ("unchanged", s.unchanged)].map { ("{op=\"\($0.0)\"}", "\($0.1)") })
             metric("galsync_last_cycle_mailboxes", "gauge", "Mailboxes by outcome in the last cycle.",
                    [("ok", s.mailboxesOK), ("failed", s.mailboxesFailed), ("skipped", s.mailboxesSkipped)].map { ("{state=\"\($0.0)\"}", "\($0.1)") })
+            metric("galsync_last_cycle_pending_operations", "gauge", "Operations still unconfirmed when the last cycle ended (listed again next cycle).", [("", "\(s.pending)")])
             metric("galsync_last_cycle_throttled_items", "gauge", "Requests and batch items answered 429 in the last cycle.", [("", "\(s.throttled)")])
         }
         if let lastSuccess {

@@ -26,7 +26,7 @@ public struct StatusReport: Sendable {
             "cycles": .array(cycles.map { c in
                 ["id": .number(Double(c.id)), "started": .string(iso.string(from: c.started)), "outcome": c.outcome.json,
                  "created": .number(Double(c.created)), "updated": .number(Double(c.updated)), "deleted": .number(Double(c.deleted)),
-                 "mailboxes_failed": .number(Double(c.mailboxesFailed)), "requests": .number(Double(c.requests)), "message": c.message.json]
+                 "mailboxes_failed": .number(Double(c.mailboxesFailed)), "pending": .number(Double(c.pending)), "requests": .number(Double(c.requests)), "message": c.message.json]
             }),
             "mailboxes": .object(byState.mapValues { .number(Double($0)) }),
             "problems": .object(Dictionary(uniqueKeysWithValues: mailboxes.values.filter { $0.reason != nil && $0.state != "ok" }.map { ($0.ownerId, JSONValue.string("\($0.state): \($0.reason!)")) })),
@@ -36,7 +36,7 @@ public struct StatusReport: Sendable {
         ]
         var lines: [String] = []
         if let last = cycles.first {
-            lines.append("last cycle #\(last.id) \(iso.string(from: last.started)): \(last.outcome ?? "unfinished") — created \(last.created), updated \(last.updated), deleted \(last.deleted), \(last.mailboxesFailed) mailboxes failed" + (last.message.map { " (\($0))" } ?? ""))
+            lines.append("last cycle #\(last.id) \(iso.string(from: last.started)): \(last.outcome ?? "unfinished") — created \(last.created), updated \(last.updated), deleted \(last.deleted), \(last.mailboxesFailed) mailboxes failed" + (last.pending > 0 ? ", \(last.pending) operations pending" : "") + (last.message.map { " (\($0))" } ?? ""))
         } else {
             lines.append("no cycle has run yet")
         }

@@ -8,7 +8,7 @@ enum StateIdentity {
     /// "GALS" in ASCII.
     static let applicationID = 0x4741_4C53
     /// The schema this galsync writes: the number of migrations. Bump it with each new one.
-    static let schemaVersion = 1
+    static let schemaVersion = 2
     /// The tables of the schema galsync had before it stamped its files (version 1, and GRDB's
     /// migration log): such a file, with application_id 0, is galsync's and is adopted.
     static let unstampedTables: Set<String> = [

@@ -11,6 +11,8 @@ extension StateStore {
         public var created = 0, updated = 0, deleted = 0, unchanged = 0
         public var mailboxesOK = 0, mailboxesFailed = 0, mailboxesSkipped = 0
         public var requests = 0, throttled = 0
+        /// Operations still unconfirmed when the cycle ended.
+        public var pending = 0
         public var message: String?
 
         public init(id: Int64, started: Date) {
@@ -30,9 +32,9 @@ extension StateStore {
         try db.write { db in
             try db.execute(sql: """
                 UPDATE cycle SET finished = ?, outcome = ?, created = ?, updated = ?, deleted = ?, unchanged = ?,
-                mailboxes_ok = ?, mailboxes_failed = ?, mailboxes_skipped = ?, requests = ?, throttled = ?, message = ? WHERE id = ?
+                mailboxes_ok = ?, mailboxes_failed = ?, mailboxes_skipped = ?, requests = ?, throttled = ?, pending = ?, message = ? WHERE id = ?
                 """, arguments: [Date().timeIntervalSince1970, c.outcome, c.created, c.updated, c.deleted, c.unchanged,
-                                 c.mailboxesOK, c.mailboxesFailed, c.mailboxesSkipped, c.requests, c.throttled, c.message, c.id])
+                                 c.mailboxesOK, c.mailboxesFailed, c.mailboxesSkipped, c.requests, c.throttled, c.pending, c.message, c.id])
             // Keep a bounded history.
             try db.execute(sql: "DELETE FROM cycle WHERE id <= ? - 500", arguments: [c.id])
         }
@@ -47,6 +49,7 @@ extension StateStore {
                 c.created = r["created"]; c.updated = r["updated"]; c.deleted = r["deleted"]; c.unchanged = r["unchanged"]
                 c.mailboxesOK = r["mailboxes_ok"]; c.mailboxesFailed = r["mailboxes_failed"]; c.mailboxesSkipped = r["mailboxes_skipped"]
                 c.requests = r["requests"]; c.throttled = r["throttled"]; c.message = r["message"]
+                c.pending = (r["pending"] as Int?) ?? 0  // absent in a read-only v1 file
                 return c
             }
         }

@@ -48,6 +48,10 @@ public final class StateStore: Sendable {
                     requests INTEGER DEFAULT 0, throttled INTEGER DEFAULT 0, message TEXT);
                 """)
         }
+        // v2: operations a cycle left unconfirmed (`pending`), for status and the metrics.
+        m.registerMigration("v2") { db in
+            try db.execute(sql: "ALTER TABLE cycle ADD COLUMN pending INTEGER DEFAULT 0")
+        }
         return m
     }
 

@@ -48,8 +48,39 @@ import Testing
         #expect(exact >= 19, "\(exact) of 20 first cycles ended exact with exit 0")
     }
 
+    @Test func whatStaysUnconfirmedIsPendingAndExitsOne() async throws {
+        try await SyncHarness.with(users: 8) { h in
+            // Every create is answered 504 (not carried out), through every listing round.
+            for _ in 0..<1_000 {
+                await h.sim.queueResponse(route: "POST /users/{id}/contactFolders/{id}/contacts", status: 504,
+                                          body: Data(#"{"error":{"code":"gatewayTimeout","message":"The gateway did not receive a timely response."}}"#.utf8))
+            }
+            let result = await CycleRunner(runtime: try GalsyncRuntime.make(h.config, environment: [:])).run(SyncEngine.Options())
+            let summary = try #require(result.summary)
+            #expect(summary.pending > 0 && summary.created == 0, "\(summary)")
+            #expect(summary.mailboxesOK == 0)
+            #expect(result.exitStatus == .partial)
+            #expect(summary.json["pending"]?.numberValue == Double(summary.pending))
+            let store = try StateStore(path: h.statePath)
+            let record = try #require(try store.recentCycles(limit: 1).first)
+            #expect(record.outcome == "partial" && record.pending == summary.pending)
+            #expect(try store.mailboxes().values.filter { $0.state != "skipped" }.allSatisfy { $0.state == "pending" })
+            var metrics = MetricsFile()
+            metrics.record(summary, duration: 1, at: Date())
+            let text = metrics.render(requestsByStatus: [:], certificateDaysLeft: nil)
+            #expect(text.contains("galsync_last_cycle_pending_operations \(summary.pending)"))
+            #expect(text.contains("galsync_last_cycle_success 0"))
+            #expect(text.contains("galsync_cycles_total{outcome=\"partial\"} 1"))
+            // Graph answers again: the pending mailboxes are listed and finished.
+            await h.sim.clearCannedResponses()
+            let next = try await h.sync()
+            #expect(next.exitStatus == .ok && next.pending == 0, "\(next)")
+            await h.expectExact()
+        }
+    }
+
     @Test func oneRefusedCreateDoesNotAbandonTheRestOfItsMailbox() async throws {
-        try await SyncHarness.with(users: 12, { $0.sync.concurrency = 4 }) { h in
+        try await SyncHarness.with(users: 30, { $0.sync.concurrency = 4 }) { h in
             await h.sim.queueResponse(route: "POST /users/{id}/contactFolders/{id}/contacts", status: 400,
                                       body: Data(#"{"error":{"code":"ErrorInvalidProperty","message":"A property is invalid."}}"#.utf8))
             let first = try await h.sync()

@@ -88,8 +88,8 @@ import Testing
             _ = try await h.sim.updateSettings(["latencyMs": 300])
             let child = ChildProcess(CrashRecoveryTests.binary, ["sync", "--config", try Self.configFile(h)])
             try child.start()
-            // Into the writes: some contacts exist.
-            while await (h.counters()["contactWrites"]?.numberValue ?? 0) < 20 { try await Task.sleep(for: .milliseconds(50)) }
+            // Into the writes: batches of contacts have been answered.
+            while await (h.counters()["requests"]?["POST /$batch"]?["200"]?.numberValue ?? 0) < 2 { try await Task.sleep(for: .milliseconds(20)) }
             let sent = Date()
             kill(child.process.processIdentifier, signal)
             #expect(await child.wait() == exitCode)
