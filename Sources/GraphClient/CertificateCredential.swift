@@ -21,19 +21,22 @@ public struct CertificateCredential: Sendable, CustomStringConvertible {
     /// `$CREDENTIALS_DIRECTORY/galsync.key` wins over `privateKeyPath`.
     public static func load(certificatePath: String, privateKeyPath: String?, passphraseFile: String?,
                             environment: [String: String] = ProcessInfo.processInfo.environment) throws(CredentialError) -> CertificateCredential {
-        let passphrase = try passphraseFile.map { file throws(CredentialError) -> String in
+        // Secrets stay bytes, wiped by the loaders once parsed (never a String, which cannot be).
+        var passphrase = try passphraseFile.map { file throws(CredentialError) -> Data in
             try checkPrivate(file, what: "passphrase file")
             guard let data = FileManager.default.contents(atPath: file) else { throw .unreadable(path: file, what: "passphrase file") }
-            return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .newlines)
+            return trimmingNewlines(data)
         } ?? environment["CREDENTIALS_DIRECTORY"].flatMap { dir in
-            FileManager.default.contents(atPath: "\(dir)/galsync.passphrase").map { String(decoding: $0, as: UTF8.self).trimmingCharacters(in: .newlines) }
+            FileManager.default.contents(atPath: "\(dir)/galsync.passphrase").map(trimmingNewlines)
         }
-        let certData = try read(certificatePath, what: "certificate")
+        var certData = try read(certificatePath, what: "certificate")
         let lower = certificatePath.lowercased()
         if lower.hasSuffix(".pfx") || lower.hasSuffix(".p12") {
             try checkPrivate(certificatePath, what: "PKCS#12 file")
             do {
-                let bundle = try CertificateBundle(pkcs12: certData, passphrase: passphrase ?? "")
+                var secret = passphrase ?? Data()
+                let bundle = try CertificateBundle(wipingPKCS12: &certData, passphrase: &secret)
+                passphrase?.wipe()
                 return CertificateCredential(certificate: bundle.certificate, privateKey: bundle.privateKey, keySource: certificatePath)
             } catch {
                 throw .badPKCS12(path: certificatePath, reason: Self.reason(error))
@@ -51,11 +54,19 @@ public struct CertificateCredential: Sendable, CustomStringConvertible {
         if environment["CREDENTIALS_DIRECTORY"].map({ !keyPath.hasPrefix($0) }) ?? true {
             try checkPrivate(keyPath, what: "private key")
         }
-        let keyData = try read(keyPath, what: "private key")
+        var keyData = try read(keyPath, what: "private key")
         let key: PrivateKey
-        do { key = try PrivateKey(pem: keyData, passphrase: passphrase) } catch { throw .badPrivateKey(path: keyPath, reason: Self.reason(error)) }
+        do { key = try PrivateKey(wipingPEM: &keyData, passphrase: &passphrase) } catch { throw .badPrivateKey(path: keyPath, reason: Self.reason(error)) }
         guard certificate.matches(key) else { throw .mismatch(certificatePath: certificatePath, keyPath: keyPath) }
         return CertificateCredential(certificate: certificate, privateKey: key, keySource: keyPath)
+    }
+
+    /// The bytes without line breaks at either end (a passphrase file's trailing newline).
+    static func trimmingNewlines(_ data: Data) -> Data {
+        var bytes = data[...]
+        while let b = bytes.first, b == 10 || b == 13 { bytes = bytes.dropFirst() }
+        while let b = bytes.last, b == 10 || b == 13 { bytes = bytes.dropLast() }
+        return Data(bytes)
     }
 
     static func reason(_ error: any Error) -> String { (error as? CryptoError)?.description ?? "\(error)" }
