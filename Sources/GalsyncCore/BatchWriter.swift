@@ -1,5 +1,6 @@
 import Foundation
 import GalsyncJSON
+import GalsyncText
 import GraphClient
 import Logging
 import SyncStore
@@ -155,7 +156,7 @@ struct BatchWriter {
                 let owner = pending.owner
                 let status = Int(r["status"]?.numberValue ?? 0)
                 let body = r["body"] ?? .null
-                var code = body["error"]?["code"]?.stringValue ?? "HTTP\(status)"
+                var code = SafeText.line(body["error"]?["code"]?.stringValue ?? "HTTP\(status)")
                 if code == AccessDeniedDiagnosis.code {
                     // Name the cause: the app's role, or Exchange's scope for this mailbox.
                     code = await AccessDeniedDiagnosis.reason(code: code, message: body["error"]?["message"]?.stringValue ?? "", mailbox: owner, tokens: graph.tokens)
@@ -194,7 +195,8 @@ struct BatchWriter {
                         // missing folder (404) stops the mailbox, since every create would meet it.
                         if let i = intents[index - 1] { results[owner, default: .init()].clearedIntents.append(i) }
                         await ledger.fail(owner, "create \(p.userId): \(status) \(code)", folderMissing: status == 404)
-                        if status == 404 { await queue.abandon(owner) }
+                        // A missing folder or a denied mailbox refuses every create alike.
+                        if status == 404 || status == 403 { await queue.abandon(owner) }
                     }
                 case .update(let contactId, let p, _):
                     if status == 200 {

@@ -26,7 +26,7 @@ public struct CycleRunner: Sendable {
     public func run(_ options: SyncEngine.Options) async -> Result {
         let config = runtime.config
         // The token provider counts from the process's start; a cycle reports its own requests.
-        let tokensBefore = await runtime.tokens.requestsSent
+        let tokensBefore = await runtime.tokens.requestsSent, graphBefore = runtime.graph.metrics.requests
         do {
             if options.planOnly {
                 // plan writes nothing: it opens the state read-only (a read-only mount will do), and
@@ -59,7 +59,7 @@ public struct CycleRunner: Sendable {
                 let done = engine.progress.current
                 var record = StateStore.CycleRecord(id: id, started: started)
                 record.created = done.created; record.updated = done.updated; record.deleted = done.deleted
-                record.requests = await runtime.tokens.requestsSent - tokensBefore
+                record.requests = await runtime.tokens.requestsSent - tokensBefore + runtime.graph.metrics.requests - graphBefore
                 if error is CancellationError {
                     record.outcome = "interrupted"
                     record.message = "stopped by a signal after creating \(done.created), updating \(done.updated) and deleting \(done.deleted) contacts; the next cycle finishes the work"

@@ -1,5 +1,6 @@
 import Foundation
 import GalsyncJSON
+import GalsyncText
 import GraphClient
 import SyncStore
 
@@ -56,7 +57,7 @@ struct MailboxSync {
             // A 200 that is not a Graph collection (an HTML page from a proxy, a captive portal)
             // must not read as an empty folder: every contact would be made again.
             guard let json = response.json, let value = json["value"]?.arrayValue else {
-                throw SyncError.badData("the contact listing of \(owner) was not a Graph collection (HTTP \(response.status), \(response.body.count) bytes, Content-Type \(response.headers["content-type"] ?? "none"))")
+                throw SyncError.badData("the contact listing of \(owner) was not a Graph collection (HTTP \(response.status), \(response.body.count) bytes, Content-Type \(SafeText.line(response.headers["content-type"] ?? "none")))")
             }
             for c in value {
                 guard let id = c["id"]?.stringValue,

@@ -94,7 +94,7 @@ extension SyncEngine {
         let sync = mailboxSync(owner)
         let excluded = config.mailboxes.includeSelf ? nil : owner
         var folderId = try await sync.findFolder(known: record?.folderId)
-        let mustList = context.reconcileDue || record == nil || ["new", "failed", "pending"].contains(record?.state ?? "") || context.uncertain.contains(owner)
+        let mustList = context.reconcileDue || record == nil || ["new", "failed", "pending", "verify"].contains(record?.state ?? "") || context.uncertain.contains(owner)
         // A mailbox that held all of last cycle's desired contacts, and is not due a listing,
         // needs only the users whose desired contact changed since: an idle cycle reads none.
         if !mustList, folderId != nil, record?.state == "ok", let changes = context.changes, changes.users.count <= Self.changedUsersLimit,
@@ -156,10 +156,22 @@ extension SyncEngine {
             let sync = mailboxSync(owner)
             var actual = try sync.fromState(known)
             var extra: [(contactId: String, userId: String)] = []
-            if context.uncertain.contains(owner) || record.state != "ok", let folder = record.folderId ?? (config.sync.folder.isEmpty ? "" : nil),
-               let listing = try? await sync.list(folderId: folder, known: known) {
-                actual = listing.actual
-                extra = listing.duplicates
+            if context.uncertain.contains(owner) || record.state != "ok", let folder = record.folderId ?? (config.sync.folder.isEmpty ? "" : nil) {
+                // Uncertain: only a listing says what is there. When it fails, the mailbox waits
+                // for the next cycle rather than be forgotten with contacts the state does not know.
+                do {
+                    let listing = try await sync.list(folderId: folder, known: known)
+                    actual = listing.actual
+                    extra = listing.duplicates
+                } catch is CancellationError {
+                    throw CancellationError()
+                } catch let error as GraphError where error.status == 404 && !folder.isEmpty {
+                    // The folder is gone, and its contacts with it.
+                    actual = [:]
+                } catch {
+                    if !context.options.planOnly { try store.setMailbox(owner, state: "failed", reason: "listing a mailbox that left the targets: \(error)") }
+                    continue
+                }
             }
             planned.append(PlannedMailbox(sync: sync, plan: MailboxPlan(owner: owner, desired: [:], actual: actual, extraContacts: extra),
                                           folderId: record.folderId, known: known, leaving: true))

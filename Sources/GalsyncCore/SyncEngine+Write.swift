@@ -23,24 +23,27 @@ extension SyncEngine {
 
     /// Listing rounds after the first write, for mailboxes whose outcome Graph left unknown.
     static let followUpRounds = 3
+    /// Seconds to wait before follow-up round n (n × this): a request a gateway gave up on
+    /// (504) may still be carried out behind it, and a listing too soon would miss it.
+    static let followUpPause = 1.0
 
     /// Step 5: writes every plan, then, in up to `followUpRounds` rounds, lists only the
     /// mailboxes that still have unconfirmed operations, adopts what exists and writes what is
     /// missing. What is still unconfirmed after the last round is `summary.pending`.
     func write(_ planned: [PlannedMailbox], desired: [String: ContactProjection], reconcileDue: Bool, generation: Int,
                summary: inout CycleSummary) async throws {
-        var results = try await writeRound(planned, reconcileDue: reconcileDue, generation: generation)
+        var results = try await writeRound(planned, reconcileDue: reconcileDue, generation: generation, followUp: false)
         var round = 0
         while round < Self.followUpRounds {
             let again = results.filter { $0.value.unconfirmed > 0 && $0.value.failures.isEmpty }.map(\.key)
             guard !again.isEmpty else { break }
             round += 1
-            try Task.checkCancellation()
+            try await Task.sleep(for: .milliseconds(Int(Self.followUpPause * Double(round) * 1000)))
             logger.info("listing \(again.count) mailboxes again: \(results.values.reduce(0) { $0 + $1.unconfirmed }) operations unconfirmed (round \(round) of \(Self.followUpRounds))")
             let replanned = try await replan(again.sorted(), desired: desired, leaving: Set(again.filter { results[$0]!.leaving }))
             for owner in again { results[owner]!.unconfirmed = 0 }
             for (owner, r) in replanned.failed { results[owner]!.failures.append(r) }
-            let next = try await writeRound(replanned.planned, reconcileDue: reconcileDue, generation: generation)
+            let next = try await writeRound(replanned.planned, reconcileDue: reconcileDue, generation: generation, followUp: true)
             for (owner, r) in next {
                 results[owner, default: .init()].outcome.created += r.outcome.created
                 results[owner, default: .init()].outcome.updated += r.outcome.updated
@@ -76,10 +79,13 @@ extension SyncEngine {
             do {
                 if leaving.contains(owner) {
                     let sync = mailboxSync(owner), known = try store.managedContacts(owner)
-                    guard let folder = records[owner]?.folderId ?? (config.sync.folder.isEmpty ? "" : nil) else { continue }
-                    let listing = try await sync.list(folderId: folder, known: known)
-                    planned.append(PlannedMailbox(sync: sync, plan: MailboxPlan(owner: owner, desired: [:], actual: listing.actual, extraContacts: listing.duplicates),
-                                                  folderId: records[owner]?.folderId, known: known, leaving: true))
+                    // No folder known (it went missing): its contacts are deleted by id, as the state has them.
+                    var plan = MailboxPlan(owner: owner, desired: [:], actual: try sync.fromState(known))
+                    if let folder = records[owner]?.folderId ?? (config.sync.folder.isEmpty ? "" : nil) {
+                        let listing = try await sync.list(folderId: folder, known: known)
+                        plan = MailboxPlan(owner: owner, desired: [:], actual: listing.actual, extraContacts: listing.duplicates)
+                    }
+                    planned.append(PlannedMailbox(sync: sync, plan: plan, folderId: records[owner]?.folderId, known: known, leaving: true))
                 } else {
                     planned.append(try await planTarget(owner, record: records[owner], desired: desired, context: context))
                 }
@@ -99,7 +105,9 @@ extension SyncEngine {
     /// batches, then each mailbox's state from what Graph confirmed. One failing mailbox does
     /// not stop the others. `generation`: the desired contacts the plans carry out; a mailbox
     /// whose operations all succeed holds them, which the next cycle's plan from the changes needs.
-    func writeRound(_ planned: [PlannedMailbox], reconcileDue: Bool, generation: Int) async throws -> [String: MailboxWrite] {
+    /// `followUp`: a round after a listing; a mailbox it finishes is listed once more next cycle
+    /// (state 'verify'), in case a create Graph gave up on is carried out late.
+    func writeRound(_ planned: [PlannedMailbox], reconcileDue: Bool, generation: Int, followUp: Bool) async throws -> [String: MailboxWrite] {
         var targets: [(BatchWriter.Target, MailboxPlan)] = []
         var folderFailures: [String: any Error] = [:]
         var results: [String: MailboxWrite] = [:]
@@ -140,11 +148,18 @@ extension SyncEngine {
                 try store.setMailbox(owner, folderId: result.leaving ? nil : .some(target.folderId), state: "pending", reason: "\(result.unconfirmed) operations unconfirmed")
             } else if result.leaving {
                 projections.forgetApplied(owner)
-                try? await removeFolderIfEmpty(target.sync, folderId: target.folderId)
-                try store.forgetMailbox(owner)
+                do {
+                    try await removeFolderIfEmpty(target.sync, folderId: target.folderId)
+                    try store.forgetMailbox(owner)
+                } catch is CancellationError {
+                    throw CancellationError()
+                } catch {
+                    // Kept as a leaver: the next cycle tries the folder again.
+                    try store.setMailbox(owner, state: "failed", reason: "removing galsync's empty folder: \(error)")
+                }
             } else {
-                try store.setMailbox(owner, folderId: .some(target.folderId), state: "ok", reconciled: reconcileDue ? now() : nil)
-                if outcome.created + outcome.updated + outcome.deleted == plan.operations.count {
+                try store.setMailbox(owner, folderId: .some(target.folderId), state: followUp ? "verify" : "ok", reconciled: reconcileDue ? now() : nil)
+                if !followUp, outcome.created + outcome.updated + outcome.deleted == plan.operations.count {
                     projections.markApplied(owner, generation: generation)
                 } else {
                     projections.forgetApplied(owner)

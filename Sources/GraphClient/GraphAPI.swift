@@ -93,7 +93,9 @@ public struct GraphAPI: Sendable {
             h += extra.map { (name: $0.0, value: $0.1) }
             let r: HTTPResponse
             do {
-                r = try await transport.send(HTTPRequest(method: method, url: url, headers: h, body: payload, timeout: timeout))
+                var request = HTTPRequest(method: method, url: url, headers: h, body: payload, timeout: timeout)
+                request.sendOnce = method == "POST"  // creates: $batch, folders
+                r = try await transport.send(request)
             } catch {
                 metrics.record(status: 0)
                 throw error

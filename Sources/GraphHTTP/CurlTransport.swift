@@ -143,7 +143,7 @@ public struct CurlTransport: Sendable {
             _ = gs_curl_setopt_ptr(h, CURLOPT_DEBUGFUNCTION, unsafeBitCast(debug, to: UnsafeMutableRawPointer.self))
         }
         if request.method == "HEAD" { _ = gs_curl_setopt_long(h, CURLOPT_NOBODY, 1) }
-        if let body = request.body, request.method == "POST" {
+        if let body = request.body, request.sendOnce {
             // A POST is not idempotent (a create): it must go out once. libcurl silently sends a
             // request again when a kept-alive connection turns out to be closed before any answer
             // byte, and a server that carried the request out and then dropped the connection
@@ -199,7 +199,7 @@ public struct CurlTransport: Sendable {
             }
             return size * count
         }
-        let code = curl_easy_perform(h)
+        let code = withExtendedLifetime(sink) { curl_easy_perform(h) }
         if code == CURLE_ABORTED_BY_CALLBACK, stop.isRaised { throw CancellationError() }
         guard code == CURLE_OK else { throw Self.error(code, overflowed: sink.overflowed, limit: maxResponseBytes, url: request.url) }
         var status = 0
@@ -208,7 +208,9 @@ public struct CurlTransport: Sendable {
     }
 
     static let retryableCodes: Set<CURLcode> = [CURLE_COULDNT_CONNECT, CURLE_OPERATION_TIMEDOUT, CURLE_GOT_NOTHING, CURLE_RECV_ERROR,
-                                                CURLE_SEND_ERROR, CURLE_PARTIAL_FILE, CURLE_COULDNT_RESOLVE_HOST, CURLE_HTTP2, CURLE_HTTP2_STREAM]
+                                                CURLE_SEND_ERROR, CURLE_PARTIAL_FILE, CURLE_COULDNT_RESOLVE_HOST, CURLE_HTTP2, CURLE_HTTP2_STREAM,
+                                                // a sendOnce request that libcurl would have had to send again: outcome unknown
+                                                CURLE_SEND_FAIL_REWIND]
     /// Handshake and verification failures. CURLE_SSL_CACERT_BADFILE (an unreadable
     /// `ca_file`) is not among them: that is this machine's configuration.
     static let tlsCodes: Set<CURLcode> = [CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CIPHER, CURLE_SSL_SHUTDOWN_FAILED,

@@ -8,6 +8,10 @@ public struct HTTPRequest: Sendable {
     public var body: Data?
     /// Whole-request timeout in seconds.
     public var timeout: Double
+    /// Never sent twice: libcurl may not resend it on a fresh connection when a kept-alive one
+    /// turns out closed (a create that a server carried out before dropping the connection
+    /// would be made twice); such a transfer fails instead and its outcome is unknown.
+    public var sendOnce = false
 
     public init(method: String = "GET", url: String, headers: [(name: String, value: String)] = [], body: Data? = nil, timeout: Double = 60) {
         self.method = method

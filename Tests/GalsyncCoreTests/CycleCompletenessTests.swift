@@ -79,6 +79,37 @@ import Testing
         }
     }
 
+    @Test func aMailboxFinishedByAFollowUpIsListedOnceMoreNextCycle() async throws {
+        try await SyncHarness.with(users: 10) { h in
+            // Three creates answered 504 (not carried out): their mailboxes are listed and
+            // finished within the cycle, and marked to be listed once more.
+            for _ in 0..<3 {
+                await h.sim.queueResponse(route: "POST /users/{id}/contactFolders/{id}/contacts", status: 504,
+                                          body: Data(#"{"error":{"code":"gatewayTimeout","message":"The gateway did not receive a timely response."}}"#.utf8))
+            }
+            let first = try await h.sync()
+            #expect(first.exitStatus == .ok && first.pending == 0, "\(first)")
+            await h.expectExact()
+            let store = try StateStore(path: h.statePath)
+            let states = try store.mailboxes().mapValues(\.state)
+            let verify = states.filter { $0.value == "verify" }.map(\.key)
+            #expect(!verify.isEmpty && verify.count <= 3, "\(states)")
+            // A create the gateway gave up on is carried out late: a second copy appears.
+            let owner = try #require(verify.first)
+            let folder = try #require(store.mailboxes()[owner]?.folderId)
+            let user = try #require(try store.managedContacts(owner).keys.first)
+            _ = try await h.sim.ownerCreatesContact(mailbox: owner, folderId: folder, properties: ["displayName": "late copy"],
+                                                    extendedProperties: [SyncHarness.tag: user])
+            await h.sim.resetCounters()
+            let second = try await h.sync()
+            #expect(second.exitStatus == .ok && second.deleted == 1, "the late copy is found and deleted: \(second)")
+            let listings = await h.counters()["requests"]?["GET /users/{id}/contactFolders/{id}/contacts"]?["200"]?.numberValue ?? 0
+            #expect(Int(listings) == verify.count, "only the marked mailboxes are listed")
+            #expect(try store.mailboxes().values.allSatisfy { $0.state != "verify" })
+            await h.expectExact()
+        }
+    }
+
     @Test func oneRefusedCreateDoesNotAbandonTheRestOfItsMailbox() async throws {
         try await SyncHarness.with(users: 30, { $0.sync.concurrency = 4 }) { h in
             await h.sim.queueResponse(route: "POST /users/{id}/contactFolders/{id}/contacts", status: 400,
