@@ -22,7 +22,7 @@ extension SyncEngine {
     }
 
     /// Listing rounds after the first write, for mailboxes whose outcome Graph left unknown.
-    static let followUpRounds = 3
+    static let followUpRounds = 5
     /// Seconds to wait before follow-up round n (n × this): a request a gateway gave up on
     /// (504) may still be carried out behind it, and a listing too soon would miss it.
     static let followUpPause = 1.0
