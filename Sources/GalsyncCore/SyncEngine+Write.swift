@@ -19,6 +19,10 @@ extension SyncEngine {
         var failures: [String] = []
         var unconfirmed = 0
         var leaving = false
+        /// The first three failures, for the problem line and the mailbox's stored reason.
+        var reason: String {
+            failures.prefix(3).joined(separator: "; ") + (failures.count > 3 ? " (and \(failures.count - 3) more)" : "")
+        }
     }
 
     /// Listing rounds after the first write, for mailboxes whose outcome Graph left unknown.
@@ -56,8 +60,7 @@ extension SyncEngine {
             summary.created += r.outcome.created; summary.updated += r.outcome.updated; summary.deleted += r.outcome.deleted
             if !r.failures.isEmpty {
                 summary.mailboxesFailed += 1
-                let reason = r.failures.prefix(3).joined(separator: "; ") + (r.failures.count > 3 ? " (and \(r.failures.count - 3) more)" : "")
-                summary.problems[owner] = "failed: \(reason)"
+                summary.problems[owner] = "failed: \(r.reason)"
             } else if r.unconfirmed > 0 {
                 summary.pending += r.unconfirmed
                 summary.problems[owner] = "pending: \(r.unconfirmed) operations unconfirmed after \(Self.followUpRounds) listings; the next cycle lists this mailbox again"
@@ -138,7 +141,7 @@ extension SyncEngine {
             let outcome = outcomes[owner] ?? .init()
             var result = MailboxWrite(outcome: outcome, failures: failures[owner] ?? [], unconfirmed: unconfirmed[owner] ?? 0, leaving: leaving.contains(owner))
             if !result.failures.isEmpty {
-                let reason = result.failures.prefix(3).joined(separator: "; ") + (result.failures.count > 3 ? " (and \(result.failures.count - 3) more)" : "")
+                let reason = result.reason
                 let relist = folderMissing.contains(owner)
                 projections.forgetApplied(owner)
                 try store.setMailbox(owner, folderId: relist ? .some(nil) : nil, state: relist ? "new" : "failed", reason: reason)
