@@ -43,11 +43,30 @@ let package = Package(
         .target(name: "SyncStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "SystemdSupport", dependencies: ["CSystemd", "GalsyncText", .product(name: "Logging", package: "swift-log")]),
 
-        // The engine and the CLI.
+        // The engine, in four layers (arrows one way): run loop → engine → writer → plan.
+        // Scope, projections and each mailbox's plan.
+        .target(
+            name: "GalsyncPlan",
+            dependencies: ["GalsyncConfig", "GalsyncCrypto", "GalsyncJSON", "GalsyncText", "GraphClient", "GraphHTTP", "SyncStore"]
+        ),
+        // Carrying plans out: the batch scheduler, the batch writer and per-mailbox pacing.
+        .target(
+            name: "GalsyncWriter",
+            dependencies: ["GalsyncPlan", "GalsyncJSON", "GalsyncText", "GraphClient", "SyncStore", .product(name: "Logging", package: "swift-log")]
+        ),
+        // One cycle (directory read, plan, write), preflight, purge and certificates.
         .target(
             name: "GalsyncCore",
             dependencies: [
-                "GalsyncConfig", "GraphClient", "GraphHTTP", "GalsyncCrypto", "GalsyncJSON", "GalsyncText", "SyncStore", "SystemdSupport",
+                "GalsyncPlan", "GalsyncWriter", "GalsyncConfig", "GraphClient", "GraphHTTP", "GalsyncCrypto", "GalsyncJSON", "GalsyncText", "SyncStore",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The cycle runner, the long-running service, status and metrics.
+        .target(
+            name: "GalsyncRun",
+            dependencies: [
+                "GalsyncCore", "GalsyncPlan", "GalsyncConfig", "GalsyncCrypto", "GalsyncJSON", "GalsyncText", "SyncStore", "SystemdSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -55,14 +74,14 @@ let package = Package(
         .executableTarget(
             name: "galsync",
             dependencies: [
-                "GalsyncCore", "GalsyncConfig", "SyncStore", "SystemdSupport",
+                "GalsyncRun", "GalsyncCore", "GalsyncConfig", "SyncStore", "SystemdSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
 
-        .executableTarget(name: "galsync-bench", dependencies: ["GalsyncCore", "GalsyncConfig", "GalsyncJSON"]),
+        .executableTarget(name: "galsync-bench", dependencies: ["GalsyncPlan", "GalsyncConfig", "GalsyncJSON"]),
 
         // The Microsoft identity platform + Graph simulator.
         .target(
@@ -90,7 +109,14 @@ let package = Package(
         .target(name: "FuzzSupport", dependencies: ["GraphSimulator"], path: "Tests/FuzzSupport"),
         .testTarget(name: "GalsyncJSONTests", dependencies: ["GalsyncJSON", "FuzzSupport", "GraphSimulator"]),
         .testTarget(name: "GalsyncConfigTests", dependencies: ["GalsyncConfig", "FuzzSupport", "GraphSimulator"]),
-        .testTarget(name: "GalsyncCoreTests", dependencies: ["GalsyncCore", "GalsyncConfig", "GraphSimulator", "GalsyncCrypto", "SyncStore", "FuzzSupport"]),
+        .testTarget(name: "GalsyncPlanTests", dependencies: ["GalsyncPlan", "GalsyncCrypto", "GalsyncJSON"]),
+        .testTarget(name: "GalsyncWriterTests", dependencies: ["GalsyncWriter", "GalsyncPlan", "GalsyncJSON"]),
+        // The engine's integration tests (the simulator, the built binary) cover the run loop too.
+        .testTarget(
+            name: "GalsyncCoreTests",
+            dependencies: ["GalsyncCore", "GalsyncRun", "GalsyncWriter", "GalsyncPlan", "GalsyncConfig", "GraphSimulator", "GalsyncCrypto", "SyncStore", "FuzzSupport"]
+        ),
+        .testTarget(name: "GalsyncRunTests", dependencies: ["GalsyncRun", "GalsyncCore", "GalsyncCrypto"]),
         .testTarget(name: "SyncStoreTests", dependencies: ["SyncStore"]),
         .testTarget(name: "GalsyncTextTests", dependencies: ["GalsyncText", "SystemdSupport", "GraphClient", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "GraphClientTests", dependencies: ["GraphClient", "GraphSimulator", "GalsyncCrypto", "GraphHTTP"], exclude: ["Python"]),

@@ -21,6 +21,8 @@ public struct CycleSummary: Sendable {
     /// For `plan`: per mailbox counts and a few sample operations.
     public var plans: [MailboxPlanSummary] = []
 
+    package init() {}
+
     public struct MailboxPlanSummary: Sendable {
         public var owner: String
         public var creates: Int, updates: Int, deletes: Int, unchanged: Int

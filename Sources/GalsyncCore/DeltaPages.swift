@@ -1,5 +1,6 @@
 import Foundation
 import GalsyncJSON
+import GalsyncPlan
 import GraphClient
 
 /// One round of `/users/delta` pages folded over the snapshot: users changed (merged over what

@@ -1,5 +1,6 @@
 import Foundation
 import GalsyncJSON
+import GalsyncPlan
 import GraphClient
 import SyncStore
 

@@ -1,6 +1,7 @@
 import Foundation
 import GalsyncConfig
 import GalsyncCrypto
+import GalsyncPlan
 import GraphClient
 import GraphHTTP
 import SyncStore

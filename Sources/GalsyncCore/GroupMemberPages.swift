@@ -1,5 +1,6 @@
 import Foundation
 import GalsyncJSON
+import GalsyncPlan
 import GraphClient
 
 /// The pages of one group's `/transitiveMembers`, folded into the ids of its member users

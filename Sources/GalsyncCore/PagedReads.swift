@@ -1,5 +1,6 @@
 import Foundation
 import GalsyncJSON
+import GalsyncPlan
 import GraphClient
 
 /// Follows several paged GET reads side by side (the user delta and each scoping group's

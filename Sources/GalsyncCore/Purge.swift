@@ -1,5 +1,7 @@
 import Foundation
 import GalsyncConfig
+import GalsyncPlan
+import GalsyncWriter
 import GraphClient
 import SyncStore
 

@@ -1,4 +1,6 @@
 import Foundation
+import GalsyncPlan
+import GalsyncWriter
 import GraphClient
 import GraphHTTP
 import SyncStore

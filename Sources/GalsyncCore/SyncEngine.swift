@@ -1,6 +1,8 @@
 import Foundation
 import GalsyncConfig
 import GalsyncJSON
+import GalsyncPlan
+import GalsyncWriter
 import GraphClient
 import Logging
 import SyncStore

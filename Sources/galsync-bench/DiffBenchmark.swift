@@ -1,7 +1,7 @@
 import Foundation
 import GalsyncConfig
-import GalsyncCore
 import GalsyncJSON
+import GalsyncPlan
 
 /// `galsync-bench diff N`: times the engine's pure work for one cycle over N users with no
 /// network: projections (and their hashes) for every user, then one mailbox's plan against a

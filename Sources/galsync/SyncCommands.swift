@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import GalsyncConfig
 import GalsyncCore
+import GalsyncRun
 import Logging
 import SyncStore
 import SystemdSupport

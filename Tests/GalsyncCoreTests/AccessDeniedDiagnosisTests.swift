@@ -1,5 +1,6 @@
 import Foundation
 @testable import GalsyncCore
+@testable import GalsyncWriter
 import GraphSimulator
 import SyncStore
 import Testing

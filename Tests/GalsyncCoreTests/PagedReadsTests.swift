@@ -1,5 +1,6 @@
 import Foundation
 @testable import GalsyncCore
+@testable import GalsyncPlan
 import GraphClient
 import GraphSimulator
 import Testing

@@ -1,6 +1,8 @@
 import Foundation
 import GalsyncConfig
 @testable import GalsyncCore
+@testable import GalsyncPlan
+@testable import GalsyncRun
 import GraphSimulator
 import SyncStore
 import Testing

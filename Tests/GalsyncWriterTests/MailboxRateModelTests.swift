@@ -1,4 +1,5 @@
-@testable import GalsyncCore
+import GalsyncPlan
+@testable import GalsyncWriter
 import Testing
 
 @Suite struct MailboxRateModelTests {

@@ -1,4 +1,5 @@
 import Foundation
+import GalsyncPlan
 
 /// Decides which operations go into the next `$batch`: a pure, synchronous state machine
 /// (events in, batches out) kept inside `BatchQueue`. Mailboxes take turns (round-robin), a

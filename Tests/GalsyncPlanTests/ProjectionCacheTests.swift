@@ -1,6 +1,6 @@
-@testable import GalsyncCore
 import GalsyncCrypto
 import GalsyncJSON
+@testable import GalsyncPlan
 import Testing
 
 @Suite struct ProjectionCacheTests {

@@ -1,5 +1,6 @@
 import Foundation
 import GalsyncConfig
+import GalsyncCore
 import GalsyncCrypto
 import GalsyncJSON
 import GalsyncText

@@ -1,3 +1,4 @@
+import GalsyncCore
 import UnixSignals
 
 extension CycleRunner {

@@ -1,5 +1,6 @@
 import Foundation
 import GalsyncJSON
+import GalsyncPlan
 import GalsyncText
 import GraphClient
 import Logging
@@ -14,11 +15,17 @@ import SyncStore
 /// there before writing what is still missing (`SyncEngine.write`'s follow-up rounds).
 /// Any error a worker throws (the state database, the token) closes the queue, so the other
 /// workers stop at once instead of waiting for batches that will never complete.
-struct BatchWriter {
-    struct Target: Sendable {
-        var sync: MailboxSync
-        var folderId: String
-        var known: [String: StateStore.ManagedContact]
+package struct BatchWriter {
+    package struct Target: Sendable {
+        package var sync: MailboxSync
+        package var folderId: String
+        package var known: [String: StateStore.ManagedContact]
+
+        package init(sync: MailboxSync, folderId: String, known: [String: StateStore.ManagedContact]) {
+            self.sync = sync
+            self.folderId = folderId
+            self.known = known
+        }
     }
 
     let graph: GraphAPI
@@ -34,16 +41,24 @@ struct BatchWriter {
     /// waits follow Retry-After, so this bounds a cycle against a mailbox that never recovers.
     static let maxThrottled = 10
 
+    package init(graph: GraphAPI, store: StateStore, concurrency: Int, logger: Logger, progress: CycleProgress) {
+        self.graph = graph
+        self.store = store
+        self.concurrency = concurrency
+        self.logger = logger
+        self.progress = progress
+    }
+
     /// What happened per mailbox; every confirmed operation is also counted in `progress`.
-    actor Ledger {
+    package actor Ledger {
         let progress: CycleProgress
         init(progress: CycleProgress) { self.progress = progress }
-        var outcomes: [String: MailboxSync.Outcome] = [:]
-        var failures: [String: [String]] = [:]
-        var folderMissing: Set<String> = []
+        package var outcomes: [String: MailboxSync.Outcome] = [:]
+        package var failures: [String: [String]] = [:]
+        package var folderMissing: Set<String> = []
         /// Operations whose outcome Graph left unknown (a 5xx or lost answer for a create, an
         /// update or delete that ran out of attempts): the mailbox is listed again.
-        var unconfirmed: [String: Int] = [:]
+        package var unconfirmed: [String: Int] = [:]
         func unknown(_ owner: String) { unconfirmed[owner, default: 0] += 1 }
         func add(_ owner: String, created: Int = 0, updated: Int = 0, deleted: Int = 0) {
             outcomes[owner, default: .init()].created += created
@@ -57,7 +72,7 @@ struct BatchWriter {
         }
     }
 
-    func run(_ plans: [(Target, MailboxPlan)]) async throws -> Ledger {
+    package func run(_ plans: [(Target, MailboxPlan)]) async throws -> Ledger {
         var scheduler = BatchScheduler()
         var byOwner: [String: Target] = [:]
         for (t, plan) in plans {

@@ -1,5 +1,6 @@
 import Foundation
-@testable import GalsyncCore
+import GalsyncCore
+@testable import GalsyncRun
 import GalsyncCrypto
 import Testing
 

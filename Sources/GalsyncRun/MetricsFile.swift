@@ -1,5 +1,6 @@
 import Foundation
 import GalsyncConfig
+import GalsyncCore
 import GalsyncCrypto
 
 /// A Prometheus textfile (for node_exporter's textfile collector) written atomically after

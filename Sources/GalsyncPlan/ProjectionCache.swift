@@ -93,13 +93,13 @@ public final class ProjectionCache: Sendable {
     }
 
     /// Records that `owner`'s mailbox now holds exactly the desired contacts of `generation`.
-    func markApplied(_ owner: String, generation: Int) { state.withLock { $0.applied[owner] = generation } }
+    package func markApplied(_ owner: String, generation: Int) { state.withLock { $0.applied[owner] = generation } }
 
     /// Forgets what `owner`'s mailbox holds: its next plan is a full one.
-    func forgetApplied(_ owner: String) { state.withLock { $0.applied[owner] = nil } }
+    package func forgetApplied(_ owner: String) { state.withLock { $0.applied[owner] = nil } }
 
     /// The generation of desired contacts `owner`'s mailbox holds, when known.
-    func applied(_ owner: String) -> Int? { state.withLock { $0.applied[owner] } }
+    package func applied(_ owner: String) -> Int? { state.withLock { $0.applied[owner] } }
 
     /// Projects `users`, split over the machine's cores when there are many.
     static func project(_ users: [DirectoryUser], excluding exclude: Set<String>,

@@ -4,13 +4,13 @@ import Synchronization
 /// The encoded create body of each user's contact, made once per cycle and shared by every
 /// mailbox that gets that contact (in a first sync, each body goes to hundreds of mailboxes).
 /// Bounded: past `capacity` users, bodies are encoded each time instead of kept.
-final class CreateBodies: Sendable {
+package final class CreateBodies: Sendable {
     private let cache = Mutex<[String: [UInt8]]>([:])
     let capacity: Int
 
-    init(capacity: Int = 20_000) { self.capacity = capacity }
+    package init(capacity: Int = 20_000) { self.capacity = capacity }
 
-    func createBody(_ p: ContactProjection) -> [UInt8] {
+    package func createBody(_ p: ContactProjection) -> [UInt8] {
         let key = p.userId + "/" + p.hash
         if let hit = cache.withLock({ $0[key] }) { return hit }
         var bytes: [UInt8] = []

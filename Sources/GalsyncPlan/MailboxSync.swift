@@ -8,15 +8,23 @@ import SyncStore
 /// snapshot, or by listing galsync's tagged contacts when the state is uncertain — plan the
 /// difference, and carry it out one request at a time, committing each result to the state
 /// only after Graph confirmed it.
-struct MailboxSync {
+package struct MailboxSync {
     let graph: GraphAPI
     let store: StateStore
     let retry: RetryPolicy
     let folderName: String
-    let owner: String
+    package let owner: String
+
+    package init(graph: GraphAPI, store: StateStore, retry: RetryPolicy, folderName: String, owner: String) {
+        self.graph = graph
+        self.store = store
+        self.retry = retry
+        self.folderName = folderName
+        self.owner = owner
+    }
 
     /// Where contacts are created and listed: the named folder, or the default Contacts folder.
-    func contactsPath(_ folderId: String?) -> String {
+    package func contactsPath(_ folderId: String?) -> String {
         let m = GraphPath.segment(owner)
         guard let folderId, !folderName.isEmpty else { return "/users/\(m)/contacts" }
         return "/users/\(m)/contactFolders/\(GraphPath.segment(folderId))/contacts"
@@ -25,7 +33,7 @@ struct MailboxSync {
     // MARK: Reading
 
     /// The folder id if it exists (never creates); "" stands for the default folder.
-    func findFolder(known: String?) async throws -> String? {
+    package func findFolder(known: String?) async throws -> String? {
         if folderName.isEmpty { return "" }
         if let known, !known.isEmpty { return known }
         let filter = "displayName eq \(GraphPath.odataString(folderName))"
@@ -37,13 +45,13 @@ struct MailboxSync {
         return folders.first { $0["displayName"]?.stringValue?.lowercased() == folderName.lowercased() }?["id"]?.stringValue
     }
 
-    struct Listing {
-        var actual: [String: MailboxPlan.Actual]
-        var duplicates: [(contactId: String, userId: String)]
+    package struct Listing {
+        package var actual: [String: MailboxPlan.Actual]
+        package var duplicates: [(contactId: String, userId: String)]
     }
 
     /// Lists the folder's contacts that carry galsync's tag (others are not galsync's and are left alone).
-    func list(folderId: String, known: [String: StateStore.ManagedContact]) async throws -> Listing {
+    package func list(folderId: String, known: [String: StateStore.ManagedContact]) async throws -> Listing {
         let expand = "singleValueExtendedProperties($filter=id eq '\(ContactProjection.tagPropertyId)')"
         let select = (ContactProjection.managedFields + ["id"]).joined(separator: ",")
         var url = "\(contactsPath(folderId))?$top=1000&$select=\(select)&$expand=\(GraphPath.queryValue(expand))"
@@ -81,18 +89,19 @@ struct MailboxSync {
 
     /// What the state says is in the mailbox.
     /// (The previous fields of an update are looked up only when it is sent.)
-    func fromState(_ known: [String: StateStore.ManagedContact]) throws -> [String: MailboxPlan.Actual] {
+    package func fromState(_ known: [String: StateStore.ManagedContact]) throws -> [String: MailboxPlan.Actual] {
         known.mapValues { .init(contactId: $0.contactId, hash: $0.hash) }
     }
 
     // MARK: Writing
 
-    struct Outcome {
-        var created = 0, updated = 0, deleted = 0
+    package struct Outcome {
+        package var created = 0, updated = 0, deleted = 0
+        package init() {}
     }
 
     /// Makes the named folder when it does not exist (recording the intent first).
-    func ensureFolder(_ folderId: String?) async throws -> String {
+    package func ensureFolder(_ folderId: String?) async throws -> String {
         if let folderId { return folderId }
         let intent = try store.recordIntent(owner: owner, userId: nil, op: "folder")
         let path = "/users/\(GraphPath.segment(owner))/contactFolders"

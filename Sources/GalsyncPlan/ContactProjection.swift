@@ -82,7 +82,7 @@ public struct ContactProjection: Sendable, Equatable {
         ("street", "streetAddress"), ("city", "city"), ("state", "state"), ("postalCode", "postalCode"), ("countryOrRegion", "country"),
     ]
 
-    init(userId: String, fields: [String: JSONValue]) {
+    package init(userId: String, fields: [String: JSONValue]) {
         self.userId = userId
         let canonical = Self.canonical(fields)
         values = Self.sortedKeys.map { canonical[$0.key] ?? .null }
