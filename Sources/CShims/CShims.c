@@ -8,7 +8,6 @@ CURLcode gs_curl_setopt_off(CURL *h, CURLoption opt, curl_off_t value) { return 
 CURLcode gs_curl_setopt_str(CURL *h, CURLoption opt, const char *value) { return curl_easy_setopt(h, opt, value); }
 CURLcode gs_curl_setopt_ptr(CURL *h, CURLoption opt, void *value) { return curl_easy_setopt(h, opt, value); }
 CURLcode gs_curl_setopt_data_cb(CURL *h, CURLoption opt, gs_curl_data_cb cb) { return curl_easy_setopt(h, opt, cb); }
-CURLcode gs_curl_setopt_xferinfo_cb(CURL *h, gs_curl_xferinfo_cb cb) { return curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, cb); }
 CURLcode gs_curl_getinfo_long(CURL *h, CURLINFO info, long *out) { return curl_easy_getinfo(h, info, out); }
 CURLcode gs_curl_getinfo_double(CURL *h, CURLINFO info, double *out) { return curl_easy_getinfo(h, info, out); }
 CURLMcode gs_curl_multi_setopt_long(CURLM *m, CURLMoption opt, long value) { return curl_multi_setopt(m, opt, value); }

@@ -2,11 +2,12 @@ import Foundation
 
 /// A tiny HTTP server in a `python3` child on 127.0.0.1, for answers the simulator cannot give:
 /// `GET /gzip?mib=N` answers N MiB of zeros gzip-compressed (`Content-Encoding: gzip`, about
-/// 1 KB on the wire per MiB), any other path answers 200 with the request path exactly as it
-/// arrived, so a test sees what libcurl sent.
+/// 1 KB on the wire per MiB), `GET /slow?ms=N` answers after N ms (a thread per connection,
+/// a listen backlog of 1,024, so hundreds can wait at once), any other path answers 200 with
+/// the request path exactly as it arrived, so a test sees what libcurl sent.
 final class LocalPythonServer: @unchecked Sendable {
     static let script = """
-        import gzip, http.server, sys, urllib.parse, zlib
+        import gzip, http.server, sys, time, urllib.parse, zlib
         class H(http.server.BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
             def log_message(self, *a): pass
@@ -20,6 +21,11 @@ final class LocalPythonServer: @unchecked Sendable {
                     self.send_response(200)
                     self.send_header("Content-Type", "application/json")
                     self.send_header("Content-Encoding", "gzip")
+                elif u.path == "/slow":
+                    time.sleep(int(urllib.parse.parse_qs(u.query)["ms"][0]) / 1000)
+                    body = b"slow"
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/plain")
                 else:
                     body = self.path.encode()
                     self.send_response(200)
@@ -27,7 +33,10 @@ final class LocalPythonServer: @unchecked Sendable {
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
-        s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+        class S(http.server.ThreadingHTTPServer):
+            request_queue_size = 1024
+            daemon_threads = True
+        s = S(("127.0.0.1", 0), H)
         print(s.server_address[1], flush=True)
         import os, threading
         threading.Thread(target=s.serve_forever, daemon=True).start()

@@ -14,9 +14,6 @@ CURLcode gs_curl_setopt_off(CURL *h, CURLoption opt, curl_off_t value);
 CURLcode gs_curl_setopt_str(CURL *h, CURLoption opt, const char *value);
 CURLcode gs_curl_setopt_ptr(CURL *h, CURLoption opt, void *value);
 CURLcode gs_curl_setopt_data_cb(CURL *h, CURLoption opt, gs_curl_data_cb cb);
-/// CURLOPT_XFERINFOFUNCTION's type: a non-zero return aborts the transfer.
-typedef int (*gs_curl_xferinfo_cb)(void *userdata, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow);
-CURLcode gs_curl_setopt_xferinfo_cb(CURL *h, gs_curl_xferinfo_cb cb);
 CURLcode gs_curl_getinfo_long(CURL *h, CURLINFO info, long *out);
 CURLcode gs_curl_getinfo_double(CURL *h, CURLINFO info, double *out);
 CURLMcode gs_curl_multi_setopt_long(CURLM *m, CURLMoption opt, long value);
