@@ -105,7 +105,7 @@ extension GraphSimulator {
             case .admitted: break
             }
         }
-        await addLatency()
+        await addLatency(item: mailbox != nil)
         let response = await body()
         if let mailbox { throttle.release(app: caller.clientId, mailbox: mailbox) }
         return response
@@ -113,10 +113,12 @@ extension GraphSimulator {
 
     static func seconds(_ s: Double) -> String { String(Int(s.rounded(.up).clamped(1, 86_400))) }
 
-    func addLatency() async {
-        guard settings.latencyMs > 0 || settings.jitterMs > 0 else { return }
+    /// `item`: an Outlook item (mailbox routes), which also takes `itemLatencyMs`.
+    func addLatency(item: Bool) async {
+        let fixed = settings.latencyMs + (item ? settings.itemLatencyMs : 0)
+        guard fixed > 0 || settings.jitterMs > 0 else { return }
         let jitter = settings.jitterMs > 0 ? Double.random(in: 0...settings.jitterMs, using: &faultRandom) : 0
-        try? await Task.sleep(for: .microseconds(Int((settings.latencyMs + jitter) * 1000)))
+        try? await Task.sleep(for: .microseconds(Int((fixed + jitter) * 1000)))
     }
 
     func injectFault(_ request: SimRequest) -> SimResponse? {

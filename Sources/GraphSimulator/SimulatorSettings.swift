@@ -33,6 +33,11 @@ public struct SimulatorSettings: Sendable, Codable, Equatable {
     public var rateDropProcessed = 0.0
     public var latencyMs = 0.0
     public var jitterMs = 0.0
+    /// Time Exchange takes per Outlook item (a contact or folder read or write, alone or as a
+    /// `$batch` item), on top of `latencyMs`: real Graph answers such an item in roughly
+    /// 100–500 ms and runs at most 4 items of one batch at a time, so a batch of 20 takes
+    /// 5 × this. Directory requests do not get it.
+    public var itemLatencyMs = 0.0
     /// `Retry-After` seconds sent with injected 503s.
     public var retryAfter503 = 1.0
 

@@ -34,6 +34,7 @@ struct SimCommand: AsyncParsableCommand {
     @Option(help: "Mailbox rate window in seconds.") var mailboxWindow = 600.0
     @Option(help: "Latency added to every Graph request, ms.") var latencyMs = 0.0
     @Option(help: "Random extra latency up to this many ms.") var jitterMs = 0.0
+    @Option(help: "Extra latency per Outlook item (contacts, folders; alone or in a $batch, 4 at a time), ms.") var itemLatencyMs = 0.0
     @Option(help: "Share of Graph requests answered 503.") var rate503 = 0.0
     @Option(help: "Share of Graph requests answered 504.") var rate504 = 0.0
     @Option(help: "Share of Graph requests whose connection is dropped.") var rateDrop = 0.0
@@ -54,6 +55,7 @@ struct SimCommand: AsyncParsableCommand {
         settings.mailboxWindowSeconds = mailboxWindow
         settings.latencyMs = latencyMs
         settings.jitterMs = jitterMs
+        settings.itemLatencyMs = itemLatencyMs
         settings.rate503 = rate503
         settings.rate504 = rate504
         settings.rateDrop = rateDrop
