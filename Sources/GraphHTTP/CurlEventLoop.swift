@@ -28,11 +28,23 @@ final class CurlEventLoop: Sendable {
 
     private init() {
         _ = CurlTransport.globalInit
+        Self.raiseFileLimit()
         guard let multi = curl_multi_init() else { fatalError("curl_multi_init failed: libcurl could not start") }
         self.multi = multi
         let thread = Thread { [self] in run() }
         thread.name = "galsync-curl"
         thread.start()
+    }
+
+    /// Hundreds of HTTP/1.1 transfers (a proxy, the simulator) take a socket each, past the
+    /// soft limit of 1,024 descriptors that systemd and shells give by default. libcurl waits
+    /// with poll(2), not select(2), so the soft limit is raised to the hard one (as systemd's
+    /// documentation advises programs that need more and do not use select).
+    static func raiseFileLimit() {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
+        limit.rlim_cur = min(limit.rlim_max, 65_536)
+        _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
     }
 
     /// Starts `transfer`; its continuation is resumed on the loop's thread when it ends.
@@ -50,6 +62,8 @@ final class CurlEventLoop: Sendable {
     private func run() -> Never {
         var active: [UnsafeMutableRawPointer: CurlTransfer] = [:]
         var idle: [UnsafeMutableRawPointer] = []
+        /// Cancelled transfers still given time to end (`HTTPRequest.cancelGrace`).
+        var graced: [CurlTransfer] = []
         func recycle(_ h: UnsafeMutableRawPointer) {
             curl_easy_reset(h)
             if idle.count < Self.idleHandles { idle.append(h) } else { curl_easy_cleanup(h) }
@@ -79,13 +93,26 @@ final class CurlEventLoop: Sendable {
                 }
                 active[h] = transfer
             }
-            for transfer in cancelled {
-                guard let h = transfer.handle, active[h] === transfer else { continue }
+            func abort(_ transfer: CurlTransfer, _ h: UnsafeMutableRawPointer) {
                 curl_multi_remove_handle(multi, h)
                 active[h] = nil
+                graced.removeAll { $0 === transfer }
                 transfer.finish(.failure(CancellationError()))
                 transfer.handle = nil
                 recycle(h)
+            }
+            let now = ContinuousClock.now
+            for transfer in cancelled {
+                guard let h = transfer.handle, active[h] === transfer else { continue }
+                if transfer.request.cancelGrace > 0, transfer.abortAt == nil {
+                    transfer.abortAt = now + .milliseconds(Int(transfer.request.cancelGrace * 1000))
+                    graced.append(transfer)
+                } else if transfer.abortAt == nil {
+                    abort(transfer, h)
+                }
+            }
+            for transfer in graced where transfer.abortAt! <= now {
+                if let h = transfer.handle { abort(transfer, h) }
             }
             var running: Int32 = 0
             curl_multi_perform(multi, &running)
@@ -95,12 +122,18 @@ final class CurlEventLoop: Sendable {
                 let code = message.pointee.data.result
                 curl_multi_remove_handle(multi, h)
                 guard let transfer = active.removeValue(forKey: h) else { continue }
+                graced.removeAll { $0 === transfer }
                 transfer.finish(transfer.outcome(code))
                 transfer.handle = nil
                 recycle(h)
             }
             // Sleeps until a socket is ready, libcurl's own next timeout, or a wakeup.
-            curl_multi_poll(multi, nil, 0, active.isEmpty ? 60_000 : 1_000, nil)
+            var timeout = active.isEmpty ? 60_000 : 1_000
+            if let first = graced.compactMap(\.abortAt).min() {
+                let (seconds, attoseconds) = (first - ContinuousClock.now).components
+                timeout = max(0, min(timeout, Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000) + 1))
+            }
+            curl_multi_poll(multi, nil, 0, Int32(timeout), nil)
         }
     }
 }

@@ -17,6 +17,8 @@ final class CurlTransfer: @unchecked Sendable {
     var continuation: CheckedContinuation<HTTPResponse, any Error>?
     /// The easy handle while libcurl works on the transfer.
     var handle: UnsafeMutableRawPointer?
+    /// When a cancelled transfer with `cancelGrace` is aborted if it has not ended by then.
+    var abortAt: ContinuousClock.Instant?
     private var headerList: UnsafeMutablePointer<curl_slist>?
 
     var body = Data()

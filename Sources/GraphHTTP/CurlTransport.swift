@@ -40,8 +40,9 @@ public struct CurlTransport: Sendable {
 
     static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
 
-    /// Sends one request. Cancelling the calling task aborts the transfer at once and throws
-    /// `CancellationError`.
+    /// Sends one request. Cancelling the calling task aborts the transfer, at once or after the
+    /// request's `cancelGrace`, and throws `CancellationError` (a transfer that ends within the
+    /// grace returns its answer).
     public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
         let loop = CurlEventLoop.shared
         let transfer = CurlTransfer(request: request, options: Options(caFile: caFile, connectTimeout: connectTimeout, maxResponseBytes: maxResponseBytes, trace: trace))

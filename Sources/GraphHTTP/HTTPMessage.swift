@@ -12,6 +12,11 @@ public struct HTTPRequest: Sendable {
     /// turns out closed (a create that a server carried out before dropping the connection
     /// would be made twice); such a transfer fails instead and its outcome is unknown.
     public var sendOnce = false
+    /// Seconds a transfer may go on after its task was cancelled, so that the answer to a
+    /// request the server may already be carrying out (a `$batch` of creates) is not thrown
+    /// away: aborted, its outcome would be unknown, and its creates could land after the next
+    /// cycle listed the mailbox. 0: aborted at once. A request not yet started never starts.
+    public var cancelGrace: Double = 0
 
     public init(method: String = "GET", url: String, headers: [(name: String, value: String)] = [], body: Data? = nil, timeout: Double = 60) {
         self.method = method

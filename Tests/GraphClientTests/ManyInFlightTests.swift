@@ -56,4 +56,26 @@ import Testing
         #expect(ContinuousClock.now - start < .seconds(2), "the cancelled transfer ended only after \(ContinuousClock.now - start)")
         #expect(try await other.value.status == 200)
     }
+
+    /// A request with `cancelGrace` that ends within it returns its answer though its task was
+    /// cancelled (a `$batch` of creates: its ids are not lost); past the grace it is aborted.
+    @Test(.timeLimit(.minutes(1))) func aCancelledRequestWithGraceKeepsItsAnswer() async throws {
+        let server = try LocalPythonServer()
+        defer { server.stop() }
+        let transport = CurlTransport()
+        var quick = HTTPRequest(url: "\(server.url)/slow?ms=700", timeout: 30)
+        quick.cancelGrace = 3
+        var stuck = HTTPRequest(url: "\(server.url)/slow?ms=20000", timeout: 30)
+        stuck.cancelGrace = 1
+        let start = ContinuousClock.now
+        let answered = Task { try await transport.send(quick) }
+        let aborted = Task { try await transport.send(stuck) }
+        try await Task.sleep(for: .milliseconds(200))
+        answered.cancel()
+        aborted.cancel()
+        #expect(try await answered.value.text == "slow", "the answer within the grace is kept")
+        await #expect(throws: CancellationError.self) { _ = try await aborted.value }
+        let elapsed = ContinuousClock.now - start
+        #expect(elapsed >= .milliseconds(1100) && elapsed < .seconds(4), "aborted after its grace: \(elapsed)")
+    }
 }
