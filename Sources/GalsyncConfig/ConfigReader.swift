@@ -57,7 +57,7 @@ struct ConfigReader {
             if (0...100).contains(p) { sync.maxDeletesPercent = p } else { problem("sync.max_deletes_percent", "\(p) is not within 0…100") }
         }
         if let c = number("sync.concurrency") {
-            if c >= 1, c <= 256, c.rounded() == c { sync.concurrency = Int(c) } else { problem("sync.concurrency", "\(c) is not a whole number within 1…256") }
+            if c >= 1, c <= 4096, c.rounded() == c { sync.concurrency = Int(c) } else { problem("sync.concurrency", "\(c) is not a whole number within 1…4096") }
         }
         sync.metricsFile = string("sync.metrics_file")
 

@@ -61,8 +61,11 @@ public struct Configuration: Sendable, Equatable {
         public var folder: String = "Company Directory"
         public var fullReconcile: TimeInterval = 24 * 3600
         public var maxDeletesPercent: Double = 20
-        /// Most HTTP requests in flight at once.
-        public var concurrency: Int = 16
+        /// Most Outlook operations in flight at once: `concurrency / 4` batches of 20 (Graph runs
+        /// 4 items of a batch at a time). The default lets 256 mailboxes be written at once, so
+        /// that latency (100–500 ms per item in Graph), not galsync, bounds a cycle; fewer are
+        /// in flight when fewer mailboxes have work or Graph's global per-app limit would bind.
+        public var concurrency: Int = 1024
         /// Prometheus textfile written after each cycle, if set.
         public var metricsFile: String?
 

@@ -41,9 +41,17 @@ struct BatchScheduler {
     private(set) var inFlight: Set<String> = []
     private var pausedUntil: [String: ContinuousClock.Instant] = [:]
     private(set) var rate = MailboxRateModel()
+    /// How many batches may be in flight (`InFlightLimit`).
+    private(set) var flights: InFlightLimit
+    /// Each batch in flight, under each of its mailboxes: when it left, its size, its generation.
+    private var flying: [String: (sentAt: ContinuousClock.Instant, count: Int, generation: Int)] = [:]
+    private(set) var batchesInFlight = 0
     let batchSize: Int
 
-    init(batchSize: Int = 20) { self.batchSize = batchSize }
+    init(batchSize: Int = 20, maxInFlight: Int = .max) {
+        self.batchSize = batchSize
+        self.flights = InFlightLimit(maximum: maxInFlight)
+    }
 
     mutating func add(owner: String, _ ops: [MailboxPlan.Operation]) {
         guard !ops.isEmpty else { return }
@@ -57,7 +65,7 @@ struct BatchScheduler {
 
     /// The next batch to send now, or nil (then `wakeAt` says when one may be ready).
     mutating func next(now: ContinuousClock.Instant) -> [Pending]? {
-        guard !order.isEmpty else { return nil }
+        guard !order.isEmpty, batchesInFlight < flights.limit else { return nil }
         var batch: [Pending] = []
         var taken: Set<String> = []
         for step in 0..<order.count {
@@ -76,6 +84,8 @@ struct BatchScheduler {
         }
         guard !batch.isEmpty else { return nil }
         inFlight.formUnion(taken)
+        batchesInFlight += 1
+        for owner in taken { flying[owner] = (now, batch.count, flights.generation) }
         return batch
     }
 
@@ -94,9 +104,18 @@ struct BatchScheduler {
     /// A batch came back: its mailboxes are free again; `retry` goes to the front of their
     /// queues; `pause` holds a mailbox until the given time; `refused` counts each mailbox's
     /// items Graph answered 429, and `rateLimited` holds the `Retry-After` of a mailbox refused
-    /// for its request rate (what `MailboxRateModel` learns from).
+    /// for its request rate (what `MailboxRateModel` learns from); `globallyThrottled` when Graph
+    /// refused some of it for the app's global limit (what `InFlightLimit` learns from).
     mutating func complete(owners: Set<String>, retry: [Pending], pause: [String: ContinuousClock.Instant],
-                           refused: [String: Int] = [:], rateLimited: [String: Double] = [:], now: ContinuousClock.Instant = .now) {
+                           refused: [String: Int] = [:], rateLimited: [String: Double] = [:], globallyThrottled: Bool = false,
+                           now: ContinuousClock.Instant = .now) {
+        if let flight = owners.compactMap({ flying[$0] }).first {
+            let elapsed = (now - flight.sentAt).components
+            flights.completed(count: flight.count, elapsed: Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18,
+                              inFlight: batchesInFlight, globallyThrottled: globallyThrottled, generation: flight.generation)
+            batchesInFlight -= 1
+        }
+        for owner in owners { flying[owner] = nil }
         inFlight.subtract(owners)
         for owner in owners where refused[owner] != nil || rateLimited[owner] != nil {
             rate.completed(owner, refused: refused[owner] ?? 0, rateRetryAfter: rateLimited[owner], now: now)
@@ -153,8 +172,8 @@ actor BatchQueue {
     private var closed = false
 
     func complete(owners: Set<String>, retry: [BatchScheduler.Pending], pause: [String: ContinuousClock.Instant],
-                  refused: [String: Int] = [:], rateLimited: [String: Double] = [:]) {
-        scheduler.complete(owners: owners, retry: retry, pause: pause, refused: refused, rateLimited: rateLimited)
+                  refused: [String: Int] = [:], rateLimited: [String: Double] = [:], globallyThrottled: Bool = false) {
+        scheduler.complete(owners: owners, retry: retry, pause: pause, refused: refused, rateLimited: rateLimited, globallyThrottled: globallyThrottled)
         wakeAll()
     }
 

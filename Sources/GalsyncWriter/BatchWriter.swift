@@ -6,8 +6,10 @@ import GraphClient
 import Logging
 import SyncStore
 
-/// Carries out every mailbox's plan through `$batch` requests of up to 20 operations, with
-/// `sync.concurrency / 4` batches in flight (each runs at most 4 operations at once).
+/// Carries out every mailbox's plan through `$batch` requests of up to 20 operations, with up
+/// to one batch per mailbox with work in flight (Graph runs at most 4 operations of a batch at
+/// once, and a mailbox is in one batch at most), at most `sync.concurrency / 4`, and fewer when
+/// `InFlightLimit` says Graph's global per-app ceiling would be passed.
 /// Results are committed per batch response; a throttled item is retried alone after its
 /// mailbox's `Retry-After`; an update or delete that met a 5xx is retried with backoff; a
 /// create whose outcome is unknown (5xx, lost answer) is not sent again blindly: its intent
@@ -40,6 +42,9 @@ package struct BatchWriter {
     /// 429s one operation may meet in a cycle before its mailbox is given up for this cycle:
     /// waits follow Retry-After, so this bounds a cycle against a mailbox that never recovers.
     static let maxThrottled = 10
+    /// Exchange's code for a 429 of one mailbox's limits (concurrency or request rate); any
+    /// other 429 is the app's global limit.
+    static let mailboxThrottledCode = "ApplicationThrottled"
 
     package init(graph: GraphAPI, store: StateStore, concurrency: Int, logger: Logger, progress: CycleProgress) {
         self.graph = graph
@@ -73,7 +78,8 @@ package struct BatchWriter {
     }
 
     package func run(_ plans: [(Target, MailboxPlan)]) async throws -> Ledger {
-        var scheduler = BatchScheduler()
+        let maxBatches = max(1, concurrency / 4)
+        var scheduler = BatchScheduler(maxInFlight: maxBatches)
         var byOwner: [String: Target] = [:]
         for (t, plan) in plans {
             scheduler.add(owner: t.sync.owner, plan.operations)
@@ -82,7 +88,8 @@ package struct BatchWriter {
         let queue = BatchQueue(scheduler, onWait: { [metrics = graph.metrics] in metrics.recordDeliberateWait() })
         let ledger = Ledger(progress: progress)
         let targets = byOwner
-        let workers = max(1, concurrency / 4)
+        // One worker per batch that may be in flight: no more than there are mailboxes with work.
+        let workers = max(1, min(maxBatches, plans.filter { !$1.operations.isEmpty }.count))
         try await withThrowingTaskGroup(of: Void.self) { group in
             for _ in 0..<workers {
                 group.addTask {
@@ -147,6 +154,8 @@ package struct BatchWriter {
         var results: [String: StateStore.BatchResult] = [:]
         var refused: [String: Int] = [:]
         var rateLimited: [String: Double] = [:]
+        /// Refused for the app's global limit rather than a mailbox's own.
+        var globallyThrottled = false
         func later(_ owner: String, _ seconds: Double) {
             let until = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
             pause[owner] = max(pause[owner] ?? until, until)
@@ -185,6 +194,7 @@ package struct BatchWriter {
                     refused[owner, default: 0] += 1
                     // A refusal for concurrency says nothing about the request rate.
                     let message = body["error"]?["message"]?.stringValue ?? ""
+                    if code != Self.mailboxThrottledCode { globallyThrottled = true }
                     if !message.localizedCaseInsensitiveContains("concurrency") { rateLimited[owner] = max(rateLimited[owner] ?? 0, retryAfter ?? 1) }
                     if let i = intents[index - 1] { results[owner, default: .init()].clearedIntents.append(i) }
                     var again = pending
@@ -242,6 +252,7 @@ package struct BatchWriter {
             for (i, pending) in batch.enumerated() where !answered.contains(i + 1) { await unknownOutcome(pending, "the batch answer left it out") }
         } catch let error as GraphError where error.status == 429 {
             // Not carried out: all of it goes back, after the wait Graph asked for.
+            globallyThrottled = true
             for (i, id) in intents { results[batch[i].owner, default: .init()].clearedIntents.append(id) }
             for pending in batch {
                 var again = pending
@@ -264,7 +275,7 @@ package struct BatchWriter {
             for pending in batch { await unknownOutcome(pending, "\(error)") }
         }
         for (owner, r) in results { try store.record(owner: owner, r) }
-        await queue.complete(owners: owners, retry: retry, pause: pause, refused: refused, rateLimited: rateLimited)
+        await queue.complete(owners: owners, retry: retry, pause: pause, refused: refused, rateLimited: rateLimited, globallyThrottled: globallyThrottled)
     }
 
     func backoff(_ attempt: Int) -> Double {

@@ -260,7 +260,7 @@ import Testing
         if !(s.interval >= 60) { out.append("sync.interval is \(s.interval) s, under 60 s") }
         if !(s.fullReconcile >= 3600) { out.append("sync.full_reconcile is \(s.fullReconcile) s, under 1 h") }
         if !(0...100).contains(s.maxDeletesPercent) { out.append("sync.max_deletes_percent \(s.maxDeletesPercent) is outside 0…100") }
-        if !(1...256).contains(s.concurrency) { out.append("sync.concurrency \(s.concurrency) is outside 1…256") }
+        if !(1...4096).contains(s.concurrency) { out.append("sync.concurrency \(s.concurrency) is outside 1…4096") }
         if s.folder.count > 255 { out.append("sync.folder has \(s.folder.count) characters") }
         if s.state.isEmpty { out.append("sync.state is empty") }
         if t.id.isEmpty { out.append("tenant.id is empty") }

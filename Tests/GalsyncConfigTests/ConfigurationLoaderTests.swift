@@ -61,7 +61,7 @@ import Testing
         ("[sync]\ninterval = 15", "sync.interval", "string"),
         ("[sync]\nmax_deletes_percent = \"20\"", "sync.max_deletes_percent", "without quotes"),
         ("[sync]\nmax_deletes_percent = 150", "sync.max_deletes_percent", "0…100"),
-        ("[sync]\nconcurrency = 0", "sync.concurrency", "1…256"),
+        ("[sync]\nconcurrency = 0", "sync.concurrency", "1…4096"),
         ("[directory]\ninclude_guests = \"yes\"", "directory.include_guests", "true or false"),
         ("[directory]\ninclude_groups = [\"Sales\"]", "directory.include_groups", "GUID"),
         ("[directory]\nrequire = [\"email\"]", "directory.require", "not a user attribute"),

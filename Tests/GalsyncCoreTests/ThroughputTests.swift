@@ -114,4 +114,21 @@ import Testing
             await h.expectExact()
         }
     }
+
+    /// At Graph-like latency every mailbox with work has its batch in flight at once (the
+    /// default configuration), instead of a small fixed number of batches.
+    @Test func everyMailboxWithWorkHasABatchInFlight() async throws {
+        try await SyncHarness.with(users: 30) { h in
+            _ = try await h.sim.updateSettings(["itemLatencyMs": 60])
+            let s = try await h.sync()
+            let mailboxes = await h.expectedTargets().count
+            let highest = Int(await h.counters()["highestBatchesInFlight"]?.numberValue ?? 0)
+            #expect(s.throttled == 0)
+            #expect(mailboxes >= 20)
+            #expect(highest >= mailboxes * 3 / 4, "at most \(highest) batches were in flight for \(mailboxes) mailboxes with work")
+            let perMailbox = await h.counters()["highestConcurrency"]?.objectValue ?? [:]
+            #expect(perMailbox.values.allSatisfy { ($0.numberValue ?? 99) <= 4 }, "\(perMailbox)")
+            await h.expectExact()
+        }
+    }
 }
