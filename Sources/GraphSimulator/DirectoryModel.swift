@@ -57,6 +57,10 @@ public struct StoredContact: Sendable, Hashable {
     public var lastModifiedDateTime: Date
     public var changeKey: String
     public var photo: Data?
+    /// The mailbox's contact change number of this contact's last write, and of its arrival in
+    /// its current folder (creation or move): what contacts delta compares tokens with.
+    var changeSeq = 0
+    var folderSeq = 0
 }
 
 /// One user's Exchange Online mailbox: its default Contacts folder, child folders and contacts.
@@ -65,6 +69,8 @@ public struct Mailbox: Sendable {
     public var defaultFolderId: String
     public var folders: [String: ContactFolder]
     public var contacts: [String: StoredContact]
+    /// Change numbers, tombstones and token generation behind contacts delta.
+    var contactChanges = ContactChangeLog()
 }
 
 /// An app registration (with its service principal in the tenant): what the token endpoint checks.

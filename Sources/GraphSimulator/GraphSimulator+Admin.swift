@@ -147,21 +147,30 @@ extension GraphSimulator {
                               extendedProperties: Dictionary(extendedProperties.map { (ExtendedPropertyId.canonical($0.key), $0.value) }, uniquingKeysWith: { $1 }),
                               createdDateTime: t, lastModifiedDateTime: t, changeKey: nextChangeKey(), photo: nil)
         mailboxes[owner]!.contacts[c.id] = c
+        recordContactWrite(owner, c.id, previousFolder: nil)
         return c.id
     }
 
-    /// The owner edits a contact in Outlook (drift for galsync to repair).
+    /// The owner edits a contact in Outlook (drift for galsync to repair); a `parentFolderId`
+    /// moves it to that folder (id, or `contacts` for the default one).
     public func ownerEditsContact(mailbox: String, contactId: String, properties: [String: JSONValue]) throws(AdminError) {
         let owner = try ownerMailbox(mailbox)
-        guard mailboxes[owner]!.contacts[contactId] != nil else { throw AdminError(status: 404, description: "no contact '\(contactId)'") }
+        guard let before = mailboxes[owner]!.contacts[contactId] else { throw AdminError(status: 404, description: "no contact '\(contactId)'") }
+        var properties = properties
+        if let target = properties.removeValue(forKey: "parentFolderId") {
+            guard let folder = target.stringValue.flatMap({ resolveFolder(owner, $0) }) else { throw AdminError(status: 404, description: "no folder '\(target)'") }
+            mailboxes[owner]!.contacts[contactId]!.folderId = folder
+        }
         for (k, v) in properties { mailboxes[owner]!.contacts[contactId]!.properties[k] = v }
         mailboxes[owner]!.contacts[contactId]!.changeKey = nextChangeKey()
         mailboxes[owner]!.contacts[contactId]!.lastModifiedDateTime = now()
+        recordContactWrite(owner, contactId, previousFolder: before.folderId)
     }
 
     public func ownerDeletesContact(mailbox: String, contactId: String) throws(AdminError) {
         let owner = try ownerMailbox(mailbox)
-        guard mailboxes[owner]!.contacts.removeValue(forKey: contactId) != nil else { throw AdminError(status: 404, description: "no contact '\(contactId)'") }
+        guard let removed = mailboxes[owner]!.contacts.removeValue(forKey: contactId) else { throw AdminError(status: 404, description: "no contact '\(contactId)'") }
+        recordContactRemoval(owner, removed)
     }
 
     public func ownerDeletesFolder(mailbox: String, folderId: String) throws(AdminError) {

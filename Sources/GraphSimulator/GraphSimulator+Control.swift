@@ -60,6 +60,8 @@ extension GraphSimulator {
                 try ownerEditsContact(mailbox: s[1], contactId: s[3], properties: body.objectValue ?? [:]); return ok()
             case ("DELETE", 4, "mailboxes") where s[2] == "contacts":
                 try ownerDeletesContact(mailbox: s[1], contactId: s[3]); return ok()
+            case ("POST", 4, "mailboxes") where s[2] == "contactDelta" && s[3] == "expire":
+                try expireContactDeltaTokens(mailbox: s[1], mode: body["mode"]?.stringValue); return ok()
             case ("DELETE", 4, "mailboxes") where s[2] == "folders":
                 try ownerDeletesFolder(mailbox: s[1], folderId: s[3]); return ok()
             case ("POST", 1, "responses"):

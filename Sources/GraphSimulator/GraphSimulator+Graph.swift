@@ -166,11 +166,12 @@ extension GraphSimulator {
 
     /// Names the operation for counters and finds the mailbox it targets, if any.
     func classify(_ path: [String], method: String) -> Route {
+        let path = Self.splitKeySegments(path)
         let lower = path.map { $0.lowercased() }
         var template: [String] = []
         for (i, seg) in lower.enumerated() {
             let isId = (lower.first == "users" || lower.first == "groups") && (i == 1 || (i >= 3 && ["contactfolders", "contacts"].contains(lower[i - 1])))
-            template.append(isId && !(i == 1 && seg == "delta") ? "{id}" : path[i])
+            template.append(isId && !(seg == "delta" || (i >= 3 && Self.isDeltaSegment(seg))) ? "{id}" : path[i])
         }
         var owner: String?
         if lower.count >= 3, lower[0] == "users", ["contactfolders", "contacts"].contains(lower[2]) {

@@ -40,11 +40,16 @@ extension GraphSimulator {
             case "PATCH": return renameFolder(request, mailbox, folder)
             default: return methodNotAllowed(request)
             }
+        case 2 where lower[2] == "contacts" && Self.isDeltaSegment(lower[3]):
+            return contactsDelta(request, mailbox, folder: mailboxes[mailbox]!.defaultFolderId, folderRoute: false)
         case 2 where lower[2] == "contacts":
             return contactItem(request, mailbox, contactId: path[3], folder: nil)
         case 3 where lower[2] == "contactfolders" && lower[4] == "contacts":
             guard let folder = resolveFolder(mailbox, path[3]) else { return itemNotFound(request) }
             return request.method == "POST" ? createContact(request, mailbox, folder: folder) : request.method == "GET" ? listContacts(request, mailbox, folder: folder) : methodNotAllowed(request)
+        case 4 where lower[2] == "contactfolders" && lower[4] == "contacts" && Self.isDeltaSegment(lower[5]):
+            guard let folder = resolveFolder(mailbox, path[3]) else { return itemNotFound(request) }
+            return contactsDelta(request, mailbox, folder: folder, folderRoute: true)
         case 4 where lower[2] == "contactfolders" && lower[4] == "contacts":
             guard let folder = resolveFolder(mailbox, path[3]) else { return itemNotFound(request) }
             return contactItem(request, mailbox, contactId: path[5], folder: folder)
@@ -146,6 +151,9 @@ extension GraphSimulator {
         let children = mailboxes[mailbox]!.folders.values.filter { $0.parentFolderId == folder }.map(\.id)
         for child in children { removeFolder(mailbox, child) }
         mailboxes[mailbox]!.folders[folder] = nil
+        for gone in mailboxes[mailbox]!.contacts.values.filter({ $0.folderId == folder }).sorted(by: { $0.id < $1.id }) {
+            recordContactRemoval(mailbox, gone)
+        }
         mailboxes[mailbox]!.contacts = mailboxes[mailbox]!.contacts.filter { $0.value.folderId != folder }
     }
 
@@ -258,6 +266,7 @@ extension GraphSimulator {
             if let id = ep["id"]?.stringValue, let v = ep["value"]?.stringValue { contact.extendedProperties[ExtendedPropertyId.canonical(id)] = v }
         }
         mailboxes[mailbox]!.contacts[contact.id] = contact
+        recordContactWrite(mailbox, contact.id, previousFolder: nil)
         var json = renderContact(contact, select: nil, expand: nil).objectValue!
         json["@odata.context"] = .string("\(request.baseURL)/v1.0/$metadata#users('\(mailbox)')/contacts/$entity")
         return .json(201, .object(json))
@@ -303,9 +312,11 @@ extension GraphSimulator {
             updated.lastModifiedDateTime = now()
             updated.changeKey = nextChangeKey()
             mailboxes[mailbox]!.contacts[contactId] = updated
+            recordContactWrite(mailbox, contactId, previousFolder: contact.folderId)
             return .json(200, renderContact(updated, select: nil, expand: nil))
         case "DELETE":
             mailboxes[mailbox]!.contacts[contactId] = nil
+            recordContactRemoval(mailbox, contact)
             return .noContent()
         default:
             return methodNotAllowed(request)
@@ -325,6 +336,10 @@ extension GraphSimulator {
                 return .graphError(413, "ErrorRequestEntityTooLarge", "The photo must be smaller than 4 MB.", request: request)
             }
             mailboxes[mailbox]!.contacts[contactId]!.photo = request.body
+            // A new photo is a change of the contact: new changeKey, and it shows in contacts delta.
+            mailboxes[mailbox]!.contacts[contactId]!.changeKey = nextChangeKey()
+            mailboxes[mailbox]!.contacts[contactId]!.lastModifiedDateTime = now()
+            recordContactWrite(mailbox, contactId, previousFolder: mailboxes[mailbox]!.contacts[contactId]!.folderId)
             return SimResponse(status: 200)
         case "GET":
             guard let data = mailboxes[mailbox]!.contacts[contactId]!.photo else {

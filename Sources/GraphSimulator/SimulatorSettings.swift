@@ -20,6 +20,16 @@ public struct SimulatorSettings: Sendable, Codable, Equatable {
     /// How an expired delta token is answered: `syncStateNotFound` (400) or `gone` (410 + Location).
     public var expiredDeltaMode = "syncStateNotFound"
     public var deltaPageSize = 100
+    // Contacts delta (Outlook).
+    /// How long a contacts delta or skip token stays usable. Microsoft gives Outlook delta
+    /// tokens no fixed lifetime (a cache drops the oldest), so this is a guess: 30 days.
+    public var contactDeltaTokenLifetimeSeconds = 30 * 86_400.0
+    /// How a stale contacts delta token is answered: `gone` (410 `SyncStateNotFound`, as
+    /// reported for Outlook delta), `badRequest` (400 `SyncStateNotFound`) or
+    /// `syncStateInvalid` (410 `SyncStateInvalid`).
+    public var expiredContactDeltaMode = "gone"
+    /// Entries per contacts delta page without `Prefer: odata.maxpagesize` (Outlook pages by 10).
+    public var contactDeltaPageSize = 10
     // Faults, at seeded rates (0...1), and latency added to every Graph request.
     public var faultSeed: UInt64 = 1
     public var rate503 = 0.0
