@@ -32,7 +32,14 @@ extension GraphSimulator {
         if path == ["$batch"] {
             guard request.method == "POST" else { return .graphError(405, "BadRequest", "Use POST for $batch.", request: request) }
             let response: SimResponse
-            if let canned = takeCannedResponse("POST /$batch") { response = canned } else { response = await batch(request, caller: caller) }
+            if let canned = takeCannedResponse("POST /$batch") {
+                response = canned
+            } else {
+                batchesInFlight += 1
+                counters.highestBatchesInFlight = max(counters.highestBatchesInFlight, batchesInFlight)
+                response = await batch(request, caller: caller)
+                batchesInFlight -= 1
+            }
             counters.record(route: "POST /$batch", status: response.status, inBatch: false)
             return faultAfterProcessing(request, response, inBatch: false, mayDrop: true)
         }

@@ -26,6 +26,8 @@ public actor GraphSimulator {
     var tokens: [String: IssuedToken] = [:]
     var usedAssertionIds: [String: Date] = [:]
     var counters = SimCounters()
+    /// `$batch` requests being carried out now (their high-water mark is in `counters`).
+    var batchesInFlight = 0
     var throttle = ThrottleState()
     var faultRandom: SeededRandom
     /// Canned answers queued by the control API (`POST /_sim/responses`), by route name, used

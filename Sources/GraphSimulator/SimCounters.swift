@@ -13,6 +13,8 @@ public struct SimCounters: Sendable {
     public var faults: [String: Int] = [:]
     /// Requests (batch items included) per mailbox owner, for benchmarks' lower bounds.
     public var mailboxRequests: [String: Int] = [:]
+    /// The most `$batch` requests carried out at once.
+    public var highestBatchesInFlight = 0
 
     public init() {}
 
@@ -37,6 +39,7 @@ public struct SimCounters: Sendable {
             "mailboxReads": num(mailboxReads), "directoryReads": num(directoryReads),
             "faults": .object(faults.mapValues(num)), "highestConcurrency": .object(highestConcurrency.mapValues(num)),
             "busiestMailboxRequests": num(mailboxRequests.values.max() ?? 0),
+            "highestBatchesInFlight": num(highestBatchesInFlight),
             "batchItemsTotal": num(batchItems.values.reduce(0) { $0 + $1.values.reduce(0, +) }),
         ]
     }
