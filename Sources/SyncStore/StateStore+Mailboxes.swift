@@ -10,6 +10,9 @@ extension StateStore {
         public var state: String
         public var reason: String?
         public var reconciled: Date?
+        /// The generation of the desired set (`DesiredBasis`) the mailbox held in full when its
+        /// last write ended; nil when not known (a failure, pending operations, a listing due).
+        public var applied: Int?
     }
 
     public struct ManagedContact: Sendable, Equatable {
@@ -29,17 +32,22 @@ extension StateStore {
             for row in try Row.fetchAll(db, sql: "SELECT * FROM mailbox") {
                 let owner: String = row["owner_id"]
                 out[owner] = MailboxRecord(ownerId: owner, folderId: row["folder_id"], state: row["state"], reason: row["reason"],
-                                           reconciled: (row["reconciled"] as Double?).map { Date(timeIntervalSince1970: $0) })
+                                           reconciled: (row["reconciled"] as Double?).map { Date(timeIntervalSince1970: $0) }, applied: row["applied"])
             }
             return out
         }
     }
 
-    public func setMailbox(_ owner: String, folderId: String?? = nil, state: String, reason: String? = nil, reconciled: Date? = nil) throws {
+    /// Sets a mailbox's state (and, when given, its folder and reconcile time). `applied`: the
+    /// desired set it now holds in full, given only once every one of its operations was
+    /// confirmed; any other call forgets it, in the same statement, so a mailbox that failed,
+    /// has pending operations or must be listed is never planned from the changes.
+    public func setMailbox(_ owner: String, folderId: String?? = nil, state: String, reason: String? = nil, reconciled: Date? = nil,
+                           applied: Int? = nil) throws {
         try db.write { db in
             try db.execute(sql: "INSERT OR IGNORE INTO mailbox (owner_id) VALUES (?)", arguments: [owner])
-            try db.execute(sql: "UPDATE mailbox SET state = ?, reason = ?, checked = ? WHERE owner_id = ?",
-                           arguments: [state, reason, Date().timeIntervalSince1970, owner])
+            try db.execute(sql: "UPDATE mailbox SET state = ?, reason = ?, checked = ?, applied = ? WHERE owner_id = ?",
+                           arguments: [state, reason, Date().timeIntervalSince1970, applied, owner])
             if let folderId { try db.execute(sql: "UPDATE mailbox SET folder_id = ? WHERE owner_id = ?", arguments: [folderId, owner]) }
             if let reconciled { try db.execute(sql: "UPDATE mailbox SET reconciled = ? WHERE owner_id = ?", arguments: [reconciled.timeIntervalSince1970, owner]) }
         }

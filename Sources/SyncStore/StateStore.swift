@@ -52,6 +52,14 @@ public final class StateStore: Sendable {
         m.registerMigration("v2") { db in
             try db.execute(sql: "ALTER TABLE cycle ADD COLUMN pending INTEGER DEFAULT 0")
         }
+        // v3: the last desired set (user → projection hash, its basis in `meta`) and the set each
+        // mailbox last held in full, so that a new process plans from the changes too.
+        m.registerMigration("v3") { db in
+            try db.execute(sql: """
+                CREATE TABLE desired_contact (user_id TEXT PRIMARY KEY, hash TEXT NOT NULL) WITHOUT ROWID;
+                ALTER TABLE mailbox ADD COLUMN applied INTEGER;
+                """)
+        }
         return m
     }
 

@@ -136,6 +136,35 @@ import Testing
         #expect(try Self.pragma(state, "user_version") == StateIdentity.schemaVersion)
     }
 
+    /// A file galsync 2 (schema v2) left: `plan` and `status` ask for the upgrade, the first
+    /// writing open makes it (v3: the desired set and `mailbox.applied`), and nothing is lost.
+    @Test func aVersion2DatabaseIsUpgradedToVersion3WithItsData() throws {
+        let s = try Scratch()
+        defer { s.remove() }
+        let state = s.path("state.db")
+        let old = try DatabaseQueue(path: state)
+        try StateStore.migrator.migrate(old, upTo: "v2")
+        try old.write { db in
+            try db.execute(sql: "PRAGMA application_id = \(StateIdentity.applicationID); PRAGMA user_version = 2")
+            try db.execute(sql: "INSERT INTO meta (key, value) VALUES ('delta_link', 'L1')")
+            try db.execute(sql: "INSERT INTO mailbox (owner_id, folder_id, state) VALUES ('m', 'f', 'ok')")
+            try db.execute(sql: "INSERT INTO managed_contact (owner_id, user_id, contact_id, hash) VALUES ('m', 'u', 'c', 'h')")
+        }
+        try old.close()
+        #expect(throws: StateStoreError.outdated(path: state)) { try StateStore(path: state, readOnly: true) }
+
+        let store = try StateStore(path: state)
+        #expect(try Self.pragma(state, "user_version") == 3 && StateIdentity.schemaVersion == 3)
+        #expect(try store.meta("delta_link") == "L1")
+        #expect(try store.mailboxes()["m"] == .init(ownerId: "m", folderId: "f", state: "ok", reason: nil, reconciled: nil, applied: nil))
+        #expect(try store.managedContacts("m")["u"]?.hash == "h")
+        #expect(try store.desiredBasis() == nil && store.desiredHashes().isEmpty, "no desired set yet: the next cycle plans in full")
+        try store.setMailbox("m", state: "ok", applied: 1)
+        #expect(try store.mailboxes()["m"]?.applied == 1)
+        #expect(try store.integrityCheck() == "ok")
+        #expect(try StateStore(path: state, readOnly: true).mailboxes()["m"]?.applied == 1, "read-only once upgraded")
+    }
+
     @Test func galsyncsTablesPlusAStrangerAreNotAdopted() throws {
         let s = try Scratch()
         defer { s.remove() }
