@@ -117,7 +117,7 @@ struct BatchScheduler {
         }
         for owner in owners { flying[owner] = nil }
         inFlight.subtract(owners)
-        for owner in owners where refused[owner] != nil || rateLimited[owner] != nil {
+        for owner in owners {
             rate.completed(owner, refused: refused[owner] ?? 0, rateRetryAfter: rateLimited[owner], now: now)
         }
         for p in retry.reversed() where !abandoned.contains(p.owner) { queues[p.owner, default: MailboxQueue()].retries.insert(p, at: 0) }
