@@ -126,7 +126,7 @@ extension SyncEngine {
         // A mailbox that held all of last cycle's desired contacts, and is not due a listing,
         // needs only the users whose desired contact changed since: an idle cycle reads none.
         if !mustList, folderId != nil, record?.state == "ok", let changes = context.changes, changes.users.count <= Self.changedUsersLimit,
-           projections.applied(owner) == changes.since {
+           record?.applied == changes.since {
             let known = try store.managedContacts(owner, userIds: changes.users)
             let plan = MailboxPlan(owner: owner, desired: desired, actual: try sync.fromState(known), changed: changes.users,
                                    holding: try store.managedContactCount(owner), excluding: excluded)
@@ -212,7 +212,7 @@ extension SyncEngine {
         for entry in planned {
             let plan = entry.plan
             summary.created += plan.creates; summary.updated += plan.updates; summary.deleted += plan.deletes
-            let known = try store.managedContacts(entry.sync.owner)
+            let known = try store.managedContacts(entry.sync.owner, userIds: plan.operations.prefix(3).map(\.userId))
             let samples = try plan.operations.prefix(3).map { op -> String in
                 // Planned from the state, an update does not carry the old fields: look them up to name what changes.
                 guard case .update(let id, let p, nil) = op, let hash = known[p.userId]?.hash,

@@ -142,17 +142,17 @@ extension SyncEngine {
             let owner = target.sync.owner
             let outcome = outcomes[owner] ?? .init()
             var result = MailboxWrite(outcome: outcome, failures: failures[owner] ?? [], unconfirmed: unconfirmed[owner] ?? 0, leaving: leaving.contains(owner))
+            // `setMailbox` without `applied` forgets which desired set the mailbox holds (so do
+            // `forgetMailbox` and every batch answer's `record`): only a mailbox whose every
+            // operation Graph confirmed in a first round is recorded as holding `generation`.
             if !result.failures.isEmpty {
                 let reason = result.reason
                 let relist = folderMissing.contains(owner)
-                projections.forgetApplied(owner)
                 try store.setMailbox(owner, folderId: relist ? .some(nil) : nil, state: relist ? "new" : "failed", reason: reason)
                 result.unconfirmed = 0  // a failed mailbox is listed next cycle anyway
             } else if result.unconfirmed > 0 {
-                projections.forgetApplied(owner)
                 try store.setMailbox(owner, folderId: result.leaving ? nil : .some(target.folderId), state: "pending", reason: "\(result.unconfirmed) operations unconfirmed")
             } else if result.leaving {
-                projections.forgetApplied(owner)
                 do {
                     try await removeFolderIfEmpty(target.sync, folderId: target.folderId)
                     try store.forgetMailbox(owner)
@@ -163,17 +163,13 @@ extension SyncEngine {
                     try store.setMailbox(owner, state: "failed", reason: "removing galsync's empty folder: \(error)")
                 }
             } else {
-                try store.setMailbox(owner, folderId: .some(target.folderId), state: followUp ? "verify" : "ok", reconciled: reconcileDue ? now() : nil)
-                if !followUp, outcome.created + outcome.updated + outcome.deleted == plan.operations.count {
-                    projections.markApplied(owner, generation: generation)
-                } else {
-                    projections.forgetApplied(owner)
-                }
+                let holds = !followUp && outcome.created + outcome.updated + outcome.deleted == plan.operations.count
+                try store.setMailbox(owner, folderId: .some(target.folderId), state: followUp ? "verify" : "ok", reconciled: reconcileDue ? now() : nil,
+                                     applied: holds ? generation : nil)
             }
             results[owner] = result
         }
         for (owner, error) in folderFailures {
-            projections.forgetApplied(owner)
             let reason = await AccessDeniedDiagnosis.reason(for: error, mailbox: owner, tokens: graph.tokens)
             results[owner] = MailboxWrite(failures: [reason])
             try store.setMailbox(owner, state: "failed", reason: reason)

@@ -79,8 +79,7 @@ public struct SyncEngine: Sendable {
         if !options.planOnly { try store.setMeta("folder", config.sync.folder) }
         let scope = SyncScope(users: round.users, groupMembers: round.groupMembers, config: config)
         for target in scope.unresolvedTargets { summary.problems[target] = "not in the directory: check [mailboxes] users" }
-        let basis = ProjectionCache.Basis(from: round.from, to: round.deltaLink, changed: Set(round.changed.keys).union(round.removed))
-        let desired = await projections.projections(of: scope.sources, basis: basis, excluding: Set(config.contact.excludeFields))
+        let desired = try await desiredContacts(scope.sources, round: round, options: options)
 
         // 3. Plan every mailbox: the targets, and those that left the targets.
         let context = try PlanContext(store: store, config: config, options: options, now: now(), changes: desired.changes)
@@ -91,10 +90,11 @@ public struct SyncEngine: Sendable {
 
         // 4. The safety valve, before any write: forgetting a mailbox abandons its contacts,
         //    so they count as deletes too.
+        //    (All managed contacts are counted only when there are enough deletes to matter.)
         let forgotten = try leavers.forget.reduce(0) { $0 + (try store.managedContactCount($1)) }
         let deletes = planned.reduce(0) { $0 + $1.plan.deletes } + forgotten
-        let managed = try store.managedContactCount()
-        if !options.allowMassDelete, deletes > 10, Double(deletes) > Double(max(managed, 1)) * config.sync.maxDeletesPercent / 100 {
+        if !options.allowMassDelete, deletes > 10, case let managed = try store.managedContactCount(),
+           Double(deletes) > Double(max(managed, 1)) * config.sync.maxDeletesPercent / 100 {
             let refusal = SyncError.massDelete(planned: deletes, managed: managed, limit: config.sync.maxDeletesPercent)
             guard options.planOnly else { throw refusal }
             summary.warnings.append("sync would refuse this cycle: \(refusal)")
@@ -112,7 +112,9 @@ public struct SyncEngine: Sendable {
         // Failed mailboxes are listed again next cycle anyway (state "failed"), so one bad
         // mailbox does not keep the whole tenant in full reconcile.
         if context.reconcileDue { try store.setMeta("last_full_reconcile", String(now().timeIntervalSince1970)) }
-        try store.pruneProjections()
+        // Pruning scans every managed contact: only after a cycle that may have changed which
+        // projections they refer to (a listing, a write, a forgotten mailbox).
+        if !leavers.forget.isEmpty || planned.contains(where: { !$0.fromChanges || !$0.plan.operations.isEmpty }) { try store.pruneProjections() }
         return finish()
     }
 }

@@ -1,16 +1,21 @@
 import Foundation
+import SyncStore
 import Synchronization
 
-/// Each in-scope user's contact projection from the last cycle, kept by the running service so
-/// that a cycle projects only the users the directory read reported as changed (100,000
-/// projections every cycle were most of an idle cycle's CPU).
+/// Each in-scope user's contact projection from the last cycle, so that a cycle projects only
+/// the users the directory read reported as changed (100,000 projections every cycle were most
+/// of an idle cycle's CPU), and the difference from the last desired set, which lets a mailbox
+/// that held that set be planned from the changed users alone.
 ///
 /// The delta query says exactly who changed since a deltaLink, so the cache needs no
-/// fingerprints: it remembers the deltaLink its projections stand for, and reuses them only for
-/// a round that started from that same link (a plan-only cycle, which saves no link, or an
-/// expired link therefore starts afresh). It lives in the `GalsyncRuntime`, which a reload
-/// replaces, so a changed `[contact]` setting starts empty; the excluded fields are checked
-/// too. A one-shot `sync` starts empty: its cycle projects every user, on every core.
+/// fingerprints: its projections stand for the deltaLink their round ended with, and are reused
+/// only by a round that starts from that same link. The last set is also recorded in the state
+/// (`StateStore.recordDesired`: its basis and each user's hash), and that record is what a
+/// round is compared with: the cache's own projections stand in for it only while they are that
+/// very set (`holds`). A new process (a one-shot `sync`, a restarted or reloaded service)
+/// therefore projects every user, on every core, but still finds the changes from the recorded
+/// hashes; a round from another link (a full enumeration, a link `plan` did not save) or with
+/// other settings has nothing to compare with.
 public final class ProjectionCache: Sendable {
     /// Which directory state a set of users stands for, from the delta round that read it.
     public struct Basis: Sendable {
@@ -28,15 +33,32 @@ public final class ProjectionCache: Sendable {
         }
     }
 
-    /// The desired contacts of a cycle, and how they differ from the last cycle's.
+    /// The desired set the state database holds: its basis, and its hashes (user id → hash),
+    /// which may be left out (nil) when the cache `holds` that set.
+    public struct Recorded: Sendable {
+        public var basis: StateStore.DesiredBasis?
+        public var hashes: [String: String]?
+
+        public init(basis: StateStore.DesiredBasis?, hashes: [String: String]?) {
+            self.basis = basis
+            self.hashes = hashes
+        }
+    }
+
+    /// The desired contacts of a cycle, and how they differ from the recorded ones.
     public struct Desired: Sendable {
         public let projections: [String: ContactProjection]
         /// Numbers this desired set (every call makes a new one, even when the deltaLink did
         /// not move: group membership is read outside the delta).
         public let generation: Int
         /// Users whose desired contact differs from the one at `since` (changed, come into
-        /// scope or gone from it); nil when the cache did not stand for the round's start.
+        /// scope or gone from it); nil when the round cannot be compared with the recorded set.
         public let changes: Changes?
+        /// What to record for this set (`StateStore.recordDesired`): its basis, and its
+        /// difference from the recorded set, whether or not the round could be compared with it.
+        public let record: StateStore.DesiredBasis
+        public let upserts: [String: String]
+        public let removals: [String]
     }
 
     public struct Changes: Sendable {
@@ -46,13 +68,10 @@ public final class ProjectionCache: Sendable {
     }
 
     private struct State {
+        /// What `projections` stand for; nil before the first set.
+        var basis: StateStore.DesiredBasis?
         var exclude: Set<String> = []
-        var link: String?
         var projections: [String: ContactProjection] = [:]
-        var generation = 0
-        /// Mailbox owner → the generation of the desired contacts it held, all of them, when
-        /// its last write ended: what lets the next cycle plan it from the changes alone.
-        var applied: [String: Int] = [:]
     }
 
     private let state = Mutex(State())
@@ -61,45 +80,61 @@ public final class ProjectionCache: Sendable {
 
     public init() {}
 
-    /// The projections of `users`: reused for users the round did not report, when the cache
-    /// stands for the state the round started from; made otherwise. Users not given are forgotten.
-    public func projections(of users: [String: DirectoryUser], basis: Basis, excluding exclude: Set<String>) async -> Desired {
-        let (previous, previousGeneration) = state.withLock { s -> ([String: ContactProjection]?, Int) in
-            guard s.exclude == exclude, let from = basis.from, s.link == from else { return (nil, s.generation) }
-            return (s.projections, s.generation)
-        }
+    /// Whether the cache's projections are the set `basis` describes (then its hashes need not
+    /// be read from the state).
+    public func holds(_ basis: StateStore.DesiredBasis?) -> Bool {
+        state.withLock { s in basis != nil && s.basis == basis }
+    }
+
+    /// The projections of `users` and their difference from the recorded set. Users the round
+    /// did not report keep their projection when the cache holds the recorded set and the round
+    /// starts where it ended; the others are projected. `settings`: what else shapes a mailbox's
+    /// contents (`include_self`); the excluded fields are added to it. `recorded`: the state's
+    /// set; nil when there is no state to record in (then the cache's own last set stands in).
+    public func projections(of users: [String: DirectoryUser], basis: Basis, excluding exclude: Set<String>, settings: String = "",
+                            recorded: Recorded? = nil) async -> Desired {
+        let signature = settings + "|exclude=" + exclude.sorted().joined(separator: ",")
+        let (mine, mineBasis, mineExclude) = state.withLock { ($0.projections, $0.basis, $0.exclude) }
+        let record = recorded == nil ? mineBasis : recorded?.basis
+        let mirror = record != nil && record == mineBasis
+        precondition(mirror || recorded?.hashes != nil || record == nil, "the recorded hashes are needed unless the cache holds the recorded set")
+        let previous: [String: String]? = mirror ? nil : (recorded?.hashes ?? [:])
+        func recordedHash(_ id: String) -> String? { if let previous { previous[id] } else { mine[id]?.hash } }
+        let comparable = record.map { basis.from != nil && $0.link == basis.from && $0.settings == signature } ?? false
+        let reuse = comparable && mirror && mineExclude == exclude
+
         var out: [String: ContactProjection] = [:]
         out.reserveCapacity(users.count)
         var todo: [DirectoryUser] = []
         for (id, user) in users {
-            if !basis.changed.contains(id), let hit = previous?[id] { out[id] = hit } else { todo.append(user) }
+            if reuse, !basis.changed.contains(id), let hit = mine[id] { out[id] = hit } else { todo.append(user) }
         }
-        var changed: Set<String> = []
+        var changed: Set<String> = [], upserts: [String: String] = [:], removals: [String] = []
         for p in await Self.project(todo, excluding: exclude) {
             out[p.userId] = p
-            if previous?[p.userId]?.hash != p.hash { changed.insert(p.userId) }  // changed, or come into scope
+            if recordedHash(p.userId) != p.hash {  // changed, or come into scope
+                changed.insert(p.userId)
+                upserts[p.userId] = p.hash
+            }
         }
-        if let previous { for id in previous.keys where out[id] == nil { changed.insert(id) } }  // gone from scope
+        func gone(_ id: String) {  // gone from scope
+            guard out[id] == nil else { return }
+            changed.insert(id)
+            removals.append(id)
+        }
+        if let previous { previous.keys.forEach(gone) } else { mine.keys.forEach(gone) }
+        let generation = max(mineBasis?.generation ?? 0, record?.generation ?? 0) + 1
+        let next = StateStore.DesiredBasis(link: basis.to, settings: signature, generation: generation)
         let result = out
-        let generation = state.withLock {
-            $0.exclude = exclude
-            $0.link = basis.to
-            $0.projections = result
-            $0.generation += 1
-            return $0.generation
-        }
-        return Desired(projections: result, generation: generation,
-                       changes: previous == nil ? nil : Changes(since: previousGeneration, users: changed))
+        state.withLock { $0 = State(basis: next, exclude: exclude, projections: result) }
+        let changes = comparable ? record.map { Changes(since: $0.generation, users: changed) } : nil
+        return Desired(projections: result, generation: generation, changes: changes, record: next, upserts: upserts, removals: removals)
     }
 
-    /// Records that `owner`'s mailbox now holds exactly the desired contacts of `generation`.
-    package func markApplied(_ owner: String, generation: Int) { state.withLock { $0.applied[owner] = generation } }
-
-    /// Forgets what `owner`'s mailbox holds: its next plan is a full one.
-    package func forgetApplied(_ owner: String) { state.withLock { $0.applied[owner] = nil } }
-
-    /// The generation of desired contacts `owner`'s mailbox holds, when known.
-    package func applied(_ owner: String) -> Int? { state.withLock { $0.applied[owner] } }
+    /// Nothing to do any more: what a mailbox holds is recorded in the state (`mailbox.applied`),
+    /// which every change to its contacts' rows or to its state forgets in the same transaction.
+    @available(*, deprecated, message: "the state forgets mailbox.applied itself (StateStore.record, setMailbox); drop this call")
+    package func forgetApplied(_ owner: String) {}
 
     /// Projects `users`, split over the machine's cores when there are many.
     static func project(_ users: [DirectoryUser], excluding exclude: Set<String>,

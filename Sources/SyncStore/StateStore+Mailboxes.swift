@@ -106,7 +106,14 @@ extension StateStore {
                                arguments: [owner, c.userId, c.contactId, c.hash])
             }
             try db.execute(sql: "DELETE FROM intent WHERE owner_id = ?", arguments: [owner])
+            try Self.forgetApplied(db, owner)
         }
+    }
+
+    /// Forgets which desired set `owner`'s mailbox holds: its contacts' rows changed, and only
+    /// `setMailbox(applied:)` after every operation was confirmed may say so again.
+    static func forgetApplied(_ db: Database, _ owner: String) throws {
+        try db.execute(sql: "UPDATE mailbox SET applied = NULL WHERE owner_id = ? AND applied IS NOT NULL", arguments: [owner])
     }
 
     /// Records the intent to create (a non-idempotent call) before sending it.
@@ -183,6 +190,7 @@ extension StateStore {
             }
             for d in r.deleted { try delete.execute(arguments: [owner, d.userId, d.contactId]) }
             for i in r.clearedIntents { try intent.execute(arguments: [i]) }
+            if !r.written.isEmpty || !r.deleted.isEmpty { try Self.forgetApplied(db, owner) }
         }
     }
 }

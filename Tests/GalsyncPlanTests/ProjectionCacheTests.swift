@@ -1,6 +1,7 @@
 import GalsyncCrypto
 import GalsyncJSON
 @testable import GalsyncPlan
+import SyncStore
 import Testing
 
 @Suite struct ProjectionCacheTests {
@@ -57,6 +58,41 @@ import Testing
         _ = await cache.projections(of: ["a": user("a", title: "One")], basis: basis(nil, "L1"), excluding: [])
         let excluded = await cache.projections(of: ["a": user("a", title: "One")], basis: basis("L1", "L2"), excluding: ["jobTitle"]).projections
         #expect(excluded["a"]?.fields["jobTitle"] == .null, "the cached projection with the title was not reused")
+    }
+
+    /// A new process: an empty cache, the state's record of the last set. The changes are
+    /// found from the recorded hashes alone, and what to record next is the difference.
+    @Test func aNewCacheFindsTheChangesFromTheRecordedHashes() async {
+        let old = ProjectionCache()
+        let first = await old.projections(of: ["a": user("a", title: "One"), "b": user("b", title: "One"), "c": user("c", title: "One")],
+                                          basis: basis(nil, "L1"), excluding: [], settings: "s", recorded: .init(basis: nil, hashes: [:]))
+        #expect(first.changes == nil && first.removals.isEmpty && first.upserts.count == 3)
+        let hashes = first.upserts
+        let fresh = ProjectionCache()
+        #expect(!fresh.holds(first.record) && old.holds(first.record))
+        // b's title changed; c was reported unchanged; a is untouched; d came; a full-plan-free comparison.
+        let users = ["a": user("a", title: "One"), "b": user("b", title: "Two"), "c": user("c", title: "One"), "d": user("d", title: "One")]
+        let next = await fresh.projections(of: users, basis: basis("L1", "L2", changed: ["b", "c", "d"]), excluding: [], settings: "s",
+                                           recorded: .init(basis: first.record, hashes: hashes))
+        #expect(next.changes?.since == first.generation && next.generation > first.generation)
+        #expect(next.changes?.users == ["b", "d"])
+        #expect(Set(next.upserts.keys) == ["b", "d"] && next.removals.isEmpty)
+        #expect(next.record == .init(link: "L2", settings: "s|exclude=", generation: next.generation))
+        let gone = await fresh.projections(of: ["b": users["b"]!, "d": users["d"]!], basis: basis("L2", "L3"), excluding: [], settings: "s",
+                                           recorded: .init(basis: next.record, hashes: nil))
+        #expect(gone.changes?.users == ["a", "c"] && Set(gone.removals) == ["a", "c"] && gone.upserts.isEmpty, "the cache held the record")
+    }
+
+    /// Another link or other settings: nothing to compare with, but what to record is still the
+    /// difference from the recorded set (only changed rows are written).
+    @Test(arguments: [("L9", "s"), ("L1", "other")])
+    func aRecordOfAnotherRoundOrOtherSettingsIsNotComparedWith(from: String, settings: String) async {
+        let recorded = StateStore.DesiredBasis(link: "L1", settings: "s|exclude=", generation: 7)
+        let hashes = ["a": ContactProjection(user: user("a", title: "One")).hash, "gone": "h"]
+        let desired = await ProjectionCache().projections(of: ["a": user("a", title: "One"), "b": user("b", title: "One")], basis: basis(from, "L2"),
+                                                          excluding: [], settings: settings, recorded: .init(basis: recorded, hashes: hashes))
+        #expect(desired.changes == nil && desired.generation == 8)
+        #expect(Set(desired.upserts.keys) == ["b"] && desired.removals == ["gone"])
     }
 
     @Test(arguments: [1, 2, 3])

@@ -2,8 +2,8 @@ import Foundation
 import SyncStore
 import Testing
 
-/// The recorded desired set and `mailbox.applied`: written as differences, and forgotten by
-/// every state change that does not say the mailbox holds the set.
+/// The recorded desired set and `mailbox.applied`: written as differences, and `applied`
+/// forgotten by every change to a mailbox's state or rows that does not say it holds the set.
 @Suite struct DesiredRecordTests {
     @Test func theSetIsRecordedAsItsDifferenceWithItsBasis() throws {
         let store = try StateStore(inMemory: ())
@@ -28,6 +28,14 @@ import Testing
             #expect(try store.mailboxes()["m"]?.applied == nil, "\(state) without applied forgets it")
         }
         #expect(try store.mailboxes()["n"]?.applied == 4)
+        var written = StateStore.BatchResult()
+        written.written = [(.init(userId: "u", contactId: "c", hash: "h"), "{}", nil)]
+        try store.record(owner: "n", written)
+        #expect(try store.mailboxes()["n"]?.applied == nil, "a batch answer changed its rows: it holds no recorded set until told again")
+        try store.setMailbox("n", state: "ok", applied: 5)
+        try store.replaceManagedContacts("n", [])
+        #expect(try store.mailboxes()["n"]?.applied == nil, "a listing replaced its rows")
+        try store.setMailbox("n", state: "ok", applied: 5)
         try store.forgetMailbox("n")
         try store.setMailbox("n", state: "ok")
         #expect(try store.mailboxes()["n"]?.applied == nil, "a forgotten mailbox starts unknown")
