@@ -10,7 +10,7 @@ struct ConfigReader {
 
     static let sections: [String: [String]] = [
         "tenant": ["id", "client_id", "certificate", "private_key", "passphrase_file", "cloud", "login_endpoint", "graph_endpoint", "ca_file", "assertion_algorithm"],
-        "sync": ["interval", "state", "folder", "full_reconcile", "max_deletes_percent", "concurrency", "metrics_file"],
+        "sync": ["interval", "state", "folder", "full_reconcile", "drift_check", "max_deletes_percent", "concurrency", "metrics_file"],
         "directory": ["include_groups", "exclude_groups", "include_guests", "include_disabled", "require"],
         "mailboxes": ["groups", "users", "all", "include_self"],
         "contact": ["exclude_fields"],
@@ -53,6 +53,8 @@ struct ConfigReader {
             if f.count > 255 { problem("sync.folder", "longer than 255 characters") } else { sync.folder = f }
         }
         if let d = duration("sync.full_reconcile", minimum: 3600) { sync.fullReconcile = d }
+        // "0": at every cycle (the contract's word for it); otherwise a duration of a minute or more.
+        if case .string("0")? = value("sync.drift_check") { sync.driftCheck = 0 } else if let d = duration("sync.drift_check", minimum: 60) { sync.driftCheck = d }
         if let p = number("sync.max_deletes_percent") {
             if (0...100).contains(p) { sync.maxDeletesPercent = p } else { problem("sync.max_deletes_percent", "\(p) is not within 0…100") }
         }

@@ -60,6 +60,11 @@ public struct Configuration: Sendable, Equatable {
         /// Contact folder in each mailbox; "" is the default Contacts folder, which phones show.
         public var folder: String = "Company Directory"
         public var fullReconcile: TimeInterval = 24 * 3600
+        /// How often a cycle asks each managed folder (contacts delta, 20 mailboxes per request)
+        /// what its owner changed, and repairs exactly that; 0: at every cycle. An hour keeps an
+        /// idle cycle between checks at its usual few requests, and an owner's edit is undone
+        /// within the hour instead of at the daily full listing.
+        public var driftCheck: TimeInterval = 3600
         public var maxDeletesPercent: Double = 20
         /// Most Outlook operations in flight at once: `concurrency / 4` batches of 20 (Graph runs
         /// 4 items of a batch at a time). The default lets 256 mailboxes be written at once, so

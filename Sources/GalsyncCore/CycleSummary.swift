@@ -14,6 +14,8 @@ public struct CycleSummary: Sendable {
     /// Mailboxes planned from the changed users alone (not in the `--json` shape; for tests
     /// and the debug log).
     public var plannedFromChanges = 0
+    /// What this cycle's drift check found, when one ran (`sync.drift_check`).
+    public var drift: DriftSummary?
     /// Per mailbox: owner → (what, why) for failed and skipped ones.
     public var problems: [String: String] = [:]
     /// Cycle-wide remarks (for `plan`: that `sync` would refuse the cycle, and why).
@@ -29,6 +31,13 @@ public struct CycleSummary: Sendable {
         public var samples: [String]
     }
 
+    /// A drift check's counts: folders asked, managed contacts their owners changed or removed
+    /// (each written again this cycle), and mailboxes listed because of what the check saw.
+    public struct DriftSummary: Sendable, Equatable {
+        public var checked = 0, edited = 0, gone = 0, listed = 0
+        package init() {}
+    }
+
     public var exitStatus: ExitStatus { mailboxesFailed > 0 || pending > 0 ? .partial : .ok }
 
     public var json: JSONValue {
@@ -39,6 +48,10 @@ public struct CycleSummary: Sendable {
             "requests": .number(Double(requests)), "throttled": .number(Double(throttled)), "pending": .number(Double(pending)),
             "duration_s": .number((duration * 1000).rounded() / 1000),
         ]
+        if let drift {
+            o["drift"] = ["checked": .number(Double(drift.checked)), "edited": .number(Double(drift.edited)),
+                          "gone": .number(Double(drift.gone)), "listed": .number(Double(drift.listed))]
+        }
         if !problems.isEmpty { o["problems"] = .object(problems.mapValues(JSONValue.string)) }
         if !warnings.isEmpty { o["warnings"] = .array(warnings.map(JSONValue.string)) }
         if !plans.isEmpty {
@@ -55,6 +68,9 @@ public struct CycleSummary: Sendable {
         // Owners, samples (display names) and problems (Graph's messages) come from the
         // network: each is one line without control characters before it reaches a terminal.
         let safe = SafeText.line
+        if let d = drift, d.edited + d.gone + d.listed > 0 {
+            lines.append("  drift check of \(d.checked) mailboxes: \(d.edited) contacts edited and \(d.gone) removed by their owners, written again; \(d.listed) mailboxes listed")
+        }
         for p in plans where p.creates + p.updates + p.deletes > 0 {
             lines.append("  \(safe(p.owner)): +\(p.creates) ~\(p.updates) -\(p.deletes) (=\(p.unchanged))" + (p.samples.isEmpty ? "" : ": " + p.samples.map(safe).joined(separator: "; ")))
         }

@@ -81,6 +81,9 @@ public struct SyncEngine: Sendable {
         for target in scope.unresolvedTargets { summary.problems[target] = "not in the directory: check [mailboxes] users" }
         let desired = try await desiredContacts(scope.sources, round: round, options: options)
 
+        // 2½. What owners changed in galsync's folders since the last check, when one is due.
+        if try driftCheckDue(options) { summary.drift = try await checkDrift(scope.targets) }
+
         // 3. Plan every mailbox: the targets, and those that left the targets.
         let context = try PlanContext(store: store, config: config, options: options, now: now(), changes: desired.changes)
         var planned = try await planTargets(scope.targets, desired: desired.projections, context: context, summary: &summary)

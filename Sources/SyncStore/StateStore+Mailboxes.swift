@@ -55,7 +55,7 @@ extension StateStore {
 
     public func forgetMailbox(_ owner: String) throws {
         try db.write { db in
-            for table in ["mailbox", "managed_contact", "intent"] {
+            for table in ["mailbox", "managed_contact", "intent", "contact_delta"] {
                 try db.execute(sql: "DELETE FROM \(table) WHERE owner_id = ?", arguments: [owner])
             }
         }

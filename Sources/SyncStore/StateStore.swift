@@ -60,6 +60,10 @@ public final class StateStore: Sendable {
                 ALTER TABLE mailbox ADD COLUMN applied INTEGER;
                 """)
         }
+        // v4: each managed folder's contacts deltaLink, for the drift check.
+        m.registerMigration("v4") { db in
+            try db.execute(sql: "CREATE TABLE contact_delta (owner_id TEXT PRIMARY KEY, link TEXT NOT NULL) WITHOUT ROWID")
+        }
         return m
     }
 

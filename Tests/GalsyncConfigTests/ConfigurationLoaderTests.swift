@@ -31,6 +31,9 @@ import Testing
         #expect(c.tenant.assertionAlgorithm == "PS256")
         #expect(c.sync.interval == 900 && c.sync.fullReconcile == 86_400 && c.sync.maxDeletesPercent == 20)
         #expect(c.sync.folder == "Company Directory")
+        #expect(c.sync.driftCheck == 3600 && c.sync.concurrency == 1024)
+        let every = try ConfigurationLoader.parse(Self.minimal.replacingOccurrences(of: "[mailboxes]", with: "[sync]\ndrift_check = \"0\"\n[mailboxes]"), environment: [:])
+        #expect(every.sync.driftCheck == 0, "\"0\" is at every cycle")
         #expect(c.sync.state == "/var/lib/galsync/state.db")
         #expect(c.directory.require == ["mail"] && !c.directory.includeGuests && !c.directory.includeDisabled)
         let systemd = try ConfigurationLoader.parse(Self.minimal, environment: ["STATE_DIRECTORY": "/var/lib/galsync"])
@@ -62,6 +65,8 @@ import Testing
         ("[sync]\nmax_deletes_percent = \"20\"", "sync.max_deletes_percent", "without quotes"),
         ("[sync]\nmax_deletes_percent = 150", "sync.max_deletes_percent", "0…100"),
         ("[sync]\nconcurrency = 0", "sync.concurrency", "1…4096"),
+        ("[sync]\ndrift_check = \"10s\"", "sync.drift_check", "too short"),
+        ("[sync]\ndrift_check = 0", "sync.drift_check", "string"),
         ("[directory]\ninclude_guests = \"yes\"", "directory.include_guests", "true or false"),
         ("[directory]\ninclude_groups = [\"Sales\"]", "directory.include_groups", "GUID"),
         ("[directory]\nrequire = [\"email\"]", "directory.require", "not a user attribute"),

@@ -137,8 +137,9 @@ import Testing
     }
 
     /// A file galsync 2 (schema v2) left: `plan` and `status` ask for the upgrade, the first
-    /// writing open makes it (v3: the desired set and `mailbox.applied`), and nothing is lost.
-    @Test func aVersion2DatabaseIsUpgradedToVersion3WithItsData() throws {
+    /// writing open makes it (v3: the desired set and `mailbox.applied`; v4: the folders'
+    /// contacts deltaLinks), and nothing is lost.
+    @Test func aVersion2DatabaseIsUpgradedToTheCurrentVersionWithItsData() throws {
         let s = try Scratch()
         defer { s.remove() }
         let state = s.path("state.db")
@@ -154,15 +155,20 @@ import Testing
         #expect(throws: StateStoreError.outdated(path: state)) { try StateStore(path: state, readOnly: true) }
 
         let store = try StateStore(path: state)
-        #expect(try Self.pragma(state, "user_version") == 3 && StateIdentity.schemaVersion == 3)
+        #expect(try Self.pragma(state, "user_version") == 4 && StateIdentity.schemaVersion == 4)
         #expect(try store.meta("delta_link") == "L1")
         #expect(try store.mailboxes()["m"] == .init(ownerId: "m", folderId: "f", state: "ok", reason: nil, reconciled: nil, applied: nil))
         #expect(try store.managedContacts("m")["u"]?.hash == "h")
         #expect(try store.desiredBasis() == nil && store.desiredHashes().isEmpty, "no desired set yet: the next cycle plans in full")
         try store.setMailbox("m", state: "ok", applied: 1)
         #expect(try store.mailboxes()["m"]?.applied == 1)
+        #expect(try store.contactDeltaLinks().isEmpty)
+        try store.setContactDeltaLink("m", "D1")
+        #expect(try store.contactDeltaLinks() == ["m": "D1"])
         #expect(try store.integrityCheck() == "ok")
         #expect(try StateStore(path: state, readOnly: true).mailboxes()["m"]?.applied == 1, "read-only once upgraded")
+        try store.forgetMailbox("m")
+        #expect(try store.contactDeltaLinks().isEmpty, "a forgotten mailbox's link goes with it")
     }
 
     @Test func galsyncsTablesPlusAStrangerAreNotAdopted() throws {

@@ -1,0 +1,88 @@
+import Foundation
+import GalsyncPlan
+import GraphClient
+import SyncStore
+
+/// Step 2½ of a cycle, every `sync.drift_check`: each managed folder's contacts delta, and the
+/// state corrected to what its owner did, so that planning repairs exactly that.
+extension SyncEngine {
+    /// True when a drift check is due this cycle: never in `plan` (which changes nothing), nor
+    /// when a full reconcile lists every mailbox anyway.
+    func driftCheckDue(_ options: Options) throws -> Bool {
+        guard !options.planOnly, !options.forceReconcile else { return false }
+        let reconciled = try store.meta("last_full_reconcile").flatMap(Double.init)
+        guard let reconciled, now().timeIntervalSince1970 - reconciled < config.sync.fullReconcile else { return false }
+        guard let last = try store.meta("last_drift_check").flatMap(Double.init) else { return true }
+        return now().timeIntervalSince1970 - last >= config.sync.driftCheck
+    }
+
+    /// Asks the folders of `targets` in state `ok` what changed since their deltaLinks, and
+    /// corrects the state: a managed contact gone is forgotten (the plan makes it again), one
+    /// whose fields differ gets what the mailbox holds as its last written value (the plan
+    /// writes it again), a contact the state does not know in galsync's own folder, an expired
+    /// link or a missing folder makes the mailbox be listed. A mailbox with any of these is
+    /// planned in full from the corrected state (the store forgets `mailbox.applied` with each
+    /// of these changes).
+    func checkDrift(_ targets: Set<String>) async throws -> CycleSummary.DriftSummary {
+        let records = try store.mailboxes()
+        let links = try store.contactDeltaLinks()
+        let folders: [DriftCheck.Folder] = targets.sorted().compactMap { owner in
+            guard let r = records[owner], r.state == "ok", let folderId = r.folderId else { return nil }
+            return .init(owner: owner, contactsPath: mailboxSync(owner).contactsPath(folderId), link: links[owner])
+        }
+        var summary = CycleSummary.DriftSummary()
+        summary.checked = folders.count
+        let findings = try await DriftCheck(graph: graph, width: max(1, min(16, config.sync.concurrency / 4))).run(folders)
+        for owner in findings.keys.sorted() {
+            let f = findings[owner]!
+            if f.folderMissing {
+                try store.setContactDeltaLink(owner, nil)
+                try store.setMailbox(owner, folderId: .some(nil), state: "new", reason: "the drift check found the folder gone")
+                summary.listed += 1
+                continue
+            }
+            if f.expired {
+                try store.setContactDeltaLink(owner, nil)
+                try store.setMailbox(owner, state: "verify", reason: "its contacts delta expired: listed instead")
+                summary.listed += 1
+                continue
+            }
+            if let failure = f.failure {
+                logger.warning("drift check of a mailbox did not finish: \(failure); the next check tries again", metadata: ["mailbox": "\(owner)"])
+                continue
+            }
+            guard let link = f.link else { continue }
+            guard f.complete || !f.changed.isEmpty || !f.removed.isEmpty else {
+                try store.setContactDeltaLink(owner, link)
+                continue
+            }
+            let known = try store.managedContacts(owner)
+            let byContact = Dictionary(known.values.map { ($0.contactId, $0) }, uniquingKeysWith: { a, _ in a })
+            var result = StateStore.BatchResult()
+            var unknown = 0
+            for (id, contact) in f.changed {
+                guard let managed = byContact[id] else { unknown += 1; continue }
+                let now = ContactProjection.fromListed(userId: managed.userId, contact: contact)
+                guard now.hash != managed.hash else { continue }  // galsync's own write, or no managed field changed
+                result.written.append((.init(userId: managed.userId, contactId: id, hash: now.hash), String(decoding: now.json, as: UTF8.self), nil))
+            }
+            var gone = f.removed
+            if f.complete { gone.formUnion(byContact.keys.filter { f.changed[$0] == nil }) }  // a first round holds every contact
+            for id in gone { if let managed = byContact[id] { result.deleted.append((managed.userId, id)) } }
+            try store.record(owner: owner, result)
+            try store.setContactDeltaLink(owner, link)
+            summary.edited += result.written.count
+            summary.gone += result.deleted.count
+            // In the default Contacts folder the owner's own contacts are expected; in galsync's
+            // folder a contact it does not know may be a create whose answer was lost.
+            let relist = unknown > 0 && !config.sync.folder.isEmpty
+            if relist {
+                try store.setMailbox(owner, state: "verify", reason: "the drift check found \(unknown) contacts galsync does not know in its folder")
+                summary.listed += 1
+            }
+        }
+        try store.setMeta("last_drift_check", String(now().timeIntervalSince1970))
+        logger.info("drift check: \(summary.checked) mailboxes, \(summary.edited) contacts edited and \(summary.gone) removed by their owners, \(summary.listed) mailboxes to list")
+        return summary
+    }
+}
