@@ -98,14 +98,18 @@ public enum JSONValue: Sendable, Hashable, Codable {
     static let nullBytes = Array("null".utf8), trueBytes = Array("true".utf8), falseBytes = Array("false".utf8)
 
     static func writeString(_ s: String, into out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
         var s = s
-        s.withUTF8 { bytes in
-            // Nothing to escape (the common case): one copy.
-            if !bytes.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) {
-                out.append(contentsOf: bytes)
-                return
-            }
+        s.withUTF8 { writeString(utf8: $0, into: &out) }
+    }
+
+    /// Appends UTF-8 text as a JSON string, escaped exactly as `write(into:)` escapes a
+    /// `.string`: for text held as bytes rather than as a `String` (`DirectoryUser`).
+    public static func writeString(utf8 bytes: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        // Nothing to escape (the common case): one copy.
+        if !bytes.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) {
+            out.append(contentsOf: bytes)
+        } else {
             for b in bytes {
                 switch b {
                 case 0x22: out.append(0x5C); out.append(0x22)

@@ -48,7 +48,7 @@ public struct ContactProjection: Sendable, Equatable {
         func text(_ key: String) -> String? { user.string(key).map(Self.clean).flatMap { $0.isEmpty ? nil : $0 } }
         let displayName = text("displayName")
         var phones: [JSONValue] = []
-        for case .string(let phone) in (user.properties["businessPhones"]?.arrayValue ?? []).prefix(2) {
+        for case .string(let phone) in (user.array("businessPhones") ?? []).prefix(2) {
             let cleaned = Self.clean(phone)
             if !cleaned.isEmpty { phones.append(.string(cleaned)) }
         }

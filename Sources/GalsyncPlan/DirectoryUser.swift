@@ -1,13 +1,24 @@
+import Foundation
 import GalsyncJSON
 
-/// A directory user as the snapshot holds it: the id and the selected Graph properties.
+/// A directory user as the snapshot holds it: the id and the selected Graph properties, packed
+/// into one buffer (`PackedProperties`), since a cycle holds every user of the directory.
+/// Properties other than the selected ones are not kept; a property Graph left out (absent)
+/// stays distinct from one it gave as `null`, so the user writes back the same JSON (`json`).
 public struct DirectoryUser: Sendable, Equatable {
-    public var id: String
-    public var properties: [String: JSONValue]
+    public let id: String
+    var packed: PackedProperties
 
+    /// `properties`: the user's JSON object (keys other than `selectedProperties` are dropped).
     public init(id: String, properties: [String: JSONValue]) {
         self.id = id
-        self.properties = properties
+        packed = PackedProperties()
+        for key in Self.selectedProperties { packed.append(properties[key], id: id) }
+    }
+
+    init(id: String, packed: PackedProperties) {
+        self.id = id
+        self.packed = packed
     }
 
     /// The user properties galsync reads (`$select` of the delta query).
@@ -17,8 +28,38 @@ public struct DirectoryUser: Sendable, Equatable {
         "country", "userType", "accountEnabled",
     ]
 
+    /// Property name → its place in `selectedProperties`.
+    static let index = Dictionary(uniqueKeysWithValues: selectedProperties.enumerated().map { ($1, $0) })
+
+    /// The selected properties present, decoded (every call builds them anew: for tests and
+    /// tools; the engine reads one property at a time). Setting it packs the user again.
+    public var properties: [String: JSONValue] {
+        get {
+            var out: [String: JSONValue] = [:]
+            for (i, slot) in packed.slots().enumerated() { out[Self.selectedProperties[i]] = packed.value(slot, id: id) }
+            return out
+        }
+        set { self = DirectoryUser(id: id, properties: newValue) }
+    }
+
+    /// Property `key` as JSON; nil when absent (or not a selected property).
+    public func value(_ key: String) -> JSONValue? {
+        Self.index[key].flatMap { packed.value($0, id: id) }
+    }
+
+    /// Property `key`'s text, untrimmed; nil when it is not text.
+    func rawString(_ key: String) -> String? {
+        guard let i = Self.index[key] else { return nil }
+        let slot = packed.slot(i)
+        switch slot.tag {
+        case .string: return packed.text(slot.payload)
+        case .id: return id
+        default: return nil
+        }
+    }
+
     public func string(_ key: String) -> String? {
-        guard let s = properties[key]?.stringValue, !s.isEmpty else { return nil }
+        guard let s = rawString(key), !s.isEmpty else { return nil }
         // Printable ASCII at both ends cannot be whitespace (checking bytes, not Characters: this runs per field per user).
         if let first = s.utf8.first, let last = s.utf8.last, (0x21..<0x7F).contains(first), (0x21..<0x7F).contains(last) { return s }
         guard s.first!.isWhitespace || s.last!.isWhitespace else { return s }
@@ -26,13 +67,24 @@ public struct DirectoryUser: Sendable, Equatable {
         return trimmed.isEmpty ? nil : trimmed
     }
 
-    public var isGuest: Bool { properties["userType"]?.stringValue?.lowercased() == "guest" }
-    public var isEnabled: Bool { properties["accountEnabled"]?.boolValue ?? true }
+    /// The items of array property `key` (`businessPhones`); nil when it is not an array.
+    public func array(_ key: String) -> [JSONValue]? {
+        guard let i = Self.index[key] else { return nil }
+        let slot = packed.slot(i)
+        switch slot.tag {
+        case .strings: return packed.items(slot.payload).map { .string(packed.text($0)) }
+        case .json: return packed.value(i, id: id)?.arrayValue
+        default: return nil
+        }
+    }
+
+    public var isGuest: Bool { rawString("userType")?.lowercased() == "guest" }
+    public var isEnabled: Bool { value("accountEnabled")?.boolValue ?? true }
     public var userPrincipalName: String? { string("userPrincipalName") }
 
     /// Whether attribute `name` holds a value (for `directory.require`).
     public func has(_ name: String) -> Bool {
-        switch properties[name] {
+        switch value(name) {
         case .string(let s)?: !s.trimmingCharacters(in: .whitespaces).isEmpty
         case .array(let a)?: !a.isEmpty
         case nil, .null?: false
