@@ -131,11 +131,6 @@ public final class ProjectionCache: Sendable {
         return Desired(projections: result, generation: generation, changes: changes, record: next, upserts: upserts, removals: removals)
     }
 
-    /// Nothing to do any more: what a mailbox holds is recorded in the state (`mailbox.applied`),
-    /// which every change to its contacts' rows or to its state forgets in the same transaction.
-    @available(*, deprecated, message: "the state forgets mailbox.applied itself (StateStore.record, setMailbox); drop this call")
-    package func forgetApplied(_ owner: String) {}
-
     /// Projects `users`, split over the machine's cores when there are many.
     static func project(_ users: [DirectoryUser], excluding exclude: Set<String>,
                         cores: Int = ProcessInfo.processInfo.activeProcessorCount) async -> [ContactProjection] {
