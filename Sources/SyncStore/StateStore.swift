@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Synchronization
 
 /// galsync's state database (`state.db`, SQLite in WAL mode, migrated on open): the directory
 /// snapshot, the targets, what galsync wrote into each mailbox, pending intents, the deltaLink
@@ -7,6 +8,10 @@ import GRDB
 public final class StateStore: Sendable {
     let db: DatabaseQueue
     public let path: String
+    /// Projection hashes this process knows are in the `projection` table: a first sync writes
+    /// hundreds of contacts per projection, and the row needs inserting once, not each time.
+    /// Only `pruneProjections` deletes rows, and it clears this.
+    let storedProjections = Mutex<Set<String>>([])
 
     /// Opens galsync's state. For writing (`sync`, `run`, `purge`): creates the folder (0700,
     /// with its parents) and the file (0600) when missing, refuses a file that is not galsync's

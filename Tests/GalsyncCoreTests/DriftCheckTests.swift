@@ -52,7 +52,7 @@ import Testing
     @Test func anIdleCheckCostsOneRequestPerTwentyMailboxesAndNoneBetweenChecks() async throws {
         try await SyncHarness.with(users: 30, { $0.sync.driftCheck = 3600 }) { h in
             try await h.sync()
-            try await h.sync()  // the first drift check (the first cycle's mailboxes were new)
+            try await h.sync()  // idle: the first cycle's full listing counts as a drift check
             let mailboxes = await h.expectedTargets().count
             await h.sim.resetCounters()
             let idle = try await h.sync()

@@ -28,10 +28,11 @@ import Testing
 
     @Test func intentsMarkMailboxesUncertainUntilCommitted() throws {
         let store = try StateStore(inMemory: ())
-        let i = try store.recordIntents(owner: "m", userIds: ["u"])[0]
+        let i = try store.recordBatchIntents(owners: ["m"])["m"]!
         #expect(try store.ownersWithPendingIntents() == ["m"])
         var written = StateStore.BatchResult()
-        written.written = [(.init(userId: "u", contactId: "c1", hash: "h"), "{}", i)]
+        written.written = [(.init(userId: "u", contactId: "c1", hash: "h"), "{}", nil)]
+        written.clearedIntents = [i]
         try store.record(owner: "m", written)
         #expect(try store.ownersWithPendingIntents().isEmpty)
         #expect(try store.managedContacts("m")["u"]?.contactId == "c1")
