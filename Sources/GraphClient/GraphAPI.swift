@@ -59,7 +59,7 @@ public struct GraphAPI: Sendable {
     /// `send` that throws a `GraphError` for any non-2xx answer. `path` may also be an absolute
     /// link from Graph (checked like `follow`).
     public func request(_ method: String, _ path: String, body: JSONValue? = nil, headers: [(String, String)] = []) async throws -> GraphResponse {
-        let clientRequestId = UUID().uuidString.lowercased()
+        let clientRequestId = RequestID.make()
         let url: String
         if path.hasPrefix("http://") || path.hasPrefix("https://") {
             guard let u = URL(string: path), u.scheme == graphEndpoint.scheme, u.host == graphEndpoint.host, u.port == graphEndpoint.port else {
@@ -78,7 +78,7 @@ public struct GraphAPI: Sendable {
 
     /// `request` with a body that is already JSON bytes (the batch writer assembles its own).
     public func request(_ method: String, _ path: String, jsonBytes: Data) async throws -> GraphResponse {
-        let clientRequestId = UUID().uuidString.lowercased()
+        let clientRequestId = RequestID.make()
         let response = try await send(method, url: base + "/v1.0" + path, body: nil, raw: jsonBytes, headers: [("client-request-id", clientRequestId)])
         guard (200..<300).contains(response.status) else {
             throw GraphError.from(response, method: method, path: String(path.prefix(200)), clientRequestId: clientRequestId)
@@ -89,7 +89,7 @@ public struct GraphAPI: Sendable {
     func send(_ method: String, url: String, body: JSONValue?, raw: Data? = nil, headers: [(String, String)]) async throws -> GraphResponse {
         let payload = raw ?? body?.encoded()
         var extra = headers
-        if !extra.contains(where: { $0.0.lowercased() == "client-request-id" }) { extra.append(("client-request-id", UUID().uuidString.lowercased())) }
+        if !extra.contains(where: { $0.0.lowercased() == "client-request-id" }) { extra.append(("client-request-id", RequestID.make())) }
         var attempt = 0
         while true {
             attempt += 1

@@ -83,7 +83,7 @@ public actor TokenProvider {
             response = try await transport.send(HTTPRequest(
                 method: "POST", url: settings.tokenEndpoint,
                 headers: [("Content-Type", "application/x-www-form-urlencoded"), ("Accept", "application/json"),
-                          ("client-request-id", UUID().uuidString.lowercased())],
+                          ("client-request-id", RequestID.make())],
                 body: body, timeout: 30))
         } catch let error as HTTPTransportError {
             throw IdentityError(code: nil, status: nil, message: "cannot reach the token endpoint \(settings.tokenEndpoint): \(error.message)"
