@@ -5,21 +5,37 @@ import GraphClient
 
 /// One round of `/users/delta` pages folded over the snapshot: users changed (merged over what
 /// the snapshot had, since a later round leaves out unchanged properties), users removed, and
-/// the round's deltaLink. A full round (no saved link) replaces the snapshot instead.
+/// the round's deltaLink. A full round (no saved link) replaces the snapshot instead. Users are
+/// held packed (`DirectoryUser`), the snapshot once: a round that is not full changes it in
+/// place, a full one keeps only its ids (to count who it dropped).
 struct DeltaPages {
-    let full: Bool
-    let snapshot: [String: String]
-    private(set) var changed: [String: String] = [:]
+    private(set) var full: Bool
+    /// The users before this round; emptied by a full round (which replaces them) and by `users()`.
+    private var snapshot: [String: DirectoryUser]
+    /// A full round's snapshot: its ids only.
+    private var snapshotIds: Set<String> = []
+    /// How many users the snapshot held.
+    let known: Int
+    private(set) var changed: [String: DirectoryUser] = [:]
     private(set) var removed: Set<String> = []
     private(set) var deltaLink: String?
 
-    init(full: Bool, snapshot: [String: String]) {
-        self.full = full
-        self.snapshot = snapshot
+    init(full: Bool, snapshot: consuming [String: DirectoryUser]) {
+        self.full = false
+        known = snapshot.count
+        self.snapshot = consume snapshot
+        if full { restart() }
     }
 
-    /// The properties a snapshot row may hold.
-    static let kept = Set(DirectoryUser.selectedProperties + ["id"])
+    /// Starts again as a full round (the saved deltaLink expired): what was read is dropped.
+    mutating func restart() {
+        full = true
+        if snapshotIds.isEmpty { snapshotIds = Set(snapshot.keys) }
+        snapshot = [:]
+        changed = [:]
+        removed = []
+        deltaLink = nil
+    }
 
     static func firstURL(select: String) -> String { "/users/delta?$select=\(select)" }
 
@@ -34,14 +50,14 @@ struct DeltaPages {
                 continue
             }
             removed.remove(id)
-            var merged: [String: JSONValue] = [:]
-            if let known = changed[id] ?? (full ? nil : snapshot[id]) {
-                merged = JSONValue.parse(Data(known.utf8))?.objectValue ?? [:]
-            }
             // Only the selected properties are kept: whatever else a page carries (an answer
             // padded with megabytes, properties nobody asked for) never reaches the snapshot.
-            for (k, v) in entry.objectValue ?? [:] where Self.kept.contains(k) { merged[k] = v }
-            changed[id] = String(decoding: JSONValue.object(merged).encoded(), as: UTF8.self)
+            let properties = entry.objectValue ?? [:]
+            if let known = changed[id] ?? (full ? nil : snapshot[id]) {
+                changed[id] = known.merging(properties)
+            } else {
+                changed[id] = DirectoryUser(id: id, properties: properties)
+            }
         }
         if let next = body["@odata.nextLink"]?.stringValue {
             guard graph.isGraphLink(next) else { throw SyncError.badData("a nextLink points away from the Graph host (\(URL(string: next)?.host ?? "?")); not followed, the token stays home") }
@@ -53,16 +69,15 @@ struct DeltaPages {
         return nil
     }
 
-    /// The directory after this round: the snapshot (unless full) with the changes applied.
-    func users() -> [String: DirectoryUser] {
-        var all: [String: String] = full ? [:] : snapshot
-        for (id, json) in changed { all[id] = json }
-        for id in removed { all[id] = nil }
-        var users: [String: DirectoryUser] = [:]
-        users.reserveCapacity(all.count)
-        for (id, text) in all {
-            if let properties = JSONValue.parse(Data(text.utf8))?.objectValue { users[id] = DirectoryUser(id: id, properties: properties) }
-        }
-        return users
+    /// The directory after this round (the snapshot, unless full, with the changes applied),
+    /// and how many of the snapshot's users it no longer holds. Takes the snapshot: once only.
+    mutating func users() -> (users: [String: DirectoryUser], dropped: Int) {
+        if full { return (changed, snapshotIds.reduce(0) { $0 + (changed[$1] == nil ? 1 : 0) }) }
+        var all: [String: DirectoryUser] = [:]
+        swap(&all, &snapshot)  // so that `all` is the only reference, and changes in place
+        for (id, user) in changed { all[id] = user }
+        var dropped = 0
+        for id in removed where all.removeValue(forKey: id) != nil { dropped += 1 }
+        return (all, dropped)
     }
 }

@@ -14,8 +14,13 @@ struct DirectoryReader {
 
     struct Round: Sendable {
         var users: [String: DirectoryUser]
-        var changed: [String: String]
+        /// The users the round reported, as they now are (their JSON text is made only when
+        /// they are saved: `DirectoryUser.json`).
+        var changed: [String: DirectoryUser]
         var removed: Set<String>
+        /// How many users the snapshot held, and how many of them the round no longer has.
+        var known: Int
+        var dropped: Int
         var deltaLink: String
         var select: String
         var full: Bool
@@ -27,15 +32,16 @@ struct DirectoryReader {
 
     static let select = DirectoryUser.selectedProperties.joined(separator: ",")
 
-    /// Applies one delta round to `snapshot` (id → JSON text) and reads `groups`' members.
-    func read(snapshot: [String: String], deltaLink: String?, savedSelect: String?, groups: [String] = []) async throws -> Round {
+    /// Applies one delta round to `snapshot` (`StateStore.directorySnapshot()`, taken over:
+    /// changed in place, not copied) and reads `groups`' members.
+    func read(snapshot: consuming [String: DirectoryUser], deltaLink: String?, savedSelect: String?, groups: [String] = []) async throws -> Round {
         var start = deltaLink
         if savedSelect != Self.select { start = nil }  // the attributes changed: enumerate again
         // A saved link from another endpoint (graph_endpoint or the cloud changed) is not followed
         // (the token would go there): the directory is enumerated again from the configured one.
         if let link = start, !graph.isGraphLink(link) { start = nil }
         let fresh = DeltaPages.firstURL(select: Self.select)
-        var delta = DeltaPages(full: start == nil, snapshot: snapshot)
+        var delta = DeltaPages(full: start == nil, snapshot: consume snapshot)
         var members = groups.map(GroupMemberPages.init(group:))
         try await PagedReads(graph: graph, retry: retry).run([start ?? fresh] + members.map(\.firstURL)) { read, result in
             if read == 0 {
@@ -46,7 +52,7 @@ struct DirectoryReader {
                     // Expired (410, or 400 syncStateNotFound/resyncRequired/syncStateInvalid) or a
                     // saved token Graph no longer understands (400): enumerate again rather than
                     // fail forever. A 400 that is not about the token fails the fresh round too.
-                    delta = DeltaPages(full: true, snapshot: snapshot)
+                    delta.restart()
                     return fresh
                 case .failure(let error):
                     throw error
@@ -62,7 +68,8 @@ struct DirectoryReader {
             }
         }
         guard let link = delta.deltaLink else { throw SyncError.badData("a /users/delta round ended without a deltaLink") }
-        return Round(users: delta.users(), changed: delta.changed, removed: delta.removed, deltaLink: link, select: Self.select,
+        let (users, dropped) = delta.users()
+        return Round(users: users, changed: delta.changed, removed: delta.removed, known: delta.known, dropped: dropped, deltaLink: link, select: Self.select,
                      full: delta.full, from: delta.full ? nil : start, groupMembers: Dictionary(members.map { ($0.group, $0.users) }, uniquingKeysWith: { a, _ in a }))
     }
 }

@@ -6,11 +6,17 @@ import GRDB
 extension StateStore {
     /// All users of the snapshot, id → JSON object text.
     public func directoryUsers() throws -> [String: String] {
+        var out: [String: String] = [:]
+        try forEachDirectoryUser { out[$0] = $1 }
+        return out
+    }
+
+    /// Calls `body` with each user of the snapshot (id, JSON object text), one row at a time,
+    /// so that a caller keeping users in another form never holds every row's text.
+    public func forEachDirectoryUser(_ body: (String, String) throws -> Void) throws {
         try db.read { db in
-            var out: [String: String] = [:]
             let rows = try Row.fetchCursor(db, sql: "SELECT id, json FROM directory_user")
-            while let row = try rows.next() { out[row["id"]] = row["json"] }
-            return out
+            while let row = try rows.next() { try body(row["id"], row["json"]) }
         }
     }
 
@@ -18,6 +24,12 @@ extension StateStore {
     /// so the link is never saved without the changes it covers. `replaceAll` (a full resync)
     /// drops users not in `upserts`.
     public func applyDirectory(upserts: [String: String], removals: Set<String>, deltaLink: String, select: String, replaceAll: Bool) throws {
+        try applyDirectory(upserts: upserts.lazy.map { ($0.key, $0.value) }, removals: removals, deltaLink: deltaLink, select: select, replaceAll: replaceAll)
+    }
+
+    /// The same, with the upserts (id, JSON object text) made as they are written: a full
+    /// resync's 100,000 texts need not be held at once.
+    public func applyDirectory(upserts: some Sequence<(String, String)>, removals: Set<String>, deltaLink: String, select: String, replaceAll: Bool) throws {
         try db.write { db in
             if replaceAll { try db.execute(sql: "DELETE FROM directory_user") }
             let insert = try db.makeStatement(sql: "INSERT OR REPLACE INTO directory_user (id, json) VALUES (?, ?)")
