@@ -7,20 +7,20 @@ import GalsyncJSON
 /// hash equally, whether they come from the directory or from a mailbox listing.
 public struct ContactProjection: Sendable, Equatable {
     public let userId: String
-    /// The managed fields' values in `sortedKeys` order (`null` when empty): an array, not a
-    /// dictionary, because a cycle makes one per directory user and most are only compared.
-    let values: [JSONValue]
+    /// The managed fields' values in `sortedKeys` order, packed (a cycle makes one per
+    /// directory user, and most are only compared, by `hash`).
+    let packed: PackedFields
     /// Graph contact properties, every managed field present (`null` when empty).
     public var fields: [String: JSONValue] {
         var f: [String: JSONValue] = [:]
-        f.reserveCapacity(values.count)
-        for (i, key) in Self.sortedKeys.enumerated() { f[key.key] = values[i] }
+        f.reserveCapacity(Self.sortedKeys.count)
+        for (i, range) in packed.ranges().enumerated() { f[Self.sortedKeys[i].key] = packed.value(range) }
         return f
     }
 
     /// The value of managed field `key`, or nil for another key.
     public func field(_ key: String) -> JSONValue? {
-        Self.sortedKeys.firstIndex { $0.key == key }.map { values[$0] }
+        Self.sortedKeys.firstIndex { $0.key == key }.map { packed.value(packed.ranges()[$0]) }
     }
     /// SHA-256 (128 bits, hex) of the canonical JSON: what the snapshot remembers per written
     /// contact. Computed once.
@@ -55,8 +55,8 @@ public struct ContactProjection: Sendable, Equatable {
         var address: [String: JSONValue] = [:]
         for (part, source) in Self.addressParts { if let v = text(source) { address[part] = .string(v) } }
         let mail = text("mail")
-        // In `sortedKeys` order (a test holds them together), so the hash is written from this
-        // array without a lookup.
+        // In `sortedKeys` order (a test holds them together), so they are packed (and hashed)
+        // from this array without a lookup.
         var values: [JSONValue] = [
             address.isEmpty ? .null : .object(address),
             phones.isEmpty ? .null : .array(phones),
@@ -73,8 +73,8 @@ public struct ContactProjection: Sendable, Equatable {
         if !excludeFields.isEmpty {
             for (i, key) in Self.sortedKeys.enumerated() where excludeFields.contains(key.key) { values[i] = .null }
         }
-        self.values = values
-        hash = Self.hash(sortedValues: values, scratch: &scratch)
+        packed = PackedFields(values, scratch: &scratch)
+        hash = Self.hash(packed, scratch: &scratch)
     }
 
     /// Contact address part ← directory attribute.
@@ -85,26 +85,19 @@ public struct ContactProjection: Sendable, Equatable {
     package init(userId: String, fields: [String: JSONValue]) {
         self.userId = userId
         let canonical = Self.canonical(fields)
-        values = Self.sortedKeys.map { canonical[$0.key] ?? .null }
         var scratch: [UInt8] = []
-        hash = Self.hash(sortedValues: values, scratch: &scratch)
+        packed = PackedFields(Self.sortedKeys.map { canonical[$0.key] ?? .null }, scratch: &scratch)
+        hash = Self.hash(packed, scratch: &scratch)
     }
 
     /// The first 128 bits, in hex, of the SHA-256 of the compact sorted-key JSON of the managed
-    /// fields, given as their values in `sortedKeys` order: written with the keys in an order
-    /// sorted once, byte for byte what `JSONValue.encoded()` gives, so snapshot hashes stay valid.
-    static func hash(sortedValues values: [JSONValue], scratch bytes: inout [UInt8]) -> String {
+    /// fields, written from the packed values with the keys in an order sorted once: byte for
+    /// byte what `JSONValue.encoded()` gives, so snapshot hashes stay valid.
+    static func hash(_ packed: PackedFields, scratch bytes: inout [UInt8]) -> String {
         bytes.removeAll(keepingCapacity: true)
-        bytes.reserveCapacity(512)
-        bytes.append(UInt8(ascii: "{"))
-        for (i, value) in values.enumerated() {
-            bytes += sortedKeys[i].prefix
-            value.write(into: &bytes)
-        }
-        bytes.append(UInt8(ascii: "}"))
+        packed.writeObject(into: &bytes)
         return Digest.hex(Digest.sha256(bytes: bytes), count: 16)
     }
-
 
     /// The managed fields in `encoded()`'s key order, each with its `"key":` bytes (and comma).
     static let sortedKeys: [(key: String, prefix: [UInt8])] = managedFields.sorted().enumerated().map { i, key in
@@ -167,7 +160,12 @@ public struct ContactProjection: Sendable, Equatable {
         return out
     }
 
-    public var json: Data { JSONValue.object(fields).encoded() }
+    /// The canonical JSON of `fields` (what the hash is of).
+    public var json: Data {
+        var out: [UInt8] = []
+        packed.writeObject(into: &out)
+        return Data(out)
+    }
 
     /// The body that makes a contact hold exactly these fields (nulls clear; Graph needs `[]`
     /// to clear a list), tagged with the source user.
@@ -181,7 +179,11 @@ public struct ContactProjection: Sendable, Equatable {
     /// (Exchange may regenerate it otherwise).
     public func patchBody(from old: ContactProjection?) -> JSONValue {
         var changed: [String: JSONValue] = [:]
-        for (i, key) in Self.sortedKeys.enumerated() where key.key == "displayName" || old?.values[i] != values[i] { changed[key.key] = values[i] }
+        let mine = packed.ranges(), theirs = old?.packed.ranges()
+        for (i, key) in Self.sortedKeys.enumerated() {
+            let same = theirs.map { old!.packed.bytes[$0[i]] == packed.bytes[mine[i]] } ?? false
+            if key.key == "displayName" || !same { changed[key.key] = packed.value(mine[i]) }
+        }
         return .object(Self.wire(changed))
     }
 

@@ -37,6 +37,7 @@ extension DirectoryUser {
             else if i < slots.count { merged.append(entry: slots[i].entry, of: packed) }
             else { merged.append(nil, id: id) }
         }
+        merged.trim()
         return DirectoryUser(id: id, packed: merged)
     }
 

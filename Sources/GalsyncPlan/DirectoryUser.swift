@@ -14,6 +14,7 @@ public struct DirectoryUser: Sendable, Equatable {
         self.id = id
         packed = PackedProperties()
         for key in Self.selectedProperties { packed.append(properties[key], id: id) }
+        packed.trim()
     }
 
     init(id: String, packed: PackedProperties) {

@@ -42,16 +42,19 @@ struct PackedProperties: Sendable, Equatable {
             var payload: [UInt8] = []
             for case .string(let s) in items { Self.appendText(s, to: &payload) }
             bytes.append(Tag.strings.rawValue)
-            Self.appendLength(payload.count, to: &bytes)
+            LEB128.append(payload.count, to: &bytes)
             bytes += payload
         case let other?:
             var json: [UInt8] = []
             other.write(into: &json)
             bytes.append(Tag.json.rawValue)
-            Self.appendLength(json.count, to: &bytes)
+            LEB128.append(json.count, to: &bytes)
             bytes += json
         }
     }
+
+    /// Drops the spare capacity appending left (once every property is in).
+    mutating func trim() { bytes = bytes.exactCopy }
 
     /// Appends an entry as another buffer holds it (one `slot(_:)` gave), unchanged.
     mutating func append(entry: Range<Int>, of other: PackedProperties) {
@@ -87,7 +90,7 @@ struct PackedProperties: Sendable, Equatable {
         case .absent, .null, .no, .yes, .id:
             return Slot(tag: tag, payload: start + 1..<start + 1, entry: start..<start + 1)
         case .string, .strings, .json:
-            let (length, from) = readLength(at: start + 1)
+            let (length, from) = LEB128.read(bytes, at: start + 1)
             return Slot(tag: tag, payload: from..<from + length, entry: start..<from + length)
         }
     }
@@ -102,7 +105,7 @@ struct PackedProperties: Sendable, Equatable {
         var out: [Range<Int>] = []
         var at = payload.lowerBound
         while at < payload.upperBound {
-            let (length, from) = readLength(at: at)
+            let (length, from) = LEB128.read(bytes, at: at)
             out.append(from..<from + length)
             at = from + length
         }
@@ -153,29 +156,7 @@ struct PackedProperties: Sendable, Equatable {
     }
 
     private static func appendText(_ s: String, to out: inout [UInt8]) {
-        appendLength(s.utf8.count, to: &out)
+        LEB128.append(s.utf8.count, to: &out)
         out += s.utf8
-    }
-
-    /// A length as LEB128: one byte below 128.
-    private static func appendLength(_ n: Int, to out: inout [UInt8]) {
-        var n = n
-        while n >= 0x80 {
-            out.append(UInt8(n & 0x7F) | 0x80)
-            n >>= 7
-        }
-        out.append(UInt8(n))
-    }
-
-    private func readLength(at start: Int) -> (Int, Int) {
-        var n = 0, shift = 0, at = start
-        while at < bytes.count {
-            let b = bytes[at]
-            n |= Int(b & 0x7F) << shift
-            at += 1
-            if b < 0x80 { break }
-            shift += 7
-        }
-        return (n, at)
     }
 }
