@@ -73,13 +73,14 @@ extension SyncEngine {
         }
         summary.mailboxesSkipped += targets.count - owners.count
         let width = max(1, min(Self.planWidth, config.sync.concurrency / 4))
+        let folders = try await findFolders(owners.filter { context.records[$0]?.folderId == nil })
         var outcomes: [String: Result<PlannedMailbox, any Error>] = [:]
         try await withThrowingTaskGroup(of: (String, Result<PlannedMailbox, any Error>).self) { group in
             var next = owners.makeIterator()
             func start() -> Bool {
                 guard let owner = next.next() else { return false }
                 group.addTask {
-                    do { return (owner, .success(try await planTarget(owner, record: context.records[owner], desired: desired, context: context))) }
+                    do { return (owner, .success(try await planTarget(owner, record: context.records[owner], folder: folders[owner], desired: desired, context: context))) }
                     catch let error as IdentityError { throw error }  // no token: every mailbox would fail the same way
                     catch is CancellationError { throw CancellationError() }  // stopping: not this mailbox's failure
                     catch { return (owner, .failure(error)) }
@@ -115,13 +116,44 @@ extension SyncEngine {
         return planned
     }
 
+    /// Looks up, by name, the folders the state does not know (new mailboxes): one small request
+    /// each, many at once (at 250 ms per request, 40 new mailboxes at 16 at a time took 0.75 s
+    /// before the first write). Owner → the folder id, or nil when there is none yet; a failed
+    /// lookup is left out (`planTarget` tries again and reports it).
+    func findFolders(_ owners: [String]) async throws -> [String: String?] {
+        guard !owners.isEmpty else { return [:] }
+        let width = max(1, min(64, config.sync.concurrency / 4))
+        var found: [String: String?] = [:]
+        try await withThrowingTaskGroup(of: (String, String??).self) { group in
+            var next = owners.makeIterator()
+            func start() -> Bool {
+                guard let owner = next.next() else { return false }
+                group.addTask {
+                    do { return (owner, .some(try await mailboxSync(owner).findFolder(known: nil))) }
+                    catch let error as IdentityError { throw error }
+                    catch is CancellationError { throw CancellationError() }
+                    catch { return (owner, nil) }
+                }
+                return true
+            }
+            for _ in 0..<width where !start() { break }
+            while let (owner, folder) = try await group.next() {
+                if let folder { found[owner] = folder }
+                _ = start()
+            }
+        }
+        return found
+    }
+
     /// One target's plan. A listing (which then replaces the state's record of the mailbox)
     /// when a full reconcile is due, the mailbox is new or failed, or it has a pending intent.
-    func planTarget(_ owner: String, record: StateStore.MailboxRecord?, desired: [String: ContactProjection],
+    /// `folder`: the folder already looked up by name (`findFolders`), if it was.
+    func planTarget(_ owner: String, record: StateStore.MailboxRecord?, folder: String?? = nil, desired: [String: ContactProjection],
                     context: PlanContext) async throws -> PlannedMailbox {
         let sync = mailboxSync(owner)
         let excluded = config.mailboxes.includeSelf ? nil : owner
-        var folderId = try await sync.findFolder(known: record?.folderId)
+        var folderId: String?
+        if let folder { folderId = folder } else { folderId = try await sync.findFolder(known: record?.folderId) }
         let mustList = context.reconcileDue || record == nil || ["new", "failed", "pending", "verify"].contains(record?.state ?? "") || context.uncertain.contains(owner)
         // A mailbox that held all of last cycle's desired contacts, and is not due a listing,
         // needs only the users whose desired contact changed since: an idle cycle reads none.
