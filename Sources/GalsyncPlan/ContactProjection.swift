@@ -14,13 +14,13 @@ public struct ContactProjection: Sendable, Equatable {
     public var fields: [String: JSONValue] {
         var f: [String: JSONValue] = [:]
         f.reserveCapacity(Self.sortedKeys.count)
-        for (i, range) in packed.ranges().enumerated() { f[Self.sortedKeys[i].key] = packed.value(range) }
+        for (i, e) in packed.entries().enumerated() { f[Self.sortedKeys[i].key] = packed.value(e, PackedFields.shapes[i]) }
         return f
     }
 
     /// The value of managed field `key`, or nil for another key.
     public func field(_ key: String) -> JSONValue? {
-        Self.sortedKeys.firstIndex { $0.key == key }.map { packed.value(packed.ranges()[$0]) }
+        Self.sortedKeys.firstIndex { $0.key == key }.map { packed.value(packed.entries()[$0], PackedFields.shapes[$0]) }
     }
     /// SHA-256 (128 bits, hex) of the canonical JSON: what the snapshot remembers per written
     /// contact. Computed once.
@@ -179,10 +179,10 @@ public struct ContactProjection: Sendable, Equatable {
     /// (Exchange may regenerate it otherwise).
     public func patchBody(from old: ContactProjection?) -> JSONValue {
         var changed: [String: JSONValue] = [:]
-        let mine = packed.ranges(), theirs = old?.packed.ranges()
+        let mine = packed.entries(), theirs = old?.packed.entries()
         for (i, key) in Self.sortedKeys.enumerated() {
-            let same = theirs.map { old!.packed.bytes[$0[i]] == packed.bytes[mine[i]] } ?? false
-            if key.key == "displayName" || !same { changed[key.key] = packed.value(mine[i]) }
+            let same = theirs.map { packed.same(mine[i], as: $0[i], in: old!.packed) } ?? false
+            if key.key == "displayName" || !same { changed[key.key] = packed.value(mine[i], PackedFields.shapes[i]) }
         }
         return .object(Self.wire(changed))
     }

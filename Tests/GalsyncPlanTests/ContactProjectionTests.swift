@@ -43,4 +43,33 @@ import Testing
         #expect(patch == ["department": "Sales", "businessPhones": [], "displayName": "Zoë \"Z\" Ünal"])
         #expect(Set(try #require(new.patchBody(from: nil).objectValue).keys) == Set(ContactProjection.managedFields))
     }
+
+    /// Every field in its shape and in others (kept as JSON), empty lists and objects, a name
+    /// left null: each comes back as given, and the object is written as `encoded()` writes it.
+    @Test func packedFieldsGiveBackEveryValueAndItsJSON() {
+        let keys = ContactProjection.sortedKeys.map(\.key)
+        let odd: [JSONValue] = [.null, "", "é \"q\" \\ \n", 7, true, [], [:], ["a", 1], [["address": "x"]], ["city": .null]]
+        let shaped: [String: [JSONValue]] = [
+            "businessAddress": [["city": "Köln", "street": "1 Main St"], [:], ["countryOrRegion": "DE", "postalCode": "1", "state": "S", "street": "s", "city": "c"]],
+            "businessPhones": [["+1 1"], ["", "+1 2", "+1 3"]],
+            "emailAddresses": [[["address": "a@x", "name": "A"]], [["address": "a@x", "name": .null], ["address": "", "name": "B"]]],
+            "displayName": [.string(String(repeating: "Ω", count: 300))],
+        ]
+        for round in 0..<odd.count {
+            var values: [JSONValue] = []
+            for (i, key) in keys.enumerated() {
+                let own = shaped[key] ?? ["text"]
+                values.append((round + i) % 3 == 0 ? odd[(round + i) % odd.count] : own[(round + i) % own.count])
+            }
+            var scratch: [UInt8] = []
+            let packed = PackedFields(values, scratch: &scratch)
+            let entries = packed.entries()
+            #expect(entries.count == keys.count)
+            for i in keys.indices { #expect(packed.value(entries[i], PackedFields.shapes[i]) == values[i], "\(keys[i]): \(values[i])") }
+            var json: [UInt8] = []
+            packed.writeObject(into: &json)
+            #expect(Data(json) == JSONValue.object(Dictionary(uniqueKeysWithValues: zip(keys, values))).encoded())
+            #expect(packed == PackedFields(values, scratch: &scratch), "the same values, the same bytes")
+        }
+    }
 }
