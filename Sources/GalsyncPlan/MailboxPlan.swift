@@ -3,7 +3,9 @@
 public struct MailboxPlan: Sendable, Equatable {
     public enum Operation: Sendable, Equatable {
         case create(ContactProjection)
-        case update(contactId: String, ContactProjection, previous: ContactProjection?)
+        // Boxed: two projections inline made every operation 104 bytes, creates and deletes too
+        // (a first sync's plan of 100,000 creates held 20 MB while its array grew); updates are few.
+        indirect case update(contactId: String, ContactProjection, previous: ContactProjection?)
         case delete(contactId: String, userId: String)
 
         /// `create`, `update` or `delete` (the journal's GALSYNC_OP).
@@ -99,7 +101,8 @@ public struct MailboxPlan: Sendable, Equatable {
         return keys.indices.sorted { keys[$0] < keys[$1] }.map { ops[$0] }
     }
 
-    public var creates: Int { operations.filter { if case .create = $0 { true } else { false } }.count }
-    public var updates: Int { operations.filter { if case .update = $0 { true } else { false } }.count }
-    public var deletes: Int { operations.filter { if case .delete = $0 { true } else { false } }.count }
+    // Counted, not filtered: a filter copied every operation (a first sync of 100,000 users: 5–10 MB).
+    public var creates: Int { operations.reduce(0) { if case .create = $1 { $0 + 1 } else { $0 } } }
+    public var updates: Int { operations.reduce(0) { if case .update = $1 { $0 + 1 } else { $0 } } }
+    public var deletes: Int { operations.reduce(0) { if case .delete = $1 { $0 + 1 } else { $0 } } }
 }

@@ -22,11 +22,11 @@ public struct SyncScope: Sendable {
         var targets = Set<String>()
         if m.all {
             // Every enabled member with mail: guests have no mailbox here, disabled accounts are rooms and shared mailboxes.
-            targets = Set(users.values.filter { !$0.isGuest && $0.isEnabled && $0.has("mail") }.map(\.id))
+            for u in users.values where !u.isGuest && u.isEnabled && u.has("mail") { targets.insert(u.id) }
         }
         for g in m.groups { targets.formUnion((groupMembers[g] ?? []).filter { users[$0] != nil }) }
         var unresolved: [String] = []
-        let byUPN = Dictionary(users.values.compactMap { u in u.userPrincipalName.map { ($0.lowercased(), u.id) } }, uniquingKeysWith: { a, _ in a })
+        let byUPN = Self.ids(ofPrincipalNames: m.users.filter { users[$0.lowercased()] == nil }, in: users)
         for u in m.users {
             if users[u.lowercased()] != nil { targets.insert(u.lowercased()) }
             else if let id = byUPN[u.lowercased()] { targets.insert(id) }
@@ -34,6 +34,18 @@ public struct SyncScope: Sendable {
         }
         self.targets = targets
         unresolvedTargets = unresolved
+    }
+
+    /// Lowercased UPN → user id for the configured `names` that are not ids, found in one pass
+    /// (no index of every user's UPN: that was a whole-directory copy); the first user wins.
+    static func ids(ofPrincipalNames names: [String], in users: [String: DirectoryUser]) -> [String: String] {
+        guard !names.isEmpty else { return [:] }
+        let wanted = Set(names.map { $0.lowercased() })
+        var out: [String: String] = [:]
+        for u in users.values {
+            if let upn = u.userPrincipalName?.lowercased(), wanted.contains(upn), out[upn] == nil { out[upn] = u.id }
+        }
+        return out
     }
 
     /// The groups whose members the scope needs.
