@@ -74,7 +74,7 @@ let package = Package(
         .executableTarget(
             name: "galsync",
             dependencies: [
-                "GalsyncRun", "GalsyncCore", "GalsyncConfig", "SyncStore", "SystemdSupport",
+                "GalsyncRun", "GalsyncCore", "GalsyncConfig", "SyncStore", "SystemdSupport", "CShims",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

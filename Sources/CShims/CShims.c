@@ -1,4 +1,5 @@
 #include "CShims.h"
+#include <malloc.h>
 #include <openssl/pkcs12.h>
 #include <openssl/x509v3.h>
 #include <openssl/rsa.h>
@@ -38,3 +39,5 @@ int gs_pkcs12_parse(const unsigned char *der, long len, const char *pass, EVP_PK
     PKCS12_free(p12);
     return ok;
 }
+
+int gs_malloc_fix_mmap_threshold(int bytes) { return mallopt(M_MMAP_THRESHOLD, bytes); }

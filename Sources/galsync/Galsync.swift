@@ -1,4 +1,5 @@
 import ArgumentParser
+import CShims
 import Foundation
 
 /// `galsync`: wiring only; the work is done in GalsyncCore and the adapters.
@@ -27,9 +28,15 @@ struct Galsync: AsyncParsableCommand {
 
     /// No core files, whoever starts galsync (the unit also says LimitCORE=0): a crash must
     /// not write the private key or a token to disk.
+    ///
+    /// Blocks of 1 MiB and more (a cycle's tables over the whole directory) get their own
+    /// mappings, given back when freed. glibc otherwise raises that threshold to the size of
+    /// the largest block freed (up to 32 MiB), and the next cycle's tables then leave holes in
+    /// the heap that it keeps: ~18 MB of a 100,000-user plan's peak (docs/benchmarks.md).
     static func main() async {
         var none = rlimit(rlim_cur: 0, rlim_max: 0)
         _ = setrlimit(__rlimit_resource_t(RLIMIT_CORE.rawValue), &none)
+        _ = gs_malloc_fix_mmap_threshold(1 << 20)
         await main(nil)
     }
 }

@@ -1,7 +1,8 @@
 #ifndef GALSYNC_CSHIMS_H
 #define GALSYNC_CSHIMS_H
-/* Typed wrappers for the parts of libcurl and OpenSSL that Swift cannot call directly:
- * variadic functions (curl_easy_setopt, curl_easy_getinfo, EVP_PKEY_Q_keygen) and macros. */
+/* Typed wrappers for the parts of libcurl, OpenSSL and glibc that Swift cannot call directly:
+ * variadic functions (curl_easy_setopt, curl_easy_getinfo, EVP_PKEY_Q_keygen), macros, and
+ * mallopt (not in the Glibc module). */
 #include <curl/curl.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
@@ -28,5 +29,8 @@ unsigned long gs_xn_flag_rfc2253(void);
 int gs_x509_add_ext(X509 *cert, X509 *issuer, int nid, const char *value);
 /* PKCS#12: returns 1 on success and sets key and cert (caller frees). */
 int gs_pkcs12_parse(const unsigned char *der, long len, const char *pass, EVP_PKEY **key, X509 **cert);
+
+/* Fixes glibc's mmap threshold at `bytes` (mallopt M_MMAP_THRESHOLD); returns 1 on success. */
+int gs_malloc_fix_mmap_threshold(int bytes);
 
 #endif
