@@ -51,6 +51,8 @@ struct DriftCheck {
     /// of 20 pages stays near 3 MB.
     static let pageSize = 250
     static let attempts = 5
+    /// Pages one folder's round may take (a listing's cap is 10,000 pages of 1,000).
+    static let maxPages = 40_000
 
     /// The first round's URL of a folder: the managed fields only.
     static func firstRound(_ contactsPath: String) -> String {
@@ -59,6 +61,7 @@ struct DriftCheck {
 
     func run(_ folders: [Folder]) async throws -> [String: Finding] {
         var findings: [String: Finding] = [:]
+        var pages: [String: Int] = [:]
         /// (owner, batch URL, attempt) still to ask.
         var pending: [(owner: String, url: String, attempt: Int)] = []
         for f in folders {
@@ -98,7 +101,9 @@ struct DriftCheck {
                                 findings[owner]!.removed.remove(id)
                             }
                         }
-                        if let next, let url = graph.batchPath(next) { pending.append((owner, url, 1)) }
+                        pages[owner, default: 0] += 1
+                        if pages[owner]! > Self.maxPages { findings[owner]!.failure = "its delta did not end after \(Self.maxPages) pages" }
+                        else if let next, let url = graph.batchPath(next) { pending.append((owner, url, 1)) }
                         else if let delta { findings[owner]!.link = delta }
                         else { findings[owner]!.failure = "a delta page had neither a nextLink nor a deltaLink" }
                     case .expired: findings[owner]!.expired = true
@@ -141,6 +146,14 @@ struct DriftCheck {
             return chunk.map { ($0.owner, $0.url, $0.attempt, .retry(after: error.retryAfter ?? 2, why: "\(error.status) \(error.code)")) }
         } catch let error as HTTPTransportError where error.retryable {
             return chunk.map { ($0.owner, $0.url, $0.attempt, .retry(after: 2, why: error.description)) }
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch let error as IdentityError {
+            throw error  // no token: nothing else would work either
+        } catch {
+            // Anything else (a 4xx on the batch itself, an answer too large, TLS): these folders
+            // are not concluded and keep their links; the check is not allowed to stop the cycle.
+            return chunk.map { ($0.owner, $0.url, $0.attempt, .failed("\(error)")) }
         }
         var out: [(String, String, Int, ItemAnswer)] = []
         var answered: Set<Int> = []

@@ -32,7 +32,24 @@ extension SyncEngine {
         }
         var summary = CycleSummary.DriftSummary()
         summary.checked = folders.count
-        let findings = try await DriftCheck(graph: graph, width: max(1, min(16, config.sync.concurrency / 4))).run(folders)
+        // Folders with a link answer with their changes (an idle one: an empty page), all in one
+        // run; a first round returns every contact of the folder, held until the round ends, so
+        // those go `firstRounds` folders at a time, each group applied before the next.
+        let check = DriftCheck(graph: graph, width: max(1, min(16, config.sync.concurrency / 4)))
+        let linked = folders.filter { $0.link != nil }, fresh = folders.filter { $0.link == nil }
+        var groups = linked.isEmpty ? [] : [linked]
+        groups += stride(from: 0, to: fresh.count, by: Self.firstRounds).map { Array(fresh[$0..<min($0 + Self.firstRounds, fresh.count)]) }
+        for group in groups { try apply(try await check.run(group), to: &summary) }
+        try store.setMeta("last_drift_check", String(now().timeIntervalSince1970))
+        logger.info("drift check: \(summary.checked) mailboxes, \(summary.edited) contacts edited and \(summary.gone) removed by their owners, \(summary.listed) mailboxes to list")
+        return summary
+    }
+
+    /// Folders asked for their first round at once (each returns all its contacts).
+    static let firstRounds = 40
+
+    /// Corrects the state from one group's findings.
+    func apply(_ findings: [String: DriftCheck.Finding], to summary: inout CycleSummary.DriftSummary) throws {
         for owner in findings.keys.sorted() {
             let f = findings[owner]!
             if f.folderMissing {
@@ -81,8 +98,5 @@ extension SyncEngine {
                 summary.listed += 1
             }
         }
-        try store.setMeta("last_drift_check", String(now().timeIntervalSince1970))
-        logger.info("drift check: \(summary.checked) mailboxes, \(summary.edited) contacts edited and \(summary.gone) removed by their owners, \(summary.listed) mailboxes to list")
-        return summary
     }
 }

@@ -43,7 +43,8 @@ struct MailboxRateModel: Sendable {
     static let unprobed = 20
     static let windowMargin = Duration.milliseconds(100)
 
-    /// How many items `owner` may send now (`Int.max` while nothing is learned).
+    /// How many items `owner` may send now: under the learned limit; before anything is learned,
+    /// up to `proven`, `Int.max` for the probe, 0 while another mailbox probes.
     mutating func room(_ owner: String, now: Instant) -> Int {
         guard let limit, window != nil else {
             let count = live(owner, now: now)

@@ -48,7 +48,12 @@ extension StateStore {
             try db.execute(sql: "INSERT OR IGNORE INTO mailbox (owner_id) VALUES (?)", arguments: [owner])
             try db.execute(sql: "UPDATE mailbox SET state = ?, reason = ?, checked = ?, applied = ? WHERE owner_id = ?",
                            arguments: [state, reason, Date().timeIntervalSince1970, applied, owner])
-            if let folderId { try db.execute(sql: "UPDATE mailbox SET folder_id = ? WHERE owner_id = ?", arguments: [folderId, owner]) }
+            if let folderId {
+                // Another folder (or none): the old one's contacts delta says nothing about it.
+                let old = try String?.fetchOne(db, sql: "SELECT folder_id FROM mailbox WHERE owner_id = ?", arguments: [owner]) ?? nil
+                if old != folderId { try db.execute(sql: "DELETE FROM contact_delta WHERE owner_id = ?", arguments: [owner]) }
+                try db.execute(sql: "UPDATE mailbox SET folder_id = ? WHERE owner_id = ?", arguments: [folderId, owner])
+            }
             if let reconciled { try db.execute(sql: "UPDATE mailbox SET reconciled = ? WHERE owner_id = ?", arguments: [reconciled.timeIntervalSince1970, owner]) }
         }
     }

@@ -53,4 +53,21 @@ import Testing
         #expect(error?.description.contains("pid \(getpid())") == true)
         withExtendedLifetime(lock) {}
     }
+
+    /// A folder's contacts deltaLink goes when the mailbox's folder changes or is cleared (the
+    /// old link would answer 404 for a healthy, remade folder); it stays otherwise.
+    @Test func aNewFolderDropsTheOldFoldersDeltaLink() throws {
+        let store = try StateStore(inMemory: ())
+        try store.setMailbox("m", folderId: .some("f1"), state: "ok")
+        try store.setContactDeltaLink("m", "D1")
+        try store.setMailbox("m", folderId: .some("f1"), state: "ok")
+        try store.setMailbox("m", state: "verify")
+        #expect(try store.contactDeltaLinks() == ["m": "D1"], "same folder, or none given: kept")
+        try store.setMailbox("m", folderId: .some(nil), state: "new")
+        #expect(try store.contactDeltaLinks().isEmpty, "folder cleared: dropped")
+        try store.setMailbox("m", folderId: .some("f2"), state: "ok")
+        try store.setContactDeltaLink("m", "D2")
+        try store.setMailbox("m", folderId: .some("f3"), state: "ok")
+        #expect(try store.contactDeltaLinks().isEmpty, "another folder: dropped")
+    }
 }
