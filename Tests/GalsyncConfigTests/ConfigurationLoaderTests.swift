@@ -23,6 +23,17 @@ import Testing
         }
     }
 
+    /// The example the package installs loads, and says what the defaults say (an example that
+    /// still set concurrency = 16 after the default became 1024 went unnoticed once).
+    @Test func theShippedExampleLoadsWithTheDefaults() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let text = try String(contentsOf: root.appendingPathComponent("etc/galsync/galsync.toml"), encoding: .utf8)
+        let c = try ConfigurationLoader.parse(text, environment: [:])
+        let defaults = Configuration.SyncSettings()
+        #expect(c.sync.concurrency == defaults.concurrency && c.sync.driftCheck == defaults.driftCheck)
+        #expect(c.sync.fullReconcile == defaults.fullReconcile && c.sync.interval == defaults.interval)
+    }
+
     @Test func minimalConfigGetsTheDocumentedDefaults() throws {
         let c = try ConfigurationLoader.parse(Self.minimal, environment: [:])
         #expect(c.tenant.cloud == .global)

@@ -26,6 +26,7 @@ import Testing
         [sync]
         state = "\(c.sync.state)"
         folder = "\(c.sync.folder)"
+        concurrency = \(c.sync.concurrency)
 
         [mailboxes]
         all = true

@@ -44,8 +44,11 @@ import Testing
 
     @Test(.timeLimit(.minutes(2)))
     func theWatchdogKeepsPingingThroughAReloadDuringACycle() async throws {
-        try await SyncHarness.with(users: 16) { h in
-            _ = try await h.sim.updateSettings(["latencyMs": 250])  // a first cycle of many seconds
+        // One batch in flight at a time (the watchdog sees progress when answers come: a ping
+        // needs one since the last), each of 20 contacts at 150 ms, 4 at a time: an answer every
+        // ~0.8 s in a first cycle of about 10 s.
+        try await SyncHarness.with(users: 16, { $0.sync.concurrency = 4 }) { h in
+            _ = try await h.sim.updateSettings(["latencyMs": 50, "itemLatencyMs": 150])
             let socket = try NotifySocket()
             let child = try Self.run(h, socket, watchdogMicroseconds: 400_000)
             try await socket.waitFor("READY=1")
@@ -67,11 +70,13 @@ import Testing
     @Test(.timeLimit(.minutes(2)))
     func sigtermWhilePlanningStopsWithinFiveSeconds() async throws {
         try await SyncHarness.with(users: 20) { h in
-            _ = try await h.sim.updateSettings(["latencyMs": 1_000])  // planning alone takes 20 s
+            _ = try await h.sim.updateSettings(["latencyMs": 1_000])  // each request takes 1 s
             let socket = try NotifySocket()
             let child = try Self.run(h, socket)
             try await socket.waitFor("READY=1")
-            try await Task.sleep(for: .seconds(3))  // past the directory read, into the mailboxes' plans
+            // Past the directory read (1 s), into planning (the folder lookups, GETs, which a stop
+            // aborts at once; a $batch of creates already sent would get up to 5 s to be answered).
+            try await Task.sleep(for: .milliseconds(1_500))
             let sent = Date()
             kill(child.process.processIdentifier, SIGTERM)
             let status = await child.wait()
