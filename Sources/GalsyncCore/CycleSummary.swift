@@ -14,6 +14,8 @@ public struct CycleSummary: Sendable {
     /// Mailboxes planned from the changed users alone (not in the `--json` shape; for tests
     /// and the debug log).
     public var plannedFromChanges = 0
+    /// A `plan`: its counts are what a cycle would do, and its text says so.
+    public var isPlan = false
     /// What this cycle's drift check found, when one ran (`sync.drift_check`).
     public var drift: DriftSummary?
     /// Per mailbox: owner → (what, why) for failed and skipped ones.
@@ -64,7 +66,10 @@ public struct CycleSummary: Sendable {
     }
 
     public var text: String {
-        var lines = ["created \(created), updated \(updated), deleted \(deleted), unchanged \(unchanged); mailboxes ok \(mailboxesOK), failed \(mailboxesFailed), skipped \(mailboxesSkipped)\(pending > 0 ? "; \(pending) pending" : ""); \(requests) requests, \(throttled) throttled, \(String(format: "%.1f", duration)) s"]
+        let counts = isPlan
+            ? "would create \(created.formatted()), update \(updated.formatted()), delete \(deleted.formatted()); \(unchanged.formatted()) unchanged"
+            : "created \(created), updated \(updated), deleted \(deleted), unchanged \(unchanged)"
+        var lines = ["\(counts); mailboxes ok \(mailboxesOK), failed \(mailboxesFailed), skipped \(mailboxesSkipped)\(pending > 0 ? "; \(pending) pending" : ""); \(requests) requests, \(throttled) throttled, \(String(format: "%.1f", duration)) s"]
         // Owners, samples (display names) and problems (Graph's messages) come from the
         // network: each is one line without control characters before it reaches a terminal.
         let safe = SafeText.line

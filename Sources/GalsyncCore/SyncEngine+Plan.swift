@@ -241,6 +241,7 @@ extension SyncEngine {
 
     /// `plan`'s report: counts per mailbox and its first operations, named.
     func describePlans(_ planned: [PlannedMailbox], users: [String: DirectoryUser], summary: inout CycleSummary) throws {
+        summary.isPlan = true
         for entry in planned {
             let plan = entry.plan
             summary.created += plan.creates; summary.updated += plan.updates; summary.deleted += plan.deletes

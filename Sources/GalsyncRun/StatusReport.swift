@@ -46,9 +46,21 @@ public struct StatusReport: Sendable {
             lines.append("  \(m.ownerId): \(m.state): \(m.reason!)")
         }
         lines.append("directory deltaLink: " + (deltaAge.map { "saved \(Int($0 / 60)) min ago" } ?? "none yet (the next cycle reads every user)"))
-        lines.append("certificate: " + (certDays.map { "\($0) days left" } ?? "cannot read \(config.tenant.certificate)"))
+        lines.append("certificate: " + (certDays.map(Self.certificateState) ?? "cannot read \(config.tenant.certificate)"))
         // Reasons and cycle messages quote Graph's text (rows older than the sanitising of
         // errors may hold it raw): every line is one line without control characters.
         text = lines.map(SafeText.line).joined(separator: "\n")
+    }
+
+    /// "expires in N days", or how long ago it expired, with what to do when it is due.
+    static func certificateState(_ days: Int) -> String {
+        switch days {
+        case ..<(-1): "EXPIRED \(-days) days ago: galsync cannot sign in; make a new one with 'galsync cert new' and upload it"
+        case -1: "EXPIRED yesterday: galsync cannot sign in; make a new one with 'galsync cert new' and upload it"
+        case 0: "expires today: renew now ('galsync cert new', upload, switch)"
+        case 1: "expires tomorrow: renew now ('galsync cert new', upload, switch)"
+        case ..<30: "expires in \(days) days: renew soon ('galsync cert new', upload, switch)"
+        default: "expires in \(days) days"
+        }
     }
 }

@@ -348,4 +348,15 @@ import Testing
             #expect(own.count == 1)
         }
     }
+
+    /// Issue 13: `plan` speaks in the future ("would create 30,378"); `sync` in the past.
+    @Test func aPlanSaysWhatWouldHappen() async throws {
+        try await SyncHarness.with(users: 12) { h in
+            let plan = try await h.sync { $0.planOnly = true }
+            #expect(plan.created > 0)
+            #expect(plan.text.hasPrefix("would create \(plan.created), update 0, delete 0; 0 unchanged"), "\(plan.text)")
+            let sync = try await h.sync()
+            #expect(sync.text.hasPrefix("created \(sync.created), updated 0"), "\(sync.text)")
+        }
+    }
 }
