@@ -74,24 +74,11 @@ extension SyncEngine {
         summary.mailboxesSkipped += targets.count - owners.count
         let width = max(1, min(Self.planWidth, config.sync.concurrency / 4))
         let folders = try await findFolders(owners.filter { context.records[$0]?.folderId == nil })
-        var outcomes: [String: Result<PlannedMailbox, any Error>] = [:]
-        try await withThrowingTaskGroup(of: (String, Result<PlannedMailbox, any Error>).self) { group in
-            var next = owners.makeIterator()
-            func start() -> Bool {
-                guard let owner = next.next() else { return false }
-                group.addTask {
-                    do { return (owner, .success(try await planTarget(owner, record: context.records[owner], folder: folders[owner], desired: desired, context: context))) }
-                    catch let error as IdentityError { throw error }  // no token: every mailbox would fail the same way
-                    catch is CancellationError { throw CancellationError() }  // stopping: not this mailbox's failure
-                    catch { return (owner, .failure(error)) }
-                }
-                return true
-            }
-            for _ in 0..<width where !start() { break }
-            while let (owner, outcome) = try await group.next() {
-                outcomes[owner] = outcome
-                _ = start()
-            }
+        let outcomes = try await Self.eachOf(owners, width: width) { owner -> Result<PlannedMailbox, any Error> in
+            do { return .success(try await planTarget(owner, record: context.records[owner], folder: folders[owner], desired: desired, context: context)) }
+            catch let error as IdentityError { throw error }  // no token: every mailbox would fail the same way
+            catch is CancellationError { throw CancellationError() }  // stopping: not this mailbox's failure
+            catch { return .failure(error) }
         }
         var planned: [PlannedMailbox] = []
         let planOnly = context.options.planOnly
@@ -123,26 +110,33 @@ extension SyncEngine {
     func findFolders(_ owners: [String]) async throws -> [String: String?] {
         guard !owners.isEmpty else { return [:] }
         let width = max(1, min(64, config.sync.concurrency / 4))
-        var found: [String: String?] = [:]
-        try await withThrowingTaskGroup(of: (String, String??).self) { group in
-            var next = owners.makeIterator()
+        let found = try await Self.eachOf(owners, width: width) { owner -> String?? in
+            do { return .some(try await mailboxSync(owner).findFolder(known: nil)) }
+            catch let error as IdentityError { throw error }
+            catch is CancellationError { throw CancellationError() }
+            catch { return nil }
+        }.compactMapValues { $0 }
+        return found
+    }
+
+    /// `body` for each key, at most `width` at a time (a sliding window: the next starts as one
+    /// ends); key → its result. A throw ends them all.
+    static func eachOf<T: Sendable>(_ keys: [String], width: Int, _ body: @escaping @Sendable (String) async throws -> T) async throws -> [String: T] {
+        try await withThrowingTaskGroup(of: (String, T).self) { group in
+            var next = keys.makeIterator()
             func start() -> Bool {
-                guard let owner = next.next() else { return false }
-                group.addTask {
-                    do { return (owner, .some(try await mailboxSync(owner).findFolder(known: nil))) }
-                    catch let error as IdentityError { throw error }
-                    catch is CancellationError { throw CancellationError() }
-                    catch { return (owner, nil) }
-                }
+                guard let key = next.next() else { return false }
+                group.addTask { (key, try await body(key)) }
                 return true
             }
             for _ in 0..<width where !start() { break }
-            while let (owner, folder) = try await group.next() {
-                if let folder { found[owner] = folder }
+            var out: [String: T] = [:]
+            while let (key, result) = try await group.next() {
+                out[key] = result
                 _ = start()
             }
+            return out
         }
-        return found
     }
 
     /// One target's plan. A listing (which then replaces the state's record of the mailbox)

@@ -40,15 +40,7 @@ import Testing
             let staff = try #require(await h.sim.group(named: "All Staff"))
             h.config.directory.includeGroups = [staff.id]
             try await h.sync()
-            let sources = await h.expectedSources().map { $0["id"]!.stringValue! }
-            let owner = try #require(await h.expectedTargets().first { sources.contains($0) })
-            let others = sources.filter { $0 != owner }
-            try await h.sim.updateUser(others[0], ["jobTitle": "Newly titled"])
-            try await h.sim.deleteUser(others[1])
-            let hire = try await h.sim.createUser(["displayName": "Hana Hire", "givenName": "Hana", "surname": "Hire", "mail": "hana.hire@contoso.com",
-                                                   "userPrincipalName": "hana.hire@contoso.com"], hasMailbox: false)
-            try await h.sim.changeMembers(group: staff.id, add: [hire], remove: [others[2]])
-            try await h.sim.updateUser(owner, ["mobilePhone": "+44 7700 900999"])
+            try await h.makeMixedDirectoryChanges(group: staff.id)
 
             // `plan` saves no deltaLink: both plans read the same round.
             let fromChanges = try await h.sync { $0.planOnly = true }

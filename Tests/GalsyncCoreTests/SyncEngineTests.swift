@@ -215,15 +215,7 @@ import Testing
 
             // A new title, a leaver, a hire who joins the group, a member who leaves it (no record
             // change), and a target owner's own record (left out of their own mailbox only).
-            let sources = await h.expectedSources().map { $0["id"]!.stringValue! }
-            let owner = try #require(await h.expectedTargets().first { sources.contains($0) })
-            let others = sources.filter { $0 != owner }
-            try await h.sim.updateUser(others[0], ["jobTitle": "Newly titled"])
-            try await h.sim.deleteUser(others[1])
-            let hire = try await h.sim.createUser(["displayName": "Hana Hire", "givenName": "Hana", "surname": "Hire", "mail": "hana.hire@contoso.com",
-                                                   "userPrincipalName": "hana.hire@contoso.com"], hasMailbox: false)
-            try await h.sim.changeMembers(group: staff.id, add: [hire], remove: [others[2]])
-            try await h.sim.updateUser(owner, ["mobilePhone": "+44 7700 900999"])
+            try await h.makeMixedDirectoryChanges(group: staff.id)
             let changed = try await service.cycle()
             #expect(changed.plannedFromChanges > 0 && changed.mailboxesFailed == 0)
             #expect(changed.created > 0 && changed.updated > 0 && changed.deleted > 0)

@@ -52,6 +52,21 @@ struct SyncHarness {
 
     func counters() async -> JSONValue { await sim.counterSnapshot() }
 
+    /// Directory changes of every kind a plan must follow, among the sources of `group`: a new
+    /// title, a leaver, a hire who joins the group, a member who leaves it, and a target
+    /// owner's own record (left out of their own mailbox only).
+    func makeMixedDirectoryChanges(group: String) async throws {
+        let sources = await expectedSources().map { $0["id"]!.stringValue! }
+        let owner = try #require(await expectedTargets().first { sources.contains($0) })
+        let others = sources.filter { $0 != owner }
+        try await sim.updateUser(others[0], ["jobTitle": "Newly titled"])
+        try await sim.deleteUser(others[1])
+        let hire = try await sim.createUser(["displayName": "Hana Hire", "givenName": "Hana", "surname": "Hire", "mail": "hana.hire@contoso.com",
+                                             "userPrincipalName": "hana.hire@contoso.com"], hasMailbox: false)
+        try await sim.changeMembers(group: group, add: [hire], remove: [others[2]])
+        try await sim.updateUser(owner, ["mobilePhone": "+44 7700 900999"])
+    }
+
     // MARK: The contract's end state
 
     /// Users that must appear, per the contract and `config` (self-contact aside).
