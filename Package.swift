@@ -18,7 +18,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
-        .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
@@ -38,7 +37,7 @@ let package = Package(
         // Adapters.
         .target(name: "GalsyncCrypto", dependencies: ["COpenSSL", "CShims"]),
         .target(name: "GraphHTTP", dependencies: ["CCurl", "CShims"]),
-        .target(name: "GalsyncConfig", dependencies: [.product(name: "TOMLKit", package: "TOMLKit")]),
+        .target(name: "GalsyncConfig"),
         .target(name: "GraphClient", dependencies: ["GraphHTTP", "GalsyncCrypto", "GalsyncJSON", "GalsyncText"]),
         .target(name: "SyncStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "SystemdSupport", dependencies: ["CSystemd", "GalsyncText", .product(name: "Logging", package: "swift-log")]),

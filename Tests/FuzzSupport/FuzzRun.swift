@@ -16,6 +16,9 @@ public struct FuzzRun: Sendable {
         budget = .milliseconds(Int((seconds.isFinite ? min(max(seconds, 0), 86_400) : 5) * 1000))
         self.cap = cap
         started = ContinuousClock.now
+        // Written before the first iteration: a crash inside a dependency (an assertion, a trap)
+        // kills the process before any test failure could report the seed.
+        FileHandle.standardError.write(Data("fuzz: GALSYNC_FUZZ_SEED=0x\(String(seed, radix: 16)) replays this run\n".utf8))
     }
 
     /// Decimal, or hexadecimal with 0x.
