@@ -33,9 +33,14 @@ extension StateStore {
         try db.write { db in
             if replaceAll { try db.execute(sql: "DELETE FROM directory_user") }
             let insert = try db.makeStatement(sql: "INSERT OR REPLACE INTO directory_user (id, json) VALUES (?, ?)")
-            for (id, json) in upserts { try insert.execute(arguments: [id, json]) }
+            let name = try db.makeStatement(sql: Self.upsertPerson)
+            for (id, json) in upserts {
+                try insert.execute(arguments: [id, json])
+                try name.execute(arguments: [id, json])
+            }
             let delete = try db.makeStatement(sql: "DELETE FROM directory_user WHERE id = ?")
             for id in removals { try delete.execute(arguments: [id]) }
+            if replaceAll { try Self.prunePeople(db) }
             try Self.setMeta(db, "delta_link", deltaLink)
             try Self.setMeta(db, "delta_select", select)
             try Self.setMeta(db, "delta_saved", String(Date().timeIntervalSince1970))

@@ -69,6 +69,15 @@ public final class StateStore: Sendable {
         m.registerMigration("v4") { db in
             try db.execute(sql: "CREATE TABLE contact_delta (owner_id TEXT PRIMARY KEY, link TEXT NOT NULL) WITHOUT ROWID")
         }
+        // v5: people's names (UPN, display name) for messages, kept after they leave the
+        // directory while galsync still has a mailbox or contact of theirs to name.
+        m.registerMigration("v5") { db in
+            try db.execute(sql: """
+                CREATE TABLE person (id TEXT PRIMARY KEY, upn TEXT, name TEXT) WITHOUT ROWID;
+                INSERT INTO person (id, upn, name)
+                    SELECT id, json_extract(json, '$.userPrincipalName'), json_extract(json, '$.displayName') FROM directory_user WHERE json_valid(json);
+                """)
+        }
         return m
     }
 

@@ -138,7 +138,7 @@ import Testing
 
     /// A file galsync 2 (schema v2) left: `plan` and `status` ask for the upgrade, the first
     /// writing open makes it (v3: the desired set and `mailbox.applied`; v4: the folders'
-    /// contacts deltaLinks), and nothing is lost.
+    /// contacts deltaLinks; v5: people's names), and nothing is lost.
     @Test func aVersion2DatabaseIsUpgradedToTheCurrentVersionWithItsData() throws {
         let s = try Scratch()
         defer { s.remove() }
@@ -150,12 +150,14 @@ import Testing
             try db.execute(sql: "INSERT INTO meta (key, value) VALUES ('delta_link', 'L1')")
             try db.execute(sql: "INSERT INTO mailbox (owner_id, folder_id, state) VALUES ('m', 'f', 'ok')")
             try db.execute(sql: "INSERT INTO managed_contact (owner_id, user_id, contact_id, hash) VALUES ('m', 'u', 'c', 'h')")
+            try db.execute(sql: #"INSERT INTO directory_user (id, json) VALUES ('m', '{"id":"m","userPrincipalName":"mo@contoso.com","displayName":"Mo"}')"#)
         }
         try old.close()
         #expect(throws: StateStoreError.outdated(path: state)) { try StateStore(path: state, readOnly: true) }
 
         let store = try StateStore(path: state)
-        #expect(try Self.pragma(state, "user_version") == 4 && StateIdentity.schemaVersion == 4)
+        #expect(try Self.pragma(state, "user_version") == 5 && StateIdentity.schemaVersion == 5)
+        #expect(try store.people(["m", "u"]) == ["m": PersonName(id: "m", upn: "mo@contoso.com", displayName: "Mo")], "v5 names the snapshot's users")
         #expect(try store.meta("delta_link") == "L1")
         #expect(try store.mailboxes()["m"] == .init(ownerId: "m", folderId: "f", state: "ok", reason: nil, reconciled: nil, applied: nil))
         #expect(try store.managedContacts("m")["u"]?.hash == "h")
