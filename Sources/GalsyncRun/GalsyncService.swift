@@ -10,9 +10,9 @@ import UnixSignals
 
 /// `galsync run`: the long-running service. A cycle at start, then every `sync.interval` (with
 /// a little jitter), never two at once; SIGHUP re-reads the configuration (a bad one is logged
-/// and the old one kept); graceful shutdown cancels the cycle, lets in-flight requests end and
-/// returns. systemd hears READY, STATUS, WATCHDOG (only while the loop makes progress),
-/// RELOADING and STOPPING.
+/// and the old one kept); SIGUSR1 starts a cycle now (see `CycleRequests`); graceful shutdown
+/// cancels the cycle, lets in-flight requests end and returns. systemd hears READY, STATUS,
+/// WATCHDOG (only while the loop makes progress), RELOADING and STOPPING.
 public struct GalsyncService: Service {
     let configPath: String
     let initial: Configuration
@@ -37,6 +37,8 @@ public struct GalsyncService: Service {
         var progressMark = -1
         var lastCertificateWarning: Date?
         var metrics = MetricsFile()
+        /// SIGUSR1's requests for a cycle now.
+        let requests = CycleRequests()
         /// Counts a finished cycle; returns the metrics to write.
         func recordMetrics(_ summary: CycleSummary?, duration: TimeInterval) -> MetricsFile {
             metrics.record(summary, duration: duration, at: Date())
@@ -69,12 +71,14 @@ public struct GalsyncService: Service {
         // SIGHUP's handler is in place before READY: systemd may send a reload as soon as it
         // hears READY, and an untrapped SIGHUP would end the process (as a clean exit).
         let hangups = await UnixSignalsSequence(trapping: .sighup)
+        let usr1 = await UnixSignalsSequence(trapping: .sigusr1)  // likewise: untrapped, it would end the process
         notifier.ready(status: "starting the first cycle")
         logger.info("galsync started", metadata: ["config": "\(configPath)", "state": "\(initial.sync.state)"])
 
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await watchdog(status) }
             group.addTask { await reloads(status, hangups) }
+            group.addTask { await cycleRequests(status, usr1) }
             do {
                 try await cancelWhenGracefulShutdown { try await loop(status) }
             } catch is CancellationError {
@@ -125,7 +129,7 @@ public struct GalsyncService: Service {
             if took > config.sync.interval {
                 logger.warning("cycle \(n) took \(Int(took)) s, longer than sync.interval (\(Int(config.sync.interval)) s); the next one starts now")
             }
-            try await Task.sleep(for: .milliseconds(Int(wait * 1000)))
+            try await status.requests.wait(for: .milliseconds(Int(wait * 1000)))
         }
     }
 
@@ -157,6 +161,15 @@ public struct GalsyncService: Service {
                 logger.error("reload refused, keeping the previous configuration: \(error)")
                 notifier.ready(status: "reload refused, the previous configuration stays: \(String("\(error)".prefix(160)))")
             }
+        }
+    }
+
+    /// SIGUSR1 (`systemctl kill -s USR1 galsync`): a cycle now, or right after the running one.
+    func cycleRequests(_ status: Status, _ signals: UnixSignalsSequence) async {
+        for await _ in signals {
+            let running = await status.running
+            logger.notice(running ? "SIGUSR1: a cycle is running; another starts when it ends" : "SIGUSR1: starting a cycle now")
+            status.requests.request()
         }
     }
 

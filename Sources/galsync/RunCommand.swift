@@ -10,7 +10,7 @@ import SystemdSupport
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
-        abstract: "The service: a sync cycle every sync.interval until SIGTERM; SIGHUP reloads the configuration.",
+        abstract: "The service: a sync cycle every sync.interval until SIGTERM; SIGHUP reloads the configuration, SIGUSR1 starts a cycle now.",
         discussion: "Made for systemd (Type=notify, WatchdogSec=); logs go to the journal when stderr is the journal.")
 
     @OptionGroup var options: ConfigOption

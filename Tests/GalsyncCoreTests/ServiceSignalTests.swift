@@ -5,9 +5,10 @@ import GraphSimulator
 import SyncStore
 import Testing
 
-/// Signals at awkward moments: a reload right after READY or during a cycle, SIGTERM while a
-/// cycle plans, SIGINT and SIGTERM during a one-shot `sync`. The process stops promptly, says
-/// how the cycle ended, and the watchdog keeps pinging while the cycle works.
+/// Signals at awkward moments: a reload right after READY or during a cycle, SIGUSR1 for a
+/// cycle now, SIGTERM while a cycle plans, SIGINT and SIGTERM during a one-shot `sync`. The
+/// process stops promptly, says how the cycle ended, and the watchdog keeps pinging while the
+/// cycle works.
 @Suite(.serialized) struct ServiceSignalTests {
     /// Writes the harness's configuration and returns its path.
     static func configFile(_ h: SyncHarness) throws -> String {
@@ -63,6 +64,32 @@ import Testing
             #expect(!cycleEnded, "the cycle was still running during the 3 s watched")
             #expect(pings >= 3, "\(pings) watchdog pings in the 3 s after a reload, during a busy cycle")
             kill(child.process.processIdentifier, SIGTERM)
+            #expect(await child.wait() == 0)
+        }
+    }
+
+    /// SIGUSR1 (`systemctl kill -s USR1 galsync`) starts a cycle now, not at the end of
+    /// sync.interval (15 min here); one sent during a cycle starts another right after it.
+    @Test(.timeLimit(.minutes(2)))
+    func sigusr1StartsACycleNow() async throws {
+        try await SyncHarness.with(users: 6) { h in
+            let socket = try NotifySocket()
+            let child = try Self.run(h, socket)
+            let pid = child.process.processIdentifier
+            try await socket.waitFor("READY=1")
+            try await socket.waitFor("mailboxes, 0 failed")  // the first cycle's end
+            _ = try await h.sim.updateSettings(["latencyMs": 1_000])  // the next cycles take seconds
+            var sent = Date()
+            kill(pid, SIGUSR1)
+            try await socket.waitFor("STATUS=cycle 2: ", seconds: 10)
+            #expect(Date().timeIntervalSince(sent) < 3, "cycle 2 started \(Date().timeIntervalSince(sent)) s after SIGUSR1")
+            sent = Date()
+            kill(pid, SIGUSR1)  // cycle 2 is waiting on its first request
+            try await socket.waitFor("STATUS=cycle 3: ", seconds: 20)
+            let took = Date().timeIntervalSince(sent)
+            #expect(took > 0.5 && took < 15, "cycle 3 started \(took) s after a SIGUSR1 sent during cycle 2")
+            #expect(child.isRunning, "SIGUSR1 ended the service")
+            kill(pid, SIGTERM)
             #expect(await child.wait() == 0)
         }
     }
