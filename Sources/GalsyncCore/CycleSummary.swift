@@ -1,6 +1,7 @@
 import Foundation
 import GalsyncJSON
 import GalsyncText
+import SyncStore
 
 /// What one cycle did (or, for `plan`, would do), in the contract's `--json` shape.
 public struct CycleSummary: Sendable {
@@ -24,6 +25,12 @@ public struct CycleSummary: Sendable {
     public var warnings: [String] = []
     /// For `plan`: per mailbox counts and a few sample operations.
     public var plans: [MailboxPlanSummary] = []
+    /// Names of the mailboxes in `problems` and `plans` (from the state, no Graph request):
+    /// the text says `alice@contoso.com`, the JSON carries both id and UPN.
+    public var names: [String: PersonName] = [:]
+
+    /// A mailbox as people know it: its owner's UPN, else the id.
+    public func handle(_ owner: String) -> String { names[owner]?.handle ?? owner }
 
     package init() {}
 
@@ -54,11 +61,16 @@ public struct CycleSummary: Sendable {
             o["drift"] = ["checked": .number(Double(drift.checked)), "edited": .number(Double(drift.edited)),
                           "gone": .number(Double(drift.gone)), "listed": .number(Double(drift.listed))]
         }
-        if !problems.isEmpty { o["problems"] = .object(problems.mapValues(JSONValue.string)) }
+        if !problems.isEmpty {
+            o["problems"] = .object(problems.mapValues(JSONValue.string))
+            o["mailbox_problems"] = .array(problems.sorted { $0.key < $1.key }.map { owner, problem in
+                ["id": .string(owner), "upn": names[owner]?.upn.map(JSONValue.string) ?? .null, "problem": .string(problem)]
+            })
+        }
         if !warnings.isEmpty { o["warnings"] = .array(warnings.map(JSONValue.string)) }
         if !plans.isEmpty {
             o["plan"] = .array(plans.map { p in
-                ["mailbox": .string(p.owner), "create": .number(Double(p.creates)), "update": .number(Double(p.updates)),
+                ["mailbox": .string(p.owner), "upn": names[p.owner]?.upn.map(JSONValue.string) ?? .null, "create": .number(Double(p.creates)), "update": .number(Double(p.updates)),
                  "delete": .number(Double(p.deletes)), "unchanged": .number(Double(p.unchanged)), "samples": .array(p.samples.map(JSONValue.string))]
             })
         }
@@ -77,9 +89,9 @@ public struct CycleSummary: Sendable {
             lines.append("  drift check of \(d.checked) mailboxes: \(d.edited) contacts edited and \(d.gone) removed by their owners, written again; \(d.listed) mailboxes listed")
         }
         for p in plans where p.creates + p.updates + p.deletes > 0 {
-            lines.append("  \(safe(p.owner)): +\(p.creates) ~\(p.updates) -\(p.deletes) (=\(p.unchanged))" + (p.samples.isEmpty ? "" : ": " + p.samples.map(safe).joined(separator: "; ")))
+            lines.append("  \(safe(handle(p.owner))): +\(p.creates) ~\(p.updates) -\(p.deletes) (=\(p.unchanged))" + (p.samples.isEmpty ? "" : ": " + p.samples.map(safe).joined(separator: "; ")))
         }
-        for (owner, why) in problems.sorted(by: { $0.key < $1.key }) { lines.append("  \(safe(owner)): \(safe(why))") }
+        for (owner, why) in problems.sorted(by: { handle($0.key) < handle($1.key) }) { lines.append("  \(safe(handle(owner))): \(safe(why))") }
         for w in warnings { lines.append("warning: \(safe(w))") }
         return lines.joined(separator: "\n")
     }

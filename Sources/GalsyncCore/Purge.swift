@@ -85,6 +85,7 @@ public struct Purge: Sendable {
         summary.requests = graph.metrics.requests
         summary.throttled = graph.metrics.throttled
         summary.duration = Date().timeIntervalSince(started)
+        summary.names = try store.people(summary.problems.keys)
         return summary
     }
 }

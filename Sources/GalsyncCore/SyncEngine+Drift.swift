@@ -1,6 +1,7 @@
 import Foundation
 import GalsyncPlan
 import GraphClient
+import Logging
 import SyncStore
 
 /// Step 2½ of a cycle, every `sync.drift_check`: each managed folder's contacts delta, and the
@@ -65,7 +66,10 @@ extension SyncEngine {
                 continue
             }
             if let failure = f.failure {
-                logger.warning("drift check of a mailbox did not finish: \(failure); the next check tries again", metadata: ["mailbox": "\(owner)"])
+                let name = try store.people([owner])[owner]
+                var fields: Logger.Metadata = ["mailbox": "\(owner)"]
+                if let upn = name?.upn { fields["mailbox_upn"] = "\(upn)" }
+                logger.warning("drift check of \(name?.handle ?? owner) did not finish: \(failure); the next check tries again", metadata: fields)
                 continue
             }
             guard let link = f.link else { continue }

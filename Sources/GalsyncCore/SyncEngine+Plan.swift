@@ -240,13 +240,15 @@ extension SyncEngine {
             let plan = entry.plan
             summary.created += plan.creates; summary.updated += plan.updates; summary.deleted += plan.deletes
             let known = try store.managedContacts(entry.sync.owner, userIds: plan.operations.prefix(3).map(\.userId))
+            // Leavers are no longer in the snapshot: their names come from the state.
+            let gone = try store.people(plan.operations.prefix(3).map(\.userId).filter { users[$0] == nil })
             let samples = try plan.operations.prefix(3).map { op -> String in
                 // Planned from the state, an update does not carry the old fields: look them up to name what changes.
                 guard case .update(let id, let p, nil) = op, let hash = known[p.userId]?.hash,
                       let old = try store.projection(hash).flatMap({ JSONValue.parse(Data($0.utf8))?.objectValue }) else {
-                    return Self.describe(op, users)
+                    return Self.describe(op, users, gone)
                 }
-                return Self.describe(.update(contactId: id, p, previous: ContactProjection(userId: p.userId, fields: old)), users)
+                return Self.describe(.update(contactId: id, p, previous: ContactProjection(userId: p.userId, fields: old)), users, gone)
             }
             summary.plans.append(.init(owner: entry.sync.owner, creates: plan.creates, updates: plan.updates, deletes: plan.deletes, unchanged: plan.unchanged,
                                        samples: samples))
@@ -254,8 +256,11 @@ extension SyncEngine {
         summary.mailboxesOK = planned.count
     }
 
-    static func describe(_ op: MailboxPlan.Operation, _ users: [String: DirectoryUser]) -> String {
-        let name = { (id: String) in users[id]?.string("displayName") ?? id }
+    /// "create Alice Ng (alice@contoso.com)", "delete Ravi Kowalski (ravi@contoso.com)".
+    static func describe(_ op: MailboxPlan.Operation, _ users: [String: DirectoryUser], _ gone: [String: PersonName] = [:]) -> String {
+        let name = { (id: String) in
+            users[id].map { PersonName(id: id, upn: $0.userPrincipalName, displayName: $0.string("displayName")).label } ?? gone[id]?.label ?? id
+        }
         switch op {
         case .create(let p): return "create \(name(p.userId))"
         case .update(_, let p, let previous):

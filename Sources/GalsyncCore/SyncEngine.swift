@@ -49,6 +49,7 @@ public struct SyncEngine: Sendable {
             summary.requests = graph.metrics.requests - requestsBefore
             summary.throttled = graph.metrics.throttled - throttledBefore
             summary.duration = now().timeIntervalSince(started)
+            summary.names = (try? store.people(Set(summary.problems.keys).union(summary.plans.map(\.owner)))) ?? [:]
             return summary
         }
 
@@ -97,7 +98,10 @@ public struct SyncEngine: Sendable {
         let deletes = planned.reduce(0) { $0 + $1.plan.deletes } + forgotten
         if !options.allowMassDelete, deletes > 10, case let managed = try store.managedContactCount(),
            Double(deletes) > Double(max(managed, 1)) * config.sync.maxDeletesPercent / 100 {
-            let refusal = SyncError.massDelete(planned: deletes, managed: managed, limit: config.sync.maxDeletesPercent)
+            let largest = planned.filter { $0.plan.deletes > 0 }.sorted { $0.plan.deletes > $1.plan.deletes }.prefix(3)
+            let names = try store.people(largest.map(\.sync.owner))
+            let refusal = SyncError.massDelete(planned: deletes, managed: managed, limit: config.sync.maxDeletesPercent,
+                                               largest: largest.map { "\(names[$0.sync.owner]?.handle ?? $0.sync.owner): \($0.plan.deletes)" })
             guard options.planOnly else { throw refusal }
             summary.warnings.append("sync would refuse this cycle: \(refusal)")
         }

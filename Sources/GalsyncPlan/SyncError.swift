@@ -4,7 +4,8 @@ import Foundation
 public enum SyncError: Error, Sendable, CustomStringConvertible {
     case badData(String)
     case groupNotFound(String)
-    case massDelete(planned: Int, managed: Int, limit: Double)
+    /// `largest`: the mailboxes with the most deletes, named ("alice@contoso.com: 400").
+    case massDelete(planned: Int, managed: Int, limit: Double, largest: [String] = [])
     case folderChanged(from: String, to: String)
     /// A full enumeration of the directory (after an expired deltaLink) that would drop most
     /// known users: an empty or truncated answer must not wipe the snapshot and every mailbox.
@@ -14,8 +15,9 @@ public enum SyncError: Error, Sendable, CustomStringConvertible {
         switch self {
         case .badData(let s): "Graph sent data galsync cannot use: \(s)"
         case .groupNotFound(let g): "group \(g) does not exist: check [directory] and [mailboxes] group ids (a mistyped id would otherwise change who is synced)"
-        case .massDelete(let p, let m, let l):
-            "refusing to delete \(p) of \(m) managed contacts (more than max_deletes_percent = \(Int(l))%): check the configuration (a mistyped group id?) and run 'galsync plan'; if it is intended, run 'galsync sync --allow-mass-delete' once"
+        case .massDelete(let p, let m, let l, let largest):
+            "refusing to delete \(p) of \(m) managed contacts (more than max_deletes_percent = \(Int(l))%)"
+                + (largest.isEmpty ? "" : ", most in \(largest.joined(separator: ", "))") + ": check the configuration (a mistyped group id?) and run 'galsync plan'; if it is intended, run 'galsync sync --allow-mass-delete' once"
         case .directoryShrank(let d, let k, let l):
             "refusing a full directory read that would drop \(d) of the \(k) known users (more than max_deletes_percent = \(Int(l))%): Graph may have answered an empty or cut-short enumeration; nothing was saved or deleted. Run 'galsync plan' to see it again; if the directory really shrank, run 'galsync sync --allow-mass-delete' once"
         case .folderChanged(let from, let to):

@@ -111,8 +111,12 @@ public struct GalsyncService: Service {
             if let s = result.summary {
                 logger.info("cycle \(n): created \(s.created), updated \(s.updated), deleted \(s.deleted), unchanged \(s.unchanged); mailboxes ok \(s.mailboxesOK), failed \(s.mailboxesFailed), skipped \(s.mailboxesSkipped)\(s.pending > 0 ? "; \(s.pending) operations pending" : ""); \(s.requests) requests, \(s.throttled) throttled, \(String(format: "%.1f", s.duration)) s",
                             metadata: ["cycle": "\(n)", "count": "\(s.created + s.updated + s.deleted)"])
-                for (owner, problem) in s.problems.sorted(by: { $0.key < $1.key }) {
-                    logger.warning("\(problem)", metadata: ["cycle": "\(n)", "mailbox": "\(owner)"])
+                // The message names the mailbox (`journalctl -p warning -o cat` shows only messages);
+                // the fields carry both id and UPN for filtering.
+                for (owner, problem) in s.problems.sorted(by: { s.handle($0.key) < s.handle($1.key) }) {
+                    var fields: Logger.Metadata = ["cycle": "\(n)", "mailbox": "\(owner)"]
+                    if let upn = s.names[owner]?.upn { fields["mailbox_upn"] = "\(upn)" }
+                    logger.warning("\(s.handle(owner)): \(problem)", metadata: fields)
                 }
                 notifier.status("cycle \(n): \(s.mailboxesOK + s.mailboxesFailed) mailboxes, \(s.mailboxesFailed) failed\(s.pending > 0 ? ", \(s.pending) pending" : ""); +\(s.created) ~\(s.updated) -\(s.deleted); next in \(Int(wait / 60))m")
             } else if let error = result.error {

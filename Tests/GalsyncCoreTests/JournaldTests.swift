@@ -113,7 +113,11 @@ import Testing
             #expect(["4", "7"].contains(entry["PRIORITY"]), "a mailbox line is a warning or debug detail: \(entry.fields)")
             #expect(UUID(uuidString: entry["GALSYNC_MAILBOX"] ?? "") != nil, "GALSYNC_MAILBOX is not an object id: \(entry.fields)")
         }
-        #expect(mailboxLines.contains(where: { $0["PRIORITY"] == "4" && $0.message.hasPrefix("skipped: no Exchange Online mailbox") }), "\(mailboxLines.map(\.message))")
+        // A warning's message names the mailbox by UPN (`journalctl -p warning -o cat` shows no
+        // fields), and GALSYNC_MAILBOX_UPN carries it beside the id.
+        let skipped = mailboxLines.filter { $0["PRIORITY"] == "4" && $0.message.contains(": skipped: no Exchange Online mailbox") }
+        #expect(!skipped.isEmpty && skipped.allSatisfy { e in e["GALSYNC_MAILBOX_UPN"].map { $0.contains("@") && e.message.hasPrefix($0 + ": ") } == true },
+                "\(mailboxLines.map(\.fields))")
         let plans = mailboxLines.filter { $0.message.hasPrefix("planned ") }
         #expect(!plans.isEmpty && plans.allSatisfy { $0["PRIORITY"] == "7" && $0["GALSYNC_COUNT"] != nil }, "\(plans.map(\.fields))")
         let operations = mailboxLines.filter { $0["GALSYNC_OP"] != nil }

@@ -1,0 +1,48 @@
+import Foundation
+@testable import GalsyncCore
+import GalsyncJSON
+import GraphSimulator
+import SyncStore
+import Testing
+
+/// Issue 13: mailboxes and users are named for people (UPN, display name) in what sync, plan
+/// and the mass-delete refusal say; `--json` carries both id and UPN. Names come from the
+/// state, not from extra Graph requests.
+@Suite struct PeopleNotGUIDsTests {
+    @Test func aFailedMailboxIsNamedByUPNInTextAndJSON() async throws {
+        try await SyncHarness.with(users: 12) { h in
+            let targets = await h.expectedTargets()
+            let everyone = await h.sim.allUserIds
+            try await h.sim.setMailboxScope(clientId: SimulatedInstall.clientId, everyone.filter { $0 != targets[0] })
+            let s = try await h.sync()
+            let upn = try #require(await h.sim.user(targets[0])?.userPrincipalName)
+            #expect(s.text.contains("  \(upn): failed: ") && !s.text.contains(targets[0] + ":"), "\(s.text)")
+            let entry = s.json["mailbox_problems"]?.arrayValue?.first
+            #expect(entry?["id"]?.stringValue == targets[0] && entry?["upn"]?.stringValue == upn, "\(s.json)")
+        }
+    }
+
+    @Test func aLeaverInAPlanIsNamedAndTheRefusalNamesTheMailboxes() async throws {
+        try await SyncHarness.with(users: 12) { h in
+            try await h.sync()
+            let sources = await h.expectedSources()
+            let leaver = sources[0]
+            let name = leaver["displayName"]!.stringValue!, upn = leaver["userPrincipalName"]!.stringValue!
+            try await h.sim.deleteUser(leaver["id"]!.stringValue!)
+            let plan = try await h.sync { $0.planOnly = true }
+            let samples = plan.plans.flatMap(\.samples)
+            #expect(samples.contains("delete \(name) (\(upn))"), "\(samples)")
+            #expect(plan.text.contains("@") && plan.plans.allSatisfy { plan.text.contains(plan.handle($0.owner)) })
+            #expect(plan.json["plan"]?.arrayValue?.allSatisfy { $0["upn"]?.stringValue?.contains("@") == true } == true)
+
+            // Most of the directory leaves: the refusal says where the deletes would be.
+            for u in sources.dropFirst().prefix(8) { try await h.sim.deleteUser(u["id"]!.stringValue!) }
+            await #expect {
+                try await h.sync()
+            } throws: { error in
+                let text = "\(error)"
+                return text.contains("refusing to delete") && text.contains(", most in ") && text.contains("@")
+            }
+        }
+    }
+}
