@@ -73,7 +73,7 @@ let package = Package(
         .executableTarget(
             name: "galsync",
             dependencies: [
-                "GalsyncRun", "GalsyncCore", "GalsyncConfig", "SyncStore", "SystemdSupport", "CShims",
+                "GalsyncRun", "GalsyncCore", "GalsyncConfig", "GalsyncJSON", "GalsyncText", "SyncStore", "SystemdSupport", "CShims",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -115,7 +115,7 @@ let package = Package(
             name: "GalsyncCoreTests",
             dependencies: ["GalsyncCore", "GalsyncRun", "GalsyncWriter", "GalsyncPlan", "GalsyncConfig", "GraphSimulator", "GalsyncCrypto", "SyncStore", "FuzzSupport"]
         ),
-        .testTarget(name: "GalsyncRunTests", dependencies: ["GalsyncRun", "GalsyncCore", "GalsyncCrypto"]),
+        .testTarget(name: "GalsyncRunTests", dependencies: ["GalsyncRun", "GalsyncCore", "GalsyncCrypto", "GalsyncConfig", "SyncStore"]),
         .testTarget(name: "SyncStoreTests", dependencies: ["SyncStore"]),
         .testTarget(name: "GalsyncTextTests", dependencies: ["GalsyncText", "SystemdSupport", "GraphClient", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "GraphClientTests", dependencies: ["GraphClient", "GraphSimulator", "GalsyncCrypto", "GraphHTTP"], exclude: ["Python"]),

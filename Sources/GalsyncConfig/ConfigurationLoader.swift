@@ -22,6 +22,10 @@ public enum ConfigurationLoader {
         return try parse(text, file: path, environment: environment)
     }
 
+    /// A duration as the configuration writes them ("90s", "15m", "1h30m"), for command-line
+    /// options that take one.
+    public static func duration(_ text: String) -> TimeInterval? { ConfigReader.parseDuration(text) }
+
     public static func parse(_ text: String, file: String = "galsync.toml", environment: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigurationError) -> Configuration {
         let root: [String: ConfigValue]
         do {

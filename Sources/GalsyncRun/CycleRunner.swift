@@ -11,11 +11,15 @@ public struct CycleRunner: Sendable {
     /// The service holds the state lock for its whole life; a one-shot command takes it here.
     let holdsLock: Bool
     let logger: Logger
+    /// How long a one-shot command waits for another galsync to let go of the state
+    /// (`sync --wait-lock`); nil: it fails at once, naming the holder.
+    let lockWait: Duration?
 
-    public init(runtime: GalsyncRuntime, holdsLock: Bool = false, logger: Logger = .silent) {
+    public init(runtime: GalsyncRuntime, holdsLock: Bool = false, logger: Logger = .silent, lockWait: Duration? = nil) {
         self.runtime = runtime
         self.holdsLock = holdsLock
         self.logger = logger
+        self.lockWait = lockWait
     }
 
     public struct Result: Sendable {
@@ -38,7 +42,14 @@ public struct CycleRunner: Sendable {
                 summary.requests += await runtime.tokens.requestsSent - tokensBefore
                 return Result(summary: summary, error: nil, exitStatus: summary.exitStatus)
             }
-            let lock = holdsLock ? nil : try StateLock(statePath: config.sync.state)
+            var lock: StateLock?
+            if !holdsLock {
+                if let lockWait {
+                    lock = try await StateLock.acquire(statePath: config.sync.state, waiting: lockWait)
+                } else {
+                    lock = try StateLock(statePath: config.sync.state)
+                }
+            }
             defer { withExtendedLifetime(lock) {} }
             let store = try StateStore(path: config.sync.state)
             let engine = SyncEngine(config: config, graph: runtime.graph, store: store, logger: logger, projections: runtime.projections)

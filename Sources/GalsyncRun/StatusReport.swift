@@ -6,50 +6,147 @@ import GalsyncJSON
 import GalsyncText
 import SyncStore
 
-/// `galsync status`: what the state database says (last cycles, mailboxes and their problems,
-/// the deltaLink's age) and the certificate's days left. Reads local files only.
+/// `galsync status`: what an on-call engineer needs at a glance, from local files only
+/// (the state database read-only, the lock's holder from the kernel, the certificate): running
+/// or not, the last cycle and the last one that succeeded, the next one due, failing mailboxes
+/// by name, pending work, the deltaLink's age, the certificate. `health` is `status --check`.
 public struct StatusReport: Sendable {
     public let json: JSONValue
     public let text: String
+    public let health: StatusHealth
 
-    public init(config: Configuration, store: StateStore, now: Date = Date()) throws {
+    /// How a recorded cycle ended, read with whether a galsync is running now.
+    enum Outcome: Equatable {
+        case ok, partial, running, interrupted(String?), failed(String), killed
+    }
+
+    static func outcome(_ c: StateStore.CycleRecord, running: StateLockHolder?, isNewest: Bool) -> Outcome {
+        switch c.outcome {
+        case "ok": .ok
+        case "partial": .partial
+        case "interrupted": .interrupted(c.message)
+        case "error": .failed(c.message ?? "unknown error")
+        // No outcome: still running if it is the newest and a galsync holds the lock; else its
+        // process ended without recording (killed, or the machine stopped).
+        default: isNewest && running != nil ? .running : .killed
+        }
+    }
+
+    public init(config: Configuration, store: StateStore, running: StateLockHolder?, width: Int = 100, now: Date = Date()) throws {
         let cycles = try store.recentCycles(limit: 5)
+        let lastSuccess = try store.lastSuccessfulCycle()
         let mailboxes = try store.mailboxes()
         let managed = try store.managedContactCount()
+        let relist = try store.ownersWithPendingIntents()
         let deltaAge = try store.meta("delta_saved").flatMap(Double.init).map { now.timeIntervalSince1970 - $0 }
         var certDays: Int?
         if let data = FileManager.default.contents(atPath: config.tenant.certificate), let cert = try? Certificate(pemOrDER: data) {
             certDays = CertificateTool.daysLeft(cert, now: now)
         }
+        let failing = mailboxes.values.filter { $0.state != "ok" && $0.reason != nil && $0.state != "skipped" }
+        let skipped = mailboxes.values.filter { $0.state == "skipped" }
+        let names = try store.people(failing.map(\.ownerId) + skipped.map(\.ownerId))
+        let handle = { (id: String) in names[id]?.handle ?? id }
         let byState = Dictionary(grouping: mailboxes.values, by: \.state).mapValues(\.count)
+        let pending = cycles.first?.pending ?? 0
+        var nextDue: Date?
+        if running?.isService == true, let last = cycles.first, let finished = last.finished { nextDue = finished + config.sync.interval }
+        health = StatusHealth.assess(cycles: cycles, lastSuccess: lastSuccess, running: running, failing: failing.map { handle($0.ownerId) }.sorted(),
+                                     pending: pending, certificateDays: certDays, interval: config.sync.interval, now: now)
+
         let iso = ISO8601DateFormatter()
+        func cycleJSON(_ c: StateStore.CycleRecord) -> JSONValue {
+            ["id": .number(Double(c.id)), "started": .string(iso.string(from: c.started)), "finished": c.finished.map { .string(iso.string(from: $0)) } ?? .null,
+             "outcome": .string(Self.word(Self.outcome(c, running: running, isNewest: c.id == cycles.first?.id))),
+             "created": .number(Double(c.created)), "updated": .number(Double(c.updated)), "deleted": .number(Double(c.deleted)),
+             "mailboxes_failed": .number(Double(c.mailboxesFailed)), "pending": .number(Double(c.pending)), "requests": .number(Double(c.requests)), "message": c.message.json]
+        }
         json = [
-            "cycles": .array(cycles.map { c in
-                ["id": .number(Double(c.id)), "started": .string(iso.string(from: c.started)), "outcome": c.outcome.json,
-                 "created": .number(Double(c.created)), "updated": .number(Double(c.updated)), "deleted": .number(Double(c.deleted)),
-                 "mailboxes_failed": .number(Double(c.mailboxesFailed)), "pending": .number(Double(c.pending)), "requests": .number(Double(c.requests)), "message": c.message.json]
-            }),
+            "running": running.map { ["pid": .number(Double($0.pid)), "command": .string($0.command)] } ?? .null,
+            "cycles": .array(cycles.map(cycleJSON)),
+            "last_success": lastSuccess.map(cycleJSON) ?? .null,
+            "next_due": nextDue.map { .string(iso.string(from: $0)) } ?? .null,
             "mailboxes": .object(byState.mapValues { .number(Double($0)) }),
-            "problems": .object(Dictionary(uniqueKeysWithValues: mailboxes.values.filter { $0.reason != nil && $0.state != "ok" }.map { ($0.ownerId, JSONValue.string("\($0.state): \($0.reason!)")) })),
+            "problems": .object(Dictionary(uniqueKeysWithValues: failing.map { ($0.ownerId, JSONValue.string("\($0.state): \($0.reason!)")) })),
+            "failing": .array(failing.sorted { handle($0.ownerId) < handle($1.ownerId) }.map {
+                ["id": .string($0.ownerId), "upn": names[$0.ownerId]?.upn.map(JSONValue.string) ?? .null, "state": .string($0.state), "reason": .string($0.reason!)]
+            }),
+            "pending": .number(Double(pending)),
+            "mailboxes_to_list": .number(Double(relist.count)),
             "managed_contacts": .number(Double(managed)),
             "delta_link_age_s": deltaAge.map { .number($0.rounded()) } ?? .null,
             "certificate_days_left": certDays.map { .number(Double($0)) } ?? .null,
+            "health": ["code": .number(Double(health.level.rawValue)), "status": .string(health.level.word), "message": .string(health.line)],
         ]
+
+        // Reasons and cycle messages quote Graph's text: every line is made one line without
+        // control characters first, then wrapped to the terminal.
+        let safe = SafeText.line
         var lines: [String] = []
+        lines.append(running.map { $0.isService ? "running: the galsync service (pid \($0.pid))" : "running: \($0.command) (pid \($0.pid))" }
+            ?? "not running: no galsync holds the state (start the service with 'systemctl start galsync')")
+        func when(_ d: Date) -> String { "\(Self.clock(d)) (\(Ago.text(now.timeIntervalSince(d))) ago)" }
         if let last = cycles.first {
-            lines.append("last cycle #\(last.id) \(iso.string(from: last.started)): \(last.outcome ?? "unfinished") — created \(last.created), updated \(last.updated), deleted \(last.deleted), \(last.mailboxesFailed) mailboxes failed" + (last.pending > 0 ? ", \(last.pending) operations pending" : "") + (last.message.map { " (\($0))" } ?? ""))
+            let took = last.finished.map { ", took \(Ago.text($0.timeIntervalSince(last.started)))" } ?? ""
+            let counts = "created \(last.created), updated \(last.updated), deleted \(last.deleted)"
+            let head = "last cycle #\(last.id), started \(when(last.started))\(took): "
+            switch Self.outcome(last, running: running, isNewest: true) {
+            case .ok: lines.append(head + "ok; \(counts)")
+            case .partial: lines.append(head + "done with problems; \(counts); \(last.mailboxesFailed) mailboxes failed" + (last.pending > 0 ? ", \(last.pending) operations pending" : ""))
+            case .running: lines.append("cycle #\(last.id) running since \(when(last.started))")
+            case .interrupted(let message): lines.append(head + "interrupted; " + (message.map(safe) ?? counts))
+            case .failed(let message): lines.append(head + "FAILED: \(safe(message))")
+            case .killed: lines.append(head + "interrupted: the process ended without recording it (killed, or the machine stopped); the next cycle finishes the work")
+            }
+            if let success = lastSuccess, success.id != last.id {
+                lines.append("last successful cycle #\(success.id), \(when(success.finished ?? success.started))")
+            } else if lastSuccess == nil {
+                lines.append("no cycle has succeeded yet")
+            }
         } else {
             lines.append("no cycle has run yet")
         }
-        lines.append("mailboxes: " + byState.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ") + "; \(managed) managed contacts")
-        for m in mailboxes.values.sorted(by: { $0.ownerId < $1.ownerId }) where m.state != "ok" && m.reason != nil {
-            lines.append("  \(m.ownerId): \(m.state): \(m.reason!)")
+        if let nextDue {
+            lines.append("next cycle due \(Self.clock(nextDue))" + (nextDue > now ? " (in \(Ago.text(nextDue.timeIntervalSince(now))))" : " (now)") + "; start one now with 'systemctl kill -s USR1 galsync'")
         }
-        lines.append("directory deltaLink: " + (deltaAge.map { "saved \(Int($0 / 60)) min ago" } ?? "none yet (the next cycle reads every user)"))
+        lines.append("mailboxes: " + byState.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ") + "; \(managed) managed contacts")
+        for m in failing.sorted(by: { handle($0.ownerId) < handle($1.ownerId) }) {
+            lines.append("  \(safe(handle(m.ownerId))): \(m.state): \(safe(m.reason!))")
+        }
+        if !skipped.isEmpty {
+            lines.append("  skipped (no Exchange Online mailbox): " + skipped.map { handle($0.ownerId) }.sorted().prefix(5).map(safe).joined(separator: ", ")
+                + (skipped.count > 5 ? " and \(skipped.count - 5) more" : ""))
+        }
+        if pending > 0 || !relist.isEmpty {
+            lines.append("pending: \(pending) operations unconfirmed at the end of the last cycle; \(relist.count) mailboxes to list again")
+        }
+        lines.append("directory deltaLink: " + (deltaAge.map { "saved \(Ago.text($0)) ago" } ?? "none yet (the next cycle reads every user)"))
         lines.append("certificate: " + (certDays.map(Self.certificateState) ?? "cannot read \(config.tenant.certificate)"))
-        // Reasons and cycle messages quote Graph's text (rows older than the sanitising of
-        // errors may hold it raw): every line is one line without control characters.
-        text = lines.map(SafeText.line).joined(separator: "\n")
+        lines.append("health: \(health.line)")
+        text = lines.flatMap { $0.split(separator: "\n", omittingEmptySubsequences: false) }.map { line in
+            let safe = SafeText.line(String(line))
+            return safe.hasPrefix("      ") ? safe : TextWrap.wrap(safe, width: width, indent: safe.hasPrefix("  ") ? "      " : "    ")
+        }.joined(separator: "\n")
+    }
+
+    static func word(_ o: Outcome) -> String {
+        switch o {
+        case .ok: "ok"
+        case .partial: "partial"
+        case .running: "running"
+        case .interrupted: "interrupted"
+        case .failed: "error"
+        case .killed: "killed"
+        }
+    }
+
+    /// "2026-12-05 10:02 UTC".
+    static func clock(_ d: Date) -> String {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone(identifier: "UTC")
+        f.dateFormat = "yyyy-MM-dd HH:mm 'UTC'"
+        return f.string(from: d)
     }
 
     /// "expires in N days", or how long ago it expired, with what to do when it is due.

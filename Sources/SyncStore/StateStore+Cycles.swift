@@ -42,16 +42,26 @@ extension StateStore {
 
     public func recentCycles(limit: Int = 10) throws -> [CycleRecord] {
         try db.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM cycle ORDER BY id DESC LIMIT ?", arguments: [limit]).map { r in
-                var c = CycleRecord(id: r["id"], started: Date(timeIntervalSince1970: r["started"]))
-                c.finished = (r["finished"] as Double?).map { Date(timeIntervalSince1970: $0) }
-                c.outcome = r["outcome"]
-                c.created = r["created"]; c.updated = r["updated"]; c.deleted = r["deleted"]; c.unchanged = r["unchanged"]
-                c.mailboxesOK = r["mailboxes_ok"]; c.mailboxesFailed = r["mailboxes_failed"]; c.mailboxesSkipped = r["mailboxes_skipped"]
-                c.requests = r["requests"]; c.throttled = r["throttled"]; c.message = r["message"]
-                c.pending = (r["pending"] as Int?) ?? 0  // absent in a read-only v1 file
-                return c
-            }
+            try Row.fetchAll(db, sql: "SELECT * FROM cycle ORDER BY id DESC LIMIT ?", arguments: [limit]).map(Self.cycle)
         }
+    }
+
+    /// The newest cycle that ran to its end (`ok`, or `partial`: some mailboxes failed, the
+    /// others were done).
+    public func lastSuccessfulCycle() throws -> CycleRecord? {
+        try db.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM cycle WHERE outcome IN ('ok', 'partial') ORDER BY id DESC LIMIT 1").map(Self.cycle)
+        }
+    }
+
+    static func cycle(_ r: Row) -> CycleRecord {
+        var c = CycleRecord(id: r["id"], started: Date(timeIntervalSince1970: r["started"]))
+        c.finished = (r["finished"] as Double?).map { Date(timeIntervalSince1970: $0) }
+        c.outcome = r["outcome"]
+        c.created = r["created"]; c.updated = r["updated"]; c.deleted = r["deleted"]; c.unchanged = r["unchanged"]
+        c.mailboxesOK = r["mailboxes_ok"]; c.mailboxesFailed = r["mailboxes_failed"]; c.mailboxesSkipped = r["mailboxes_skipped"]
+        c.requests = r["requests"]; c.throttled = r["throttled"]; c.message = r["message"]
+        c.pending = (r["pending"] as Int?) ?? 0  // absent in a read-only v1 file
+        return c
     }
 }

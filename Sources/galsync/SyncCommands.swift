@@ -3,6 +3,7 @@ import Foundation
 import GalsyncConfig
 import GalsyncCore
 import GalsyncRun
+import GalsyncText
 import Logging
 import SyncStore
 import SystemdSupport
@@ -41,6 +42,14 @@ struct SyncCommand: AsyncParsableCommand {
     @Flag(help: "Print the cycle summary as JSON.") var json = false
     @Flag(help: "Allow this one cycle to delete more than sync.max_deletes_percent of the managed contacts.") var allowMassDelete = false
     @Flag(help: "List every mailbox and repair drift now, whatever sync.full_reconcile says.") var reconcile = false
+    @Option(help: ArgumentHelp("When another galsync holds the state, wait up to this long (e.g. 10m) instead of failing.", valueName: "duration"))
+    var waitLock: String?
+
+    func validate() throws {
+        if let waitLock, ConfigurationLoader.duration(waitLock) == nil {
+            throw ValidationError("--wait-lock takes a duration such as 90s, 10m or 1h, not '\(waitLock)'")
+        }
+    }
     @Option(help: "Log level on stderr (or the journal): trace, debug (every operation), info, notice, warning, error.") var logLevel: Logger.Level = .warning
 
     func run() async throws {
@@ -48,7 +57,9 @@ struct SyncCommand: AsyncParsableCommand {
         o.allowMassDelete = allowMassDelete
         o.forceReconcile = reconcile
         GalsyncLogging.bootstrap(level: logLevel)
-        try finish(await CycleRunner(runtime: try runtime(try loadConfig(options)), logger: Logger(label: "galsync")).runUntilSignalled(o), json: json, command: "sync")
+        let wait = waitLock.flatMap(ConfigurationLoader.duration).map { Duration.milliseconds(Int($0 * 1000)) }
+        try finish(await CycleRunner(runtime: try runtime(try loadConfig(options)), logger: Logger(label: "galsync"), lockWait: wait).runUntilSignalled(o),
+                   json: json, command: "sync")
     }
 }
 
@@ -67,23 +78,50 @@ struct PlanCommand: AsyncParsableCommand {
 }
 
 struct StatusCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "status", abstract: "Last cycles, mailbox states and failures, deltaLink age, certificate expiry (reads local state only).")
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Running or not, last and last successful cycle, next due, failing mailboxes, pending work, deltaLink age, certificate (local state only).",
+        discussion: "--check: one line and the Nagios plugin exit codes, 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.")
     @OptionGroup var options: ConfigOption
     @Flag(help: "Print as JSON.") var json = false
+    @Flag(help: "Health for monitoring: one line, exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.") var check = false
 
     func run() async throws {
-        let config = try loadConfig(options)
+        let config: Configuration
+        do {
+            config = try ConfigurationLoader.load(path: ConfigurationLoader.path(explicit: options.config))
+        } catch {
+            if check {
+                print("GALSYNC UNKNOWN: configuration error: \(SafeText.line("\(error)"))")
+                throw ExitCode(StatusHealth.Level.unknown.rawValue)
+            }
+            throw CommandFailure.exit(error, command: "status", json: json, status: .config)
+        }
         guard FileManager.default.fileExists(atPath: config.sync.state) else {
-            print(json ? #"{"cycles":[]}"# : "no state yet at \(config.sync.state): no cycle has run")
+            if check {
+                print("GALSYNC UNKNOWN: no state yet at \(config.sync.state): no cycle has run")
+                throw ExitCode(StatusHealth.Level.unknown.rawValue)
+            }
+            print(json ? #"{"cycles":[],"running":null}"# : "no state yet at \(config.sync.state): no cycle has run")
             return
         }
         // Read-only: status works on a read-only mount, and never changes the state it reports.
         let report: StatusReport
         do {
-            report = try StatusReport(config: config, store: try StateStore(path: config.sync.state, readOnly: true))
+            let holder = StateLockHolder.find(lockPath: config.sync.state + ".lock")
+            report = try StatusReport(config: config, store: try StateStore(path: config.sync.state, readOnly: true), running: holder,
+                                      width: Terminal.of(1).width)
         } catch {
-            FileHandle.standardError.write(Data("galsync status: \(error)\n".utf8))
-            throw ExitCode(GalsyncRuntime.exitStatus(for: error).rawValue)
+            if check {
+                print("GALSYNC UNKNOWN: cannot read the state: \(SafeText.line("\(error)"))")
+                throw ExitCode(StatusHealth.Level.unknown.rawValue)
+            }
+            throw CommandFailure.exit(error, command: "status", json: json)
+        }
+        if check {
+            print(json ? String(decoding: report.json["health"]!.encoded(), as: UTF8.self) : report.health.line)
+            if report.health.level != .ok { throw ExitCode(report.health.level.rawValue) }
+            return
         }
         print(json ? String(decoding: report.json.encoded(), as: UTF8.self) : report.text)
     }
