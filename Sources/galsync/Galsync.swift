@@ -1,6 +1,7 @@
 import ArgumentParser
 import CShims
 import Foundation
+import GalsyncCore
 
 /// `galsync`: wiring only; the work is done in GalsyncCore and the adapters.
 @main
@@ -9,22 +10,28 @@ struct Galsync: AsyncParsableCommand {
         commandName: "galsync",
         abstract: "Keeps Exchange Online mailbox contacts in step with the directory.",
         discussion: """
-            Configuration: --config FILE, else $GALSYNC_CONFIG, else /etc/galsync/galsync.toml.
+            Configuration: --config FILE, else $GALSYNC_CONFIG, else
+            /etc/galsync/galsync.toml.
 
             Exit status (sysexits(3)):
               0    done
-              1    some mailboxes failed, or some operations are still pending; the rest was done
+              1    some mailboxes failed, or some operations are still pending;
+                   the rest was done
               64   command-line usage error
               73   the state folder or database cannot be created or written
-              75   transient: network, TLS, Graph or login 5xx/429, bad data or links from the
-                   server, another galsync holds the state lock; try again later
-              77   authentication or permission refused (certificate not uploaded, no consent)
-              78   configuration: galsync.toml, key, certificate, or a corrupt or foreign state database
-              130  sync interrupted by SIGINT; what was done is recorded, the cycle as interrupted
+              75   transient: network, TLS, Graph or login 5xx/429, bad data or
+                   links from the server, another galsync holds the state lock;
+                   try again later
+              77   authentication or permission refused (certificate not
+                   uploaded, no consent)
+              78   configuration: galsync.toml, key, certificate, or a corrupt or
+                   foreign state database
+              130  sync interrupted by SIGINT; what was done is recorded, the
+                   cycle as interrupted
               143  sync interrupted by SIGTERM; likewise
             """,
-        version: "0.1.0",
-        subcommands: [RunCommand.self, SyncCommand.self, PlanCommand.self, StatusCommand.self, CheckCommand.self, CertCommand.self, PurgeCommand.self])
+        version: BuildInfo.versionLine,
+        subcommands: [RunCommand.self, SyncCommand.self, PlanCommand.self, StatusCommand.self, CheckCommand.self, CertCommand.self, ConfigCommand.self, PurgeCommand.self])
 
     /// No core files, whoever starts galsync (the unit also says LimitCORE=0): a crash must
     /// not write the private key or a token to disk.
@@ -37,8 +44,15 @@ struct Galsync: AsyncParsableCommand {
         var none = rlimit(rlim_cur: 0, rlim_max: 0)
         _ = setrlimit(__rlimit_resource_t(RLIMIT_CORE.rawValue), &none)
         _ = gs_malloc_fix_mmap_threshold(1 << 20)
+        if let message = CommandLineUsage.unknownCommand(Array(CommandLine.arguments.dropFirst())) {
+            FileHandle.standardError.write(Data((message + "\n").utf8))
+            Foundation.exit(ExitStatus.usage.rawValue)
+        }
         await main(nil)
     }
+
+    /// `galsync` alone: the help, as a usage error (64).
+    func run() async throws { throw CommandLineUsage.helpThenUsageError(Self.self) }
 }
 
 struct ConfigOption: ParsableArguments {
