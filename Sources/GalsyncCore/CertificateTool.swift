@@ -1,5 +1,7 @@
 import Foundation
 import GalsyncCrypto
+import GalsyncJSON
+import GraphClient
 
 /// `galsync cert new` and `galsync cert show`: make the app's key and certificate, and describe
 /// any certificate, with what an operator needs to upload and track it.
@@ -51,10 +53,30 @@ public enum CertificateTool {
 
     /// Subject, issuer, validity, days left and thumbprints of a certificate file.
     public static func show(path: String, now: Date = Date()) throws -> String {
-        guard let data = FileManager.default.contents(atPath: path) else { throw ToolError(description: "cannot read \(path)") }
-        let cert: Certificate
-        do { cert = try Certificate(pemOrDER: data) } catch { throw ToolError(description: "\(path) is not a PEM or DER certificate (\(error))") }
-        return describe(cert, now: now)
+        describe(try load(path: path), now: now)
+    }
+
+    /// The certificate in a PEM or DER file, or in a PKCS#12 file (.pfx, .p12: opened with
+    /// `passphraseFile`, or the systemd credential galsync.passphrase; the key in it is not kept).
+    public static func load(path: String, passphraseFile: String? = nil) throws -> Certificate {
+        if [".pfx", ".p12"].contains(where: { path.lowercased().hasSuffix($0) }) {
+            return try CertificateCredential.load(certificatePath: path, privateKeyPath: nil, passphraseFile: passphraseFile).certificate
+        }
+        guard FileManager.default.fileExists(atPath: path) else { throw ToolError(description: "\(path): no such file") }
+        guard let data = FileManager.default.contents(atPath: path) else { throw ToolError(description: "cannot read \(path) (permissions?)") }
+        do { return try Certificate(pemOrDER: data) } catch { throw ToolError(description: "\(path) is not a PEM or DER certificate (\(error))") }
+    }
+
+    /// `cert show --json`: what `describe` prints, as one object.
+    public static func json(_ cert: Certificate, file: String, now: Date = Date()) -> JSONValue {
+        let f = ISO8601DateFormatter()
+        let days = daysLeft(cert, now: now)
+        return [
+            "file": .string(file), "subject": .string(cert.subject), "issuer": .string(cert.issuer),
+            "not_before": .string(f.string(from: cert.notBefore)), "not_after": .string(f.string(from: cert.notAfter)),
+            "days_left": .number(Double(days)), "expired": .bool(days < 0), "key_bits": .number(Double(cert.publicKeyBits)),
+            "sha1": .string(Digest.hex(cert.sha1Thumbprint).uppercased()), "sha256": .string(Digest.hex(cert.sha256Thumbprint).uppercased()),
+        ]
     }
 
     public static func describe(_ cert: Certificate, now: Date = Date()) -> String {

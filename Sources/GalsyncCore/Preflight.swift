@@ -157,3 +157,12 @@ public struct Preflight: Sendable {
     }
 
 }
+
+extension Preflight.Step {
+    /// `check --json`: `{"name", "ok", "outcome": "pass|warn|fail", "message", "fix"}`; a
+    /// warning is ok (it does not stop galsync), and `fix` is null where there is nothing to do.
+    public var json: JSONValue {
+        let word = switch outcome { case .pass: "pass"; case .warn: "warn"; case .fail: "fail" }
+        return ["name": .string(name), "ok": .bool(outcome != .fail), "outcome": .string(word), "message": .string(detail), "fix": fix.json]
+    }
+}

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GalsyncConfig
 import GalsyncCore
 
 struct CertCommand: AsyncParsableCommand {
@@ -7,6 +8,8 @@ struct CertCommand: AsyncParsableCommand {
         commandName: "cert",
         abstract: "Make or inspect the app registration's certificate.",
         subcommands: [New.self, Show.self])
+
+    func run() async throws { throw CommandLineUsage.helpThenUsageError(Self.self) }
 
     struct New: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Make a new RSA key (DIR/galsync.key, 0600) and self-signed certificate (DIR/galsync.crt).")
@@ -32,16 +35,32 @@ struct CertCommand: AsyncParsableCommand {
         }
     }
 
+    /// `galsync cert show [FILE] [--json]`: a certificate file, or with no FILE the one galsync
+    /// uses (tenant.certificate of the configuration).
     struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Subject, validity, days left and thumbprints of a certificate.")
-        @Argument(help: "PEM or DER certificate file.") var file: String
+        static let configuration = CommandConfiguration(
+            abstract: "Subject, validity, days left and thumbprints of a certificate (default: the configured tenant.certificate).")
+        @Argument(help: "PEM, DER or PKCS#12 certificate file; without it, tenant.certificate of the configuration.") var file: String?
+        @OptionGroup var options: ConfigOption
+        @Flag(help: "One JSON object (subject, not_after, days_left, sha1, ...); on failure {\"error\": {...}}.") var json = false
 
         func run() async throws {
             do {
-                print(try CertificateTool.show(path: file))
+                let path: String, passphraseFile: String?
+                if let file {
+                    (path, passphraseFile) = (file, nil)
+                } else {
+                    let config = try ConfigurationLoader.load(path: ConfigurationLoader.path(explicit: options.config))
+                    (path, passphraseFile) = (config.tenant.certificate, config.tenant.passphraseFile)
+                }
+                let cert = try CertificateTool.load(path: path, passphraseFile: passphraseFile)
+                if json {
+                    print(String(decoding: CertificateTool.json(cert, file: path).encoded(), as: UTF8.self))
+                } else {
+                    print("  file:     \(path)\n" + CertificateTool.describe(cert))
+                }
             } catch {
-                FileHandle.standardError.write(Data("galsync cert show: \(error)\n".utf8))
-                throw ExitCode(ExitStatus.config.rawValue)
+                throw CommandFailure.exit(error, command: "cert show", json: json, status: .config)
             }
         }
     }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import GalsyncConfig
 import GalsyncCore
+import GalsyncJSON
 
 struct CheckCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -9,6 +10,7 @@ struct CheckCommand: AsyncParsableCommand {
         abstract: "Check config, key and certificate, token, permissions, a directory read and one mailbox; one line per step with the fix.")
 
     @OptionGroup var options: ConfigOption
+    @Flag(help: "One JSON object: {\"ok\", \"exit_code\", \"steps\": [{\"name\", \"ok\", \"message\", \"fix\"}]}, with \"error\" on failure.") var json = false
 
     func run() async throws {
         let path = ConfigurationLoader.path(explicit: options.config)
@@ -16,11 +18,32 @@ struct CheckCommand: AsyncParsableCommand {
         do {
             config = try ConfigurationLoader.load(path: path)
         } catch {
-            print("✗ config: \(error)")
+            // The first step, failed: the same line, or object, as a later step's failure.
+            let step: JSONValue = ["name": "config", "ok": false, "outcome": "fail", "message": .string("\(error)"), "fix": nil]
+            if json { print(Self.json(steps: [step], status: .config, failure: ("config: \(error)", nil))) } else { print("✗ config: \(error)") }
             throw ExitCode(ExitStatus.config.rawValue)
         }
         let report = await Preflight(config: config, configPath: path).run()
-        for step in report.steps { print(step.line) }
+        if json {
+            let failed = report.steps.last { $0.outcome == .fail }
+            print(Self.json(steps: report.steps.map(\.json), status: report.exitStatus, failure: failed.map { ("\($0.name): \($0.detail)", $0.fix) }))
+        } else {
+            for step in report.steps { print(step.line) }
+        }
         if report.exitStatus != .ok { throw ExitCode(report.exitStatus.rawValue) }
+    }
+
+    /// `{"ok", "exit_code", "steps"}`, and on failure the contract's error object: the failed
+    /// step's message and its fix (or the general one for that exit status).
+    static func json(steps: [JSONValue], status: ExitStatus, failure: (message: String, fix: String?)?) -> String {
+        var object: [String: JSONValue] = ["ok": .bool(status == .ok), "exit_code": .number(Double(status.rawValue)), "steps": .array(steps)]
+        if status != .ok {
+            object["error"] = [
+                "code": .number(Double(status.rawValue)),
+                "message": .string(failure?.message ?? "check failed"),
+                "fix": .string(failure?.fix ?? CommandFailure.fix(for: status)),
+            ]
+        }
+        return String(decoding: JSONValue.object(object).encoded(), as: UTF8.self)
     }
 }
