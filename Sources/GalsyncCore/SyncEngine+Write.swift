@@ -45,6 +45,7 @@ extension SyncEngine {
             guard !again.isEmpty else { break }
             round += 1
             try await Task.sleep(for: .milliseconds(Int(Self.followUpPause * Double(round) * 1000)))
+            progress.phase("listing \(again.count) mailboxes again")
             logger.info("listing \(again.count) mailboxes again: \(results.values.reduce(0) { $0 + $1.unconfirmed }) operations unconfirmed (round \(round) of \(Self.followUpRounds))")
             let replanned = try await replan(again.sorted(), desired: desired, leaving: Set(again.filter { results[$0]!.leaving }))
             for owner in again { results[owner]!.unconfirmed = 0 }
@@ -57,6 +58,14 @@ extension SyncEngine {
                 results[owner, default: .init()].failures += r.failures
                 results[owner, default: .init()].unconfirmed = r.unconfirmed
             }
+        }
+        // Info level: one line per mailbox that was written to, named (debug has every operation).
+        let written = results.filter { $0.value.outcome.created + $0.value.outcome.updated + $0.value.outcome.deleted > 0 || !$0.value.failures.isEmpty }
+        let names = logger.logLevel <= .info ? try store.people(written.keys) : [:]
+        for (owner, r) in written.sorted(by: { $0.key < $1.key }) {
+            let o = r.outcome
+            logger.info("\(names[owner]?.handle ?? owner): created \(o.created), updated \(o.updated), deleted \(o.deleted)\(r.failures.isEmpty ? "" : "; failed")",
+                        metadata: ["mailbox": "\(owner)", "count": "\(o.created + o.updated + o.deleted)"])
         }
         for (owner, r) in results {
             summary.created += r.outcome.created; summary.updated += r.outcome.updated; summary.deleted += r.outcome.deleted

@@ -55,6 +55,7 @@ public struct SyncEngine: Sendable {
 
         // 1. Directory, saved (not by `plan`) before anything else happens, unless a full
         //    enumeration would drop a suspicious share of the known users.
+        progress.phase("reading the directory")
         let round = try await DirectoryReader(graph: graph, retry: retry)
             .read(snapshot: try store.directorySnapshot(), deltaLink: try store.meta("delta_link"), savedSelect: try store.meta("delta_select"),
                   groups: SyncScope.groups(config))
@@ -82,10 +83,15 @@ public struct SyncEngine: Sendable {
         let desired = try await desiredContacts(scope.sources, round: round, options: options)
 
         // 2½. What owners changed in galsync's folders since the last check, when one is due.
-        if try driftCheckDue(options) { summary.drift = try await checkDrift(scope.targets) }
+        if try driftCheckDue(options) {
+            progress.phase("checking \(scope.targets.count) mailboxes for owners' edits")
+            summary.drift = try await checkDrift(scope.targets)
+        }
 
         // 3. Plan every mailbox: the targets, and those that left the targets.
         let context = try PlanContext(store: store, config: config, options: options, now: now(), changes: desired.changes)
+        progress.phase("planning \(scope.targets.count) mailboxes")
+        logger.info("planning \(scope.targets.count) mailboxes for \(desired.projections.count) directory contacts")
         var planned = try await planTargets(scope.targets, desired: desired.projections, context: context, summary: &summary)
         let leavers = try await planLeavers(scope: scope, users: round.users, context: context)
         planned += leavers.planned
@@ -114,6 +120,9 @@ public struct SyncEngine: Sendable {
 
         // 5. Write: folders first, then every mailbox's operations through shared batches;
         //    one failing mailbox does not stop the others.
+        progress.phase("writing")
+        let work = planned.filter { !$0.plan.operations.isEmpty }
+        if !work.isEmpty { logger.info("writing \(work.reduce(0) { $0 + $1.plan.operations.count }) operations into \(work.count) mailboxes") }
         try await write(planned, desired: desired.projections, reconcileDue: context.reconcileDue, generation: desired.generation, summary: &summary)
         // Failed mailboxes are listed again next cycle anyway (state "failed"), so one bad
         // mailbox does not keep the whole tenant in full reconcile.

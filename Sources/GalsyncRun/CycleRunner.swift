@@ -1,6 +1,7 @@
 import Foundation
 import GalsyncConfig
 import GalsyncCore
+import GalsyncWriter
 import Logging
 import SyncStore
 
@@ -14,18 +15,54 @@ public struct CycleRunner: Sendable {
     /// How long a one-shot command waits for another galsync to let go of the state
     /// (`sync --wait-lock`); nil: it fails at once, naming the holder.
     let lockWait: Duration?
+    /// Where the progress line goes while the cycle runs, and how often.
+    let reporting: ProgressReporting?
 
-    public init(runtime: GalsyncRuntime, holdsLock: Bool = false, logger: Logger = .silent, lockWait: Duration? = nil) {
+    /// `report` gets `CycleProgressLine`'s text every `every` while a cycle runs.
+    public struct ProgressReporting: Sendable {
+        public var every: Duration
+        public var report: @Sendable (String) -> Void
+        public init(every: Duration, report: @escaping @Sendable (String) -> Void) {
+            self.every = every
+            self.report = report
+        }
+    }
+
+    public init(runtime: GalsyncRuntime, holdsLock: Bool = false, logger: Logger = .silent, lockWait: Duration? = nil,
+                reporting: ProgressReporting? = nil) {
         self.runtime = runtime
         self.holdsLock = holdsLock
         self.logger = logger
         self.lockWait = lockWait
+        self.reporting = reporting
+    }
+
+    /// Runs `body` with a sibling task that reports `progress` until `body` returns.
+    func reportingProgress<T: Sendable>(_ progress: CycleProgress, _ body: () async throws -> T) async throws -> T {
+        guard let reporting else { return try await body() }
+        let metrics = runtime.graph.metrics
+        let requestsBefore = metrics.requests, throttledBefore = metrics.throttled
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: reporting.every)
+                    if Task.isCancelled { break }
+                    let c = progress.current
+                    reporting.report(CycleProgressLine.text(c, requests: metrics.requests - requestsBefore, throttled: metrics.throttled - throttledBefore,
+                                                            writingFor: c.writingSince.map { Double((ContinuousClock.now - $0).components.seconds) }))
+                }
+            }
+            defer { group.cancelAll() }
+            return try await body()
+        }
     }
 
     public struct Result: Sendable {
         public var summary: CycleSummary?
         public var error: (any Error)?
         public var exitStatus: ExitStatus
+        /// The cycle's number in the state's history (nil for `plan`, or when none was recorded).
+        public var cycleId: Int64? = nil
     }
 
     public func run(_ options: SyncEngine.Options) async -> Result {
@@ -38,7 +75,9 @@ public struct CycleRunner: Sendable {
                 // without a state yet it plans against an empty one in memory.
                 let exists = FileManager.default.fileExists(atPath: config.sync.state)
                 let store = exists ? try StateStore(path: config.sync.state, readOnly: true) : try StateStore(inMemory: ())
-                var summary = try await SyncEngine(config: config, graph: runtime.graph, store: store, logger: logger, projections: runtime.projections).cycle(options)
+                let progress = CycleProgress()
+                let engine = SyncEngine(config: config, graph: runtime.graph, store: store, logger: logger, projections: runtime.projections, progress: progress)
+                var summary = try await reportingProgress(progress) { try await engine.cycle(options) }
                 summary.requests += await runtime.tokens.requestsSent - tokensBefore
                 return Result(summary: summary, error: nil, exitStatus: summary.exitStatus)
             }
@@ -52,11 +91,17 @@ public struct CycleRunner: Sendable {
             }
             defer { withExtendedLifetime(lock) {} }
             let store = try StateStore(path: config.sync.state)
-            let engine = SyncEngine(config: config, graph: runtime.graph, store: store, logger: logger, projections: runtime.projections)
             let id = try store.startCycle()
+            // The cycle's number in the history: its log lines and progress carry it, so the
+            // journal and `status` count cycles the same way.
+            var numbered = logger
+            numbered[metadataKey: "cycle"] = "\(id)"
+            let progress = CycleProgress()
+            progress.cycle(id)
+            let engine = SyncEngine(config: config, graph: runtime.graph, store: store, logger: numbered, projections: runtime.projections, progress: progress)
             let started = Date()
             do {
-                var summary = try await engine.cycle(options)
+                var summary = try await reportingProgress(progress) { try await engine.cycle(options) }
                 summary.requests += await runtime.tokens.requestsSent - tokensBefore
                 var record = StateStore.CycleRecord(id: id, started: Date() - summary.duration)
                 record.outcome = summary.mailboxesFailed > 0 || summary.pending > 0 ? "partial" : "ok"
@@ -65,7 +110,7 @@ public struct CycleRunner: Sendable {
                 record.mailboxesFailed = summary.mailboxesFailed; record.mailboxesSkipped = summary.mailboxesSkipped
                 record.requests = summary.requests; record.throttled = summary.throttled; record.pending = summary.pending
                 try store.finishCycle(record)
-                return Result(summary: summary, error: nil, exitStatus: summary.exitStatus)
+                return Result(summary: summary, error: nil, exitStatus: summary.exitStatus, cycleId: id)
             } catch {
                 // Whatever ended the cycle, what it had confirmed is recorded with it.
                 let done = engine.progress.current
@@ -80,7 +125,7 @@ public struct CycleRunner: Sendable {
                     partial.created = done.created; partial.updated = done.updated; partial.deleted = done.deleted
                     partial.duration = Date().timeIntervalSince(started)
                     partial.warnings.append(record.message!)
-                    return Result(summary: partial, error: error, exitStatus: .interrupted)
+                    return Result(summary: partial, error: error, exitStatus: .interrupted, cycleId: id)
                 }
                 record.outcome = "error"
                 record.message = "\(error)"

@@ -6,6 +6,7 @@ import Logging
 import ServiceLifecycle
 import SyncStore
 import SystemdSupport
+import Synchronization
 import UnixSignals
 
 /// `galsync run`: the long-running service. A cycle at start, then every `sync.interval` (with
@@ -90,22 +91,24 @@ public struct GalsyncService: Service {
         }
     }
 
-    /// The engine's logger for cycle `n`: every line it writes carries GALSYNC_CYCLE.
-    func cycleLogger(_ n: Int) -> Logger {
-        var l = logger
-        l[metadataKey: "cycle"] = "\(n)"
-        return l
-    }
-
     func loop(_ status: Status) async throws {
         while !Task.isCancelled {
-            let (n, config, runtime) = await status.begin()
-            notifier.status("cycle \(n): running")
+            let (count, config, runtime) = await status.begin()
+            notifier.status("cycle running: starting")
             await warnAboutCertificate(runtime, status: status)
             let started = Date()
-            let result = await CycleRunner(runtime: runtime, holdsLock: true, logger: cycleLogger(n)).run(SyncEngine.Options())
+            // STATUS= every 5 s, an info line every 30 s, both "cycle 7: writing 41/99 mailboxes, ...".
+            let ticks = Mutex(0)
+            let reporting = CycleRunner.ProgressReporting(every: .seconds(5)) { [notifier, logger] line in
+                notifier.status(line)
+                if ticks.withLock({ t in t += 1; return t % 6 == 0 }) { logger.info("\(line)") }
+            }
+            let result = await CycleRunner(runtime: runtime, holdsLock: true, logger: logger, reporting: reporting).run(SyncEngine.Options())
             await status.end()
             if Task.isCancelled { return }
+            // The history's number for the cycle (what `status` shows); the loop's own count only
+            // when the cycle ended before it was recorded.
+            let n = result.cycleId.map { Int($0) } ?? count
             let took = Date().timeIntervalSince(started)
             let wait = max(0, config.sync.interval * Double.random(in: 0.95...1.05) - took)
             if let s = result.summary {

@@ -57,23 +57,35 @@ package struct BatchWriter {
     /// What happened per mailbox; every confirmed operation is also counted in `progress`.
     package actor Ledger {
         let progress: CycleProgress
-        init(progress: CycleProgress) { self.progress = progress }
+        /// Operations each mailbox has left to be answered, for the progress's mailbox count.
+        var left: [String: Int]
+        init(progress: CycleProgress, planned: [String: Int] = [:]) {
+            self.progress = progress
+            left = planned
+        }
+        /// One of `owner`'s operations answered: the mailbox is done when none is left.
+        func answered(_ owner: String, _ n: Int = 1) {
+            guard let l = left[owner] else { return }
+            if l <= n { left[owner] = nil; progress.mailboxDone() } else { left[owner] = l - n }
+        }
         package var outcomes: [String: MailboxSync.Outcome] = [:]
         package var failures: [String: [String]] = [:]
         package var folderMissing: Set<String> = []
         /// Operations whose outcome Graph left unknown (a 5xx or lost answer for a create, an
         /// update or delete that ran out of attempts): the mailbox is listed again.
         package var unconfirmed: [String: Int] = [:]
-        func unknown(_ owner: String) { unconfirmed[owner, default: 0] += 1 }
+        func unknown(_ owner: String) { unconfirmed[owner, default: 0] += 1; answered(owner) }
         func add(_ owner: String, created: Int = 0, updated: Int = 0, deleted: Int = 0) {
             outcomes[owner, default: .init()].created += created
             outcomes[owner, default: .init()].updated += updated
             outcomes[owner, default: .init()].deleted += deleted
             progress.add(created: created, updated: updated, deleted: deleted)
+            answered(owner, created + updated + deleted)
         }
         func fail(_ owner: String, _ message: String, folderMissing missing: Bool = false) {
             failures[owner, default: []].append(message)
             if missing { folderMissing.insert(owner) }
+            if left[owner] != nil { left[owner] = nil; progress.mailboxDone() }
         }
     }
 
@@ -86,7 +98,9 @@ package struct BatchWriter {
             byOwner[t.sync.owner] = t
         }
         let queue = BatchQueue(scheduler, onWait: { [metrics = graph.metrics] in metrics.recordDeliberateWait() })
-        let ledger = Ledger(progress: progress)
+        let planned = Dictionary(plans.filter { !$1.operations.isEmpty }.map { ($0.sync.owner, $1.operations.count) }, uniquingKeysWith: +)
+        progress.writing(mailboxes: planned.count, operations: planned.values.reduce(0, +))
+        let ledger = Ledger(progress: progress, planned: planned)
         let targets = byOwner
         // One worker per batch that may be in flight: no more than there are mailboxes with work.
         let workers = max(1, min(maxBatches, plans.filter { !$1.operations.isEmpty }.count))
@@ -157,6 +171,7 @@ package struct BatchWriter {
         func later(_ owner: String, _ seconds: Double) {
             let until = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
             pause[owner] = max(pause[owner] ?? until, until)
+            progress.waiting(until: until)
         }
         /// An operation whose outcome is unknown (no answer for it): an update or delete goes
         /// back until its attempts run out; a create's intent stays for the next cycle to adopt.

@@ -58,8 +58,12 @@ struct SyncCommand: AsyncParsableCommand {
         o.forceReconcile = reconcile
         GalsyncLogging.bootstrap(level: logLevel)
         let wait = waitLock.flatMap(ConfigurationLoader.duration).map { Duration.milliseconds(Int($0 * 1000)) }
-        try finish(await CycleRunner(runtime: try runtime(try loadConfig(options)), logger: Logger(label: "galsync"), lockWait: wait).runUntilSignalled(o),
-                   json: json, command: "sync")
+        let logger = Logger(label: "galsync")
+        let progress = ProgressOutput(logger: logger)
+        let result = await CycleRunner(runtime: try runtime(try loadConfig(options)), logger: logger, lockWait: wait, reporting: progress.reporting)
+            .runUntilSignalled(o)
+        progress.finish()
+        try finish(result, json: json, command: "sync")
     }
 }
 
@@ -73,7 +77,11 @@ struct PlanCommand: AsyncParsableCommand {
         var o = SyncEngine.Options()
         o.planOnly = true
         GalsyncLogging.bootstrap(level: logLevel)
-        try finish(await CycleRunner(runtime: try runtime(try loadConfig(options)), logger: Logger(label: "galsync")).runUntilSignalled(o), json: json, command: "plan")
+        let logger = Logger(label: "galsync")
+        let progress = ProgressOutput(logger: logger)
+        let result = await CycleRunner(runtime: try runtime(try loadConfig(options)), logger: logger, reporting: progress.reporting).runUntilSignalled(o)
+        progress.finish()
+        try finish(result, json: json, command: "plan")
     }
 }
 

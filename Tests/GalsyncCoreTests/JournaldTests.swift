@@ -110,7 +110,7 @@ import Testing
         try #require(!mailboxLines.isEmpty, "no entry with GALSYNC_MAILBOX: \(structured.map(\.message))")
         for entry in mailboxLines {
             #expect(entry["GALSYNC_CYCLE"] == "1", "\(entry.fields)")
-            #expect(["4", "7"].contains(entry["PRIORITY"]), "a mailbox line is a warning or debug detail: \(entry.fields)")
+            #expect(["4", "6", "7"].contains(entry["PRIORITY"]), "a mailbox line is a warning, a mailbox's result (info) or debug detail: \(entry.fields)")
             #expect(UUID(uuidString: entry["GALSYNC_MAILBOX"] ?? "") != nil, "GALSYNC_MAILBOX is not an object id: \(entry.fields)")
         }
         // A warning's message names the mailbox by UPN (`journalctl -p warning -o cat` shows no
@@ -118,6 +118,9 @@ import Testing
         let skipped = mailboxLines.filter { $0["PRIORITY"] == "4" && $0.message.contains(": skipped: no Exchange Online mailbox") }
         #expect(!skipped.isEmpty && skipped.allSatisfy { e in e["GALSYNC_MAILBOX_UPN"].map { $0.contains("@") && e.message.hasPrefix($0 + ": ") } == true },
                 "\(mailboxLines.map(\.fields))")
+        // Info: one line per mailbox written to, named.
+        let finished = mailboxLines.filter { $0["PRIORITY"] == "6" }
+        #expect(!finished.isEmpty && finished.allSatisfy { $0.message.contains("@") && $0.message.contains(": created ") }, "\(finished.map(\.message))")
         let plans = mailboxLines.filter { $0.message.hasPrefix("planned ") }
         #expect(!plans.isEmpty && plans.allSatisfy { $0["PRIORITY"] == "7" && $0["GALSYNC_COUNT"] != nil }, "\(plans.map(\.fields))")
         let operations = mailboxLines.filter { $0["GALSYNC_OP"] != nil }
