@@ -40,4 +40,11 @@ extension StateStore {
             try String.fetchOne(db, sql: "SELECT id FROM person WHERE lower(upn) = lower(?) LIMIT 1", arguments: [upn])
         }
     }
+
+    /// The mailboxes where galsync holds a contact of `userId` (`galsync why`).
+    public func mailboxesHolding(_ userId: String) throws -> [String] {
+        try db.read { db in
+            try String.fetchAll(db, sql: "SELECT owner_id FROM managed_contact WHERE user_id = ? ORDER BY owner_id", arguments: [userId])
+        }
+    }
 }

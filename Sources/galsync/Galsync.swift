@@ -31,7 +31,7 @@ struct Galsync: AsyncParsableCommand {
               143  sync interrupted by SIGTERM; likewise
             """,
         version: BuildInfo.versionLine,
-        subcommands: [RunCommand.self, SyncCommand.self, PlanCommand.self, StatusCommand.self, CheckCommand.self, CertCommand.self, ConfigCommand.self, PurgeCommand.self])
+        subcommands: [RunCommand.self, SyncCommand.self, PlanCommand.self, StatusCommand.self, WhyCommand.self, CheckCommand.self, CertCommand.self, ConfigCommand.self, PurgeCommand.self])
 
     /// No core files, whoever starts galsync (the unit also says LimitCORE=0): a crash must
     /// not write the private key or a token to disk.

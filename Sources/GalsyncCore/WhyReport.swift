@@ -1,0 +1,73 @@
+import Foundation
+import GalsyncConfig
+import GalsyncJSON
+import GalsyncPlan
+import SyncStore
+
+/// What `galsync why` prints: the user, each scope rule and its verdict, and what galsync
+/// holds for them (in the mailbox asked about, or how many mailboxes), from the state alone.
+public struct WhyReport: Sendable {
+    public let text: String
+    public let json: JSONValue
+
+    public struct NotFound: Error, CustomStringConvertible {
+        public let who: String
+        public var description: String {
+            "'\(who)' is not in galsync's state (neither in the directory snapshot nor among the people it has written about): check the UPN or object id"
+        }
+    }
+
+    public init(user: String, mailbox: String?, config: Configuration, store: StateStore) throws {
+        let users = try store.directorySnapshot()
+        func resolve(_ who: String) throws -> (id: String, user: DirectoryUser?) {
+            let key = who.lowercased()
+            if let u = users[key] { return (key, u) }
+            if let u = users.values.first(where: { $0.userPrincipalName?.lowercased() == key }) { return (u.id, u) }
+            if let id = try store.personId(upn: who) { return (id, nil) }
+            if !(try store.people([key]).isEmpty) { return (key, nil) }
+            throw NotFound(who: who)
+        }
+        let (uid, u) = try resolve(user)
+        let target = try mailbox.map(resolve)
+        let names = try store.people([uid] + (target.map { [$0.id] } ?? []))
+        let name = { (id: String, d: DirectoryUser?) in
+            d.map { PersonName(id: id, upn: $0.userPrincipalName, displayName: $0.string("displayName")).label } ?? names[id]?.label ?? id
+        }
+        let explanation = ScopeExplanation(user: u, mailbox: target?.user, groupMembers: try store.groupMembers(), config: config)
+        var lines = ["\(name(uid, u)), object id \(uid)", "as a contact ([directory]):"]
+        lines += explanation.asContact.map { "  \($0.passes ? "✓" : "✗") \($0.text)" }
+        lines.append("  → " + (explanation.isContact ? "a contact in every target mailbox" : "NOT a contact: " + explanation.asContact.filter { !$0.passes }.map(\.text).joined(separator: "; ")))
+        var o: [String: JSONValue] = [
+            "user": ["id": .string(uid), "upn": (u?.userPrincipalName ?? names[uid]?.upn).map(JSONValue.string) ?? .null],
+            "is_contact": .bool(explanation.isContact),
+            "rules": .array(explanation.asContact.map { ["passes": .bool($0.passes), "rule": .string($0.text)] }),
+        ]
+        if let target {
+            let owner = target.id
+            lines.append("in \(name(owner, target.user))'s mailbox ([mailboxes]):")
+            lines += explanation.asTarget.map { "  \($0.passes ? "✓" : "✗") \($0.text)" }
+            let record = try store.mailboxes()[owner]
+            let held = try store.managedContacts(owner, userIds: [uid])[uid]
+            let holds: String
+            if let held {
+                let shown = try store.projection(held.hash).flatMap { JSONValue.parse(Data($0.utf8))?["displayName"]?.stringValue }
+                holds = "galsync holds contact \(held.contactId)" + (shown.map { " (\"\($0)\")" } ?? "") + " in this mailbox"
+                    + (explanation.belongsInMailbox ? "" : "; the next cycle deletes it")
+            } else {
+                holds = "galsync holds no contact for them here" + (explanation.belongsInMailbox ? "; the next cycle creates it" : "")
+            }
+            lines.append("  → " + (explanation.belongsInMailbox ? "belongs in this mailbox" : explanation.isTarget ? "does not belong here (see above)" : "this mailbox is not a target"))
+            lines.append("  \(holds)" + (record.map { "; the mailbox is \($0.state)" + ($0.reason.map { ": \($0)" } ?? "") } ?? "; galsync has not written to this mailbox"))
+            o["mailbox"] = ["id": .string(owner), "upn": (target.user?.userPrincipalName ?? names[owner]?.upn).map(JSONValue.string) ?? .null,
+                            "is_target": .bool(explanation.isTarget), "belongs": .bool(explanation.belongsInMailbox),
+                            "rules": .array(explanation.asTarget.map { ["passes": .bool($0.passes), "rule": .string($0.text)] }),
+                            "contact_id": held.map { .string($0.contactId) } ?? .null, "state": record.map { .string($0.state) } ?? .null]
+        } else {
+            let holding = try store.mailboxesHolding(uid)
+            lines.append("galsync holds their contact in \(holding.count) mailbox\(holding.count == 1 ? "" : "es"); add --mailbox UPN to look at one")
+            o["mailboxes_holding"] = .number(Double(holding.count))
+        }
+        text = lines.joined(separator: "\n")
+        json = .object(o)
+    }
+}

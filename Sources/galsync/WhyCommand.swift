@@ -1,0 +1,42 @@
+import ArgumentParser
+import Foundation
+import GalsyncConfig
+import GalsyncCore
+import GalsyncJSON
+import GalsyncText
+import SyncStore
+
+/// `galsync why USER [--mailbox MAILBOX]`: why a user is or is not a contact (in a mailbox),
+/// rule by rule, and the contact galsync holds for them. Reads the state only (root, as
+/// the state is root's).
+struct WhyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "why",
+        abstract: "Why a user is or is not a contact (in a mailbox): each scope rule with its verdict, and the contact galsync holds. Reads the state only.")
+    @OptionGroup var options: ConfigOption
+    @Argument(help: "The user: UPN or object id.") var user: String
+    @Option(help: "A target mailbox: UPN or object id.") var mailbox: String?
+    @Flag(help: "Print as JSON.") var json = false
+
+    func run() async throws {
+        let config = try loadConfig(options, json: json, command: "why")
+        guard FileManager.default.fileExists(atPath: config.sync.state) else {
+            throw CommandFailure.exit(WhyError("no state yet at \(config.sync.state): run 'galsync sync' first; 'why' reads what the last cycle saw"),
+                                      command: "why", json: json, status: .config)
+        }
+        do {
+            let store = try StateStore(path: config.sync.state, readOnly: true)
+            let report = try WhyReport(user: user, mailbox: mailbox, config: config, store: store)
+            print(json ? String(decoding: report.json.encoded(), as: UTF8.self) : report.text)
+        } catch let error as WhyReport.NotFound {
+            throw CommandFailure.exit(error, command: "why", json: json, status: .usage)
+        } catch {
+            throw CommandFailure.exit(error, command: "why", json: json)
+        }
+    }
+}
+
+struct WhyError: Error, CustomStringConvertible {
+    let description: String
+    init(_ d: String) { description = d }
+}
