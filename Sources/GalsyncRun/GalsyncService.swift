@@ -40,9 +40,9 @@ public struct GalsyncService: Service {
         var metrics = MetricsFile()
         /// SIGUSR1's requests for a cycle now.
         let requests = CycleRequests()
-        /// Counts a finished cycle; returns the metrics to write.
-        func recordMetrics(_ summary: CycleSummary?, duration: TimeInterval) -> MetricsFile {
-            metrics.record(summary, duration: duration, at: Date())
+        /// Counts a finished cycle and its own requests; returns the metrics to write.
+        func recordMetrics(_ summary: CycleSummary?, duration: TimeInterval, requests: [Int: Int]) -> MetricsFile {
+            metrics.record(summary, duration: duration, at: Date(), requests: requests)
             return metrics
         }
         init(config: Configuration, runtime: GalsyncRuntime) { self.config = config; self.runtime = runtime }
@@ -103,7 +103,11 @@ public struct GalsyncService: Service {
                 notifier.status(line)
                 if ticks.withLock({ t in t += 1; return t % 6 == 0 }) { logger.info("\(line)") }
             }
+            // The cycle's own requests: a reload gives the next cycle a new runtime counting from
+            // zero, so the metrics add up differences, never the runtime's totals.
+            let requestsBefore = runtime.graph.metrics.byStatus
             let result = await CycleRunner(runtime: runtime, holdsLock: true, logger: logger, reporting: reporting).run(SyncEngine.Options())
+            let cycleRequests = MetricsFile.delta(from: requestsBefore, to: runtime.graph.metrics.byStatus)
             await status.end()
             if Task.isCancelled { return }
             // The history's number for the cycle (what `status` shows); the loop's own count only
@@ -128,7 +132,7 @@ public struct GalsyncService: Service {
             }
             if result.summary != nil || result.error != nil {
                 do {
-                    try await status.recordMetrics(result.summary, duration: took).write(config: config, runtime: runtime)
+                    try await status.recordMetrics(result.summary, duration: took, requests: cycleRequests).write(config: config)
                 } catch {
                     logger.warning("could not write the metrics file \(config.sync.metricsFile ?? ""): \(error)")
                 }

@@ -9,18 +9,26 @@ import GalsyncCrypto
 /// Prometheus conventions: `_total` series are counters since the service started (Prometheus
 /// handles the reset at a restart); `galsync_last_cycle_*` series are gauges about the last
 /// cycle only; the last success time survives failed cycles, so an alert on its age works.
+///
+/// Every counter is kept here, added up from each cycle's own figures: a reload (SIGHUP)
+/// makes a new runtime whose `RequestMetrics` start at zero, so the file never reads the
+/// runtime's running totals; the service passes each cycle's difference (`delta`).
 struct MetricsFile: Sendable {
     /// What the service has counted since it started.
     var cycles: [String: Int] = [:]
     var contacts: [String: Int] = [:]
     var throttled = 0
+    /// Graph's answers by HTTP status, 0 for none (a transport error), added up cycle by cycle.
+    var requests: [Int: Int] = [:]
     var lastSuccess: Date?
     var last: CycleSummary?
     var lastDuration: TimeInterval = 0
 
     /// Counts one finished cycle: `summary` when it ran to the end (perhaps with failed
-    /// mailboxes), nil when it failed as a whole.
-    mutating func record(_ summary: CycleSummary?, duration: TimeInterval, at now: Date) {
+    /// mailboxes), nil when it failed as a whole; `requests`, the cycle's own answers by status
+    /// (see `delta`), failed cycles included.
+    mutating func record(_ summary: CycleSummary?, duration: TimeInterval, at now: Date, requests cycleRequests: [Int: Int] = [:]) {
+        for (status, n) in cycleRequests where n > 0 { requests[status, default: 0] += n }
         lastDuration = summary?.duration ?? duration
         last = summary
         guard let s = summary else { cycles["error", default: 0] += 1; return }
@@ -31,6 +39,22 @@ struct MetricsFile: Sendable {
         contacts["deleted", default: 0] += s.deleted
         throttled += s.throttled
     }
+
+    /// What a runtime's counts by status grew by between two readings (`before` taken as the
+    /// cycle started): the cycle's own requests, whatever the runtime counted before.
+    static func delta(from before: [Int: Int], to after: [Int: Int]) -> [Int: Int] {
+        after.reduce(into: [:]) { out, entry in
+            let n = entry.value - before[entry.key, default: 0]
+            if n > 0 { out[entry.key] = n }
+        }
+    }
+
+    /// The `status` label of `galsync_requests_total`: the HTTP status, or `transport_error`
+    /// for a request that got no HTTP answer (connection, TLS, timeout, aborted).
+    static func statusLabel(_ status: Int) -> String { status == 0 ? "transport_error" : "\(status)" }
+
+    /// The file's text with the counters added up so far.
+    func render(certificateDaysLeft: Int?) -> String { render(requestsByStatus: requests, certificateDaysLeft: certificateDaysLeft) }
 
     /// The file's text: pure, so tests need no service.
     func render(requestsByStatus: [Int: Int], certificateDaysLeft: Int?) -> String {
@@ -44,8 +68,9 @@ struct MetricsFile: Sendable {
                outcomes.map { ("{outcome=\"\($0)\"}", "\(cycles[$0, default: 0])") })
         metric("galsync_contacts_written_total", "counter", "Contacts created, updated and deleted since the service started.",
                ["created", "updated", "deleted"].map { ("{op=\"\($0)\"}", "\(contacts[$0, default: 0])") })
-        metric("galsync_requests_total", "counter", "HTTP answers from Graph and the identity platform since the service started, by status.",
-               requestsByStatus.sorted { $0.key < $1.key }.map { ("{status=\"\($0.key)\"}", "\($0.value)") })
+        // transport_error is always there (0 until one happens), so an alert on its rate has a series.
+        metric("galsync_requests_total", "counter", "Requests to Graph since the service started, by HTTP status of the answer; transport_error: no answer (connection, TLS or timeout error).",
+               requestsByStatus.merging([0: 0]) { a, _ in a }.sorted { $0.key < $1.key }.map { ("{status=\"\(Self.statusLabel($0.key))\"}", "\($0.value)") })
         metric("galsync_throttled_items_total", "counter", "Requests and batch items answered 429 since the service started.", [("", "\(throttled)")])
         metric("galsync_last_cycle_duration_seconds", "gauge", "Duration of the last cycle.", [("", "\(lastDuration)")])
         metric("galsync_last_cycle_success", "gauge", "1 when the last cycle ended with no failed mailbox and nothing pending, else 0.",
@@ -68,12 +93,12 @@ struct MetricsFile: Sendable {
     }
 
     /// Writes the file, when `sync.metrics_file` is set.
-    func write(config: Configuration, runtime: GalsyncRuntime) throws {
+    func write(config: Configuration) throws {
         guard let path = config.sync.metricsFile else { return }
         var days: Int?
         if let data = FileManager.default.contents(atPath: config.tenant.certificate), let cert = try? Certificate(pemOrDER: data) {
             days = CertificateTool.daysLeft(cert)
         }
-        try SecretFile.write(Data(render(requestsByStatus: runtime.graph.metrics.byStatus, certificateDaysLeft: days).utf8), to: path, mode: 0o640)
+        try SecretFile.write(Data(render(certificateDaysLeft: days).utf8), to: path, mode: 0o640)
     }
 }

@@ -34,6 +34,53 @@ import Testing
         #expect(value(text, "galsync_certificate_days_left") == "200")
     }
 
+    /// A reload makes a new runtime whose request counts start at zero: the file adds up each
+    /// cycle's difference, so `galsync_requests_total` never goes down while the process lives.
+    @Test func requestCountersKeepCountingAcrossReloads() {
+        var m = MetricsFile()
+        var previous: [String: Int] = [:]
+        // Cycle 1 and 2 on the first runtime (its totals grow), a reload, cycles 3 and 4 on a
+        // new runtime counting from zero, then a cycle that fails with transport errors only.
+        let readings: [(before: [Int: Int], after: [Int: Int])] = [
+            ([:], [200: 40, 429: 2]),
+            ([200: 40, 429: 2], [200: 55, 429: 2, 0: 1]),
+            ([:], [200: 9]),
+            ([200: 9], [200: 20, 503: 1]),
+            ([200: 20, 503: 1], [200: 20, 503: 1, 0: 3]),
+        ]
+        for (n, r) in readings.enumerated() {
+            m.record(n == 4 ? nil : summary(created: 1), duration: 1, at: Date(), requests: MetricsFile.delta(from: r.before, to: r.after))
+            let text = m.render(certificateDaysLeft: 100)
+            var now: [String: Int] = [:]
+            // Every sample of every counter (a name ending in _total).
+            for line in text.split(separator: "\n") where !line.hasPrefix("#") {
+                let parts = line.split(separator: " ")
+                if parts[0].split(separator: "{")[0].hasSuffix("_total") { now[String(parts[0])] = Int(parts[1]) }
+            }
+            for (series, value) in previous {
+                #expect(now[series, default: -1] >= value, "cycle \(n + 1): \(series) went from \(value) to \(now[series] ?? -1)")
+            }
+            previous = now
+        }
+        let text = m.render(certificateDaysLeft: 100)
+        #expect(value(text, "galsync_requests_total{status=\"200\"}") == "\(55 + 20)")
+        #expect(value(text, "galsync_requests_total{status=\"429\"}") == "2")
+        #expect(value(text, "galsync_requests_total{status=\"503\"}") == "1")
+        #expect(value(text, "galsync_requests_total{status=\"transport_error\"}") == "4")
+        #expect(value(text, "galsync_cycles_total{outcome=\"error\"}") == "1")
+    }
+
+    /// A request that got no HTTP answer is `status="transport_error"`, never `status="0"`; the
+    /// series is there (0) before the first one, so an alert on its rate has something to read.
+    @Test func transportErrorsHaveTheirOwnLabel() {
+        let none = MetricsFile().render(requestsByStatus: [200: 3], certificateDaysLeft: 1)
+        #expect(value(none, "galsync_requests_total{status=\"transport_error\"}") == "0")
+        let some = MetricsFile().render(requestsByStatus: [0: 2, 200: 3], certificateDaysLeft: 1)
+        #expect(value(some, "galsync_requests_total{status=\"transport_error\"}") == "2")
+        #expect(!some.contains("status=\"0\""))
+        #expect(MetricsFile.delta(from: [200: 5, 0: 1], to: [200: 5, 0: 1]).isEmpty)
+    }
+
     @Test func typesFollowPrometheusConventions() {
         var m = MetricsFile()
         m.record(summary(created: 1), duration: 1, at: Date())
