@@ -71,9 +71,19 @@ public struct GraphAPI: Sendable {
         }
         let response = try await send(method, url: url, body: body, headers: headers + [("client-request-id", clientRequestId)])
         guard (200..<300).contains(response.status) else {
-            throw GraphError.from(response, method: method, path: String(path.prefix(200)), clientRequestId: clientRequestId)
+            throw GraphError.from(response, method: method, path: shown(path), clientRequestId: clientRequestId)
         }
         return response
+    }
+
+    /// `path` (relative to `/v1.0`, or a link on the Graph host) as messages show it: a link
+    /// without its scheme and host (`/v1.0/users/delta?$deltatoken=…`, the host is the
+    /// configured one), each opaque token in the query as `…` (`URLText.redacted`), never
+    /// cut in the middle of one.
+    func shown(_ path: String) -> String {
+        var p = path
+        if p.hasPrefix(base + "/") { p.removeFirst(base.count) }
+        return URLText.redacted(p)
     }
 
     /// `request` with a body that is already JSON bytes (the batch writer assembles its own).
@@ -81,7 +91,7 @@ public struct GraphAPI: Sendable {
         let clientRequestId = RequestID.make()
         let response = try await send(method, url: base + "/v1.0" + path, body: nil, raw: jsonBytes, headers: [("client-request-id", clientRequestId)])
         guard (200..<300).contains(response.status) else {
-            throw GraphError.from(response, method: method, path: String(path.prefix(200)), clientRequestId: clientRequestId)
+            throw GraphError.from(response, method: method, path: shown(path), clientRequestId: clientRequestId)
         }
         return response
     }
@@ -102,6 +112,7 @@ public struct GraphAPI: Sendable {
                 var request = HTTPRequest(method: method, url: url, headers: h, body: payload, timeout: timeout)
                 request.sendOnce = method == "POST"  // creates: $batch, folders
                 if request.sendOnce { request.cancelGrace = Self.cancelGrace }
+                request.endpointSetting = "tenant.graph_endpoint"
                 r = try await transport.send(request)
             } catch {
                 metrics.record(status: 0)

@@ -80,15 +80,16 @@ public actor TokenProvider {
         var body = Data(form.utf8)
         defer { body.wipe() }  // the signed assertion: useless once sent, but no reason to keep it
         do {
-            response = try await transport.send(HTTPRequest(
+            var request = HTTPRequest(
                 method: "POST", url: settings.tokenEndpoint,
                 headers: [("Content-Type", "application/x-www-form-urlencoded"), ("Accept", "application/json"),
                           ("client-request-id", RequestID.make())],
-                body: body, timeout: 30))
+                body: body, timeout: 30)
+            request.endpointSetting = "tenant.login_endpoint"
+            response = try await transport.send(request)
         } catch let error as HTTPTransportError {
-            throw IdentityError(code: nil, status: nil, message: "cannot reach the token endpoint \(settings.tokenEndpoint): \(error.message)"
-                                + (error.retryable ? "" : " (not retried: check tenant.login_endpoint, tenant.ca_file and any TLS-inspecting proxy)"),
-                                isRetryable: error.retryable, transportError: error)
+            // The transport's sentence names the login host and tenant.login_endpoint.
+            throw IdentityError(code: nil, status: nil, message: "token request: \(error)", isRetryable: error.retryable, transportError: error)
         }
         guard response.status == 200 else {
             throw IdentityError.from(status: response.status, body: response.body, retryAfter: RetryAfter.seconds(response.headers["retry-after"]), context: context(at: now()))

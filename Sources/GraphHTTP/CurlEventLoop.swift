@@ -80,13 +80,13 @@ final class CurlEventLoop: Sendable {
                     continue
                 }
                 guard let h = idle.popLast() ?? curl_easy_init() else {
-                    transfer.finish(.failure(HTTPTransportError(code: -1, message: "curl_easy_init failed", retryable: false)))
+                    transfer.finish(.failure(HTTPTransportError(code: -1, message: "curl_easy_init failed", retryable: false, context: transfer.context)))
                     continue
                 }
                 transfer.configure(h)
                 let code = curl_multi_add_handle(multi, h)
                 guard code == CURLM_OK else {
-                    transfer.finish(.failure(HTTPTransportError(code: -1, message: "curl_multi_add_handle failed: \(String(cString: curl_multi_strerror(code)))", retryable: false)))
+                    transfer.finish(.failure(HTTPTransportError(code: -1, message: "curl_multi_add_handle failed: \(String(cString: curl_multi_strerror(code)))", retryable: false, context: transfer.context)))
                     transfer.handle = nil
                     recycle(h)
                     continue

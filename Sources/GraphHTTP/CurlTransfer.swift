@@ -29,12 +29,22 @@ final class CurlTransfer: @unchecked Sendable {
     private var upload = Data()
     private var uploaded = 0
 
+    /// libcurl's own words for a failure (CURLOPT_ERRORBUFFER), e.g. `SSL certificate problem:
+    /// unable to get local issuer certificate`, more precise than `curl_easy_strerror`.
+    static let errorBufferSize = Int(CURL_ERROR_SIZE)
+    private let errorBuffer: UnsafeMutablePointer<CChar>
+
     init(request: HTTPRequest, options: CurlTransport.Options) {
         self.request = request
         self.options = options
+        errorBuffer = .allocate(capacity: Self.errorBufferSize)
+        errorBuffer.initialize(repeating: 0, count: Self.errorBufferSize)
     }
 
-    deinit { curl_slist_free_all(headerList) }
+    deinit {
+        curl_slist_free_all(headerList)
+        errorBuffer.deallocate()
+    }
 
     /// Hands the outcome to the waiting task, once.
     func finish(_ result: Result<HTTPResponse, any Error>) {
@@ -45,11 +55,20 @@ final class CurlTransfer: @unchecked Sendable {
     /// The outcome of a transfer libcurl finished with `code`.
     func outcome(_ code: CURLcode) -> Result<HTTPResponse, any Error> {
         guard code == CURLE_OK else {
-            return .failure(CurlTransport.error(code, overflowed: overflowed, limit: options.maxResponseBytes, url: request.url))
+            var osErrno = 0
+            if let handle { _ = gs_curl_getinfo_long(handle, CURLINFO_OS_ERRNO, &osErrno) }
+            let detail = String(decoding: UnsafeRawBufferPointer(start: errorBuffer, count: strnlen(errorBuffer, Self.errorBufferSize)), as: UTF8.self)
+            return .failure(CurlTransport.error(code, overflowed: overflowed, limit: options.maxResponseBytes, request: request, options: options,
+                                                detail: detail.trimmingCharacters(in: .whitespacesAndNewlines), osErrno: Int32(truncatingIfNeeded: osErrno)))
         }
         var status = 0
         if let handle { _ = gs_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status) }
         return .success(HTTPResponse(status: status, headers: headers, body: body))
+    }
+
+    /// Where the request was going, for an error that libcurl did not describe.
+    var context: HTTPTransportError.Context {
+        HTTPTransportError.Context(endpoint: TransportErrorText.endpoint(of: request.url), setting: request.endpointSetting, caFile: options.caFile)
     }
 
     /// Sets every option of `h` (a fresh or reset easy handle) for this request.
@@ -61,6 +80,8 @@ final class CurlTransfer: @unchecked Sendable {
             headerList = curl_slist_append(headerList, "Expect:")
         }
         _ = gs_curl_setopt_str(h, CURLOPT_URL, request.url)
+        errorBuffer[0] = 0
+        _ = gs_curl_setopt_ptr(h, CURLOPT_ERRORBUFFER, errorBuffer)
         _ = gs_curl_setopt_str(h, CURLOPT_CUSTOMREQUEST, request.method)
         _ = gs_curl_setopt_ptr(h, CURLOPT_HTTPHEADER, headerList)
         _ = gs_curl_setopt_long(h, CURLOPT_NOSIGNAL, 1)

@@ -66,20 +66,27 @@ public struct CurlTransport: Sendable {
     static let tlsCodes: Set<CURLcode> = [CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CIPHER, CURLE_SSL_SHUTDOWN_FAILED,
                                           CURLE_SSL_ISSUER_ERROR, CURLE_SSL_PINNEDPUBKEYNOTMATCH, CURLE_SSL_INVALIDCERTSTATUS]
 
-    /// The error for a failed transfer: what failed, why, and what to do.
-    static func error(_ code: CURLcode, overflowed: Bool, limit: Int, url: String) -> HTTPTransportError {
-        let message = String(cString: curl_easy_strerror(code))
+    /// The error for a failed transfer: what failed, where, why, and what to do. `detail` is
+    /// libcurl's error buffer (empty when it wrote none), `osErrno` the system's reason for a
+    /// failed connection (CURLINFO_OS_ERRNO).
+    static func error(_ code: CURLcode, overflowed: Bool, limit: Int, request: HTTPRequest, options: Options,
+                      detail: String = "", osErrno: Int32 = 0) -> HTTPTransportError {
+        let message = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
+        let proxy = proxy(for: request.url)
+        let context = HTTPTransportError.Context(
+            endpoint: TransportErrorText.endpoint(of: request.url), proxy: proxy?.url, proxyVariable: proxy?.variable,
+            setting: request.endpointSetting, caFile: options.caFile, osErrno: osErrno, timeout: request.timeout, connectTimeout: options.connectTimeout)
         if overflowed || code == CURLE_FILESIZE_EXCEEDED {
             return HTTPTransportError(
                 code: Int(code.rawValue),
-                message: "the answer from \(url.prefix(200)) is larger than \(limit / (1 << 20)) MiB once decoded; galsync stopped reading it "
+                message: "the answer from \(URLText.redacted(request.url)) is larger than \(limit / (1 << 20)) MiB once decoded; galsync stopped reading it "
                     + "(Graph's pages are a few MB: a proxy or server sent something else, e.g. a compressed bomb)",
-                retryable: false, kind: .responseTooLarge)
+                retryable: false, kind: .responseTooLarge, context: context)
         }
         if tlsCodes.contains(code) {
-            return HTTPTransportError(code: Int(code.rawValue), message: message, retryable: false, kind: .tls)
+            return HTTPTransportError(code: Int(code.rawValue), message: message, retryable: false, kind: .tls, context: context)
         }
         let retryable = retryableCodes.contains(code)
-        return HTTPTransportError(code: Int(code.rawValue), message: message, retryable: retryable, kind: retryable ? .network : .local)
+        return HTTPTransportError(code: Int(code.rawValue), message: message, retryable: retryable, kind: retryable ? .network : .local, context: context)
     }
 }

@@ -17,6 +17,9 @@ public struct HTTPRequest: Sendable {
     /// away: aborted, its outcome would be unknown, and its creates could land after the next
     /// cycle listed the mailbox. 0: aborted at once. A request not yet started never starts.
     public var cancelGrace: Double = 0
+    /// The setting that names this request's endpoint (`tenant.graph_endpoint`), named by the
+    /// transport's error message as the place to look.
+    public var endpointSetting: String?
 
     public init(method: String = "GET", url: String, headers: [(name: String, value: String)] = [], body: Data? = nil, timeout: Double = 60) {
         self.method = method
@@ -64,22 +67,79 @@ public struct HTTPTransportError: Error, Sendable, CustomStringConvertible {
 
     /// libcurl's CURLcode (-1 when libcurl itself could not be started).
     public let code: Int
+    /// libcurl's own words for the failure (its error buffer when it filled one, e.g.
+    /// `SSL certificate problem: unable to get local issuer certificate`, else `curl_easy_strerror`).
     public let message: String
     /// True for faults worth retrying (reset, timeout); false for TLS verification failures and
     /// bad URLs, which a retry would only repeat (and must never be "fixed" by a downgrade).
     public let retryable: Bool
     public let kind: Kind
+    /// What the operator reads: the far end (`host:port`), the proxy in between, the setting
+    /// that names the endpoint, and the system's reason for a failed connection. The libcurl
+    /// code and message above stay for the exit status, the retry decision and the tests.
+    public var context: Context
 
-    public init(code: Int, message: String, retryable: Bool, kind: Kind = .local) {
+    /// Where a failed request was going, for the message.
+    public struct Context: Sendable, Equatable {
+        /// `host:port` of the request's URL (`graph.microsoft.com:443`); nil when unknown.
+        public var endpoint: String?
+        /// The proxy libcurl went through, without any user or password
+        /// (`http://proxy.corp:3128`), and the variable that set it (`HTTPS_PROXY`).
+        public var proxy: String?
+        public var proxyVariable: String?
+        /// The setting that names this endpoint, for the fix: `tenant.graph_endpoint`,
+        /// `tenant.login_endpoint`.
+        public var setting: String?
+        /// `tenant.ca_file`, when it replaces the system's roots.
+        public var caFile: String?
+        /// The system's reason a connection failed (`errno`), e.g. `ECONNREFUSED`.
+        public var osErrno: Int32 = 0
+        /// The whole-request and connect timeouts, in seconds.
+        public var timeout: Double?
+        public var connectTimeout: Double?
+
+        public init(endpoint: String? = nil, proxy: String? = nil, proxyVariable: String? = nil, setting: String? = nil, caFile: String? = nil,
+                    osErrno: Int32 = 0, timeout: Double? = nil, connectTimeout: Double? = nil) {
+            self.endpoint = endpoint
+            self.proxy = proxy
+            self.proxyVariable = proxyVariable
+            self.setting = setting
+            self.caFile = caFile
+            self.osErrno = osErrno
+            self.timeout = timeout
+            self.connectTimeout = connectTimeout
+        }
+    }
+
+    public init(code: Int, message: String, retryable: Bool, kind: Kind = .local, context: Context = Context()) {
         self.code = code
         self.message = message
         self.retryable = retryable
         self.kind = kind
+        self.context = context
     }
 
     /// True when the fault lies outside this machine's configuration: the exit status is 75
     /// (EX_TEMPFAIL), so systemd restarts the service and a timer retries, instead of 78.
     public var isTransient: Bool { retryable || kind == .tls || kind == .responseTooLarge }
 
-    public var description: String { "HTTP transport error \(code): \(message)" }
+    /// The same error with `setting` named as the endpoint's (what GraphAPI and TokenProvider
+    /// know and the transport does not).
+    public func naming(_ setting: String) -> HTTPTransportError {
+        var e = self
+        e.context.setting = setting
+        return e
+    }
+
+    /// `cannot connect to graph.microsoft.com:443 (connection refused): check the network, the
+    /// proxy (HTTPS_PROXY) and tenant.graph_endpoint`: what failed, where and why, then the fix.
+    public var description: String {
+        let (problem, fix) = TransportErrorText.explain(self)
+        return fix.isEmpty ? problem : "\(problem): \(fix)"
+    }
+
+    /// What failed, where and why, without the fix (`cannot connect to graph.microsoft.com:443 (connection refused)`).
+    public var problem: String { TransportErrorText.explain(self).problem }
+    /// What to do about it (`check the network, the proxy (HTTPS_PROXY) and tenant.graph_endpoint`).
+    public var fix: String { TransportErrorText.explain(self).fix }
 }

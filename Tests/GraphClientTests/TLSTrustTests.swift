@@ -66,6 +66,10 @@ import Testing
             let error = await #expect(throws: HTTPTransportError.self) { try await CurlTransport(caFile: t.unrelatedCA).send(HTTPRequest(url: discovery)) }
             #expect(error?.kind == .tls, "\(String(describing: error))")
             #expect(error?.retryable == false && error?.isTransient == true)
+            // Where, why (libcurl's own words, not "SSL peer certificate or SSH remote key was not OK"), and the fix.
+            let port = URLComponents(string: url)?.port ?? 0
+            #expect(error?.description.hasPrefix("TLS with 127.0.0.1:\(port) failed (certificate not trusted: SSL certificate problem: self-signed certificate): "
+                                                 + "tenant.ca_file (\(t.unrelatedCA)) replaces the system's roots") == true, "\(String(describing: error))")
             let ok = try await CurlTransport(caFile: t.serverCA).send(HTTPRequest(url: discovery))
             #expect(ok.status == 200)
         }
@@ -82,6 +86,7 @@ import Testing
             let error = await #expect(throws: IdentityError.self) { try await provider.token() }
             #expect(error?.transportError?.kind == .tls, "\(String(describing: error))")
             #expect(error?.description.contains("tenant.ca_file") == true, "\(String(describing: error))")
+            #expect(error?.description.hasPrefix("token request: TLS with 127.0.0.1:") == true, "the login host is named: \(String(describing: error))")
         }
     }
 }
