@@ -22,7 +22,7 @@ public struct CertificateBundle: Sendable {
         guard ok == 1, let key, let cert else {
             if let key { EVP_PKEY_free(key) }
             if let cert { X509_free(cert) }
-            throw CryptoError("read PKCS#12 file", reason: "not a PKCS#12 file, or the passphrase is wrong (\(CryptoError.drainOpenSSLErrors()))")
+            throw CryptoError.openingFailed("read PKCS#12 file", passphraseGiven: !passphrase.isEmpty, otherwise: "not a PKCS#12 file")
         }
         self.init(certificate: Certificate(taking: cert), privateKey: PrivateKey(taking: key))
     }
@@ -44,7 +44,7 @@ public struct CertificateBundle: Sendable {
         guard ok == 1, let key, let cert else {
             if let key { EVP_PKEY_free(key) }
             if let cert { X509_free(cert) }
-            throw CryptoError("read PKCS#12 file", reason: "not a PKCS#12 file, or the passphrase is wrong (\(CryptoError.drainOpenSSLErrors()))")
+            throw CryptoError.openingFailed("read PKCS#12 file", passphraseGiven: pass.count > 1, otherwise: "not a PKCS#12 file")
         }
         self.init(certificate: Certificate(taking: cert), privateKey: PrivateKey(taking: key))
     }

@@ -28,11 +28,11 @@ public final class PrivateKey: @unchecked Sendable, CustomStringConvertible, Cus
         }
         guard let key else {
             let encrypted = String(decoding: pem.prefix(200), as: UTF8.self).contains("ENCRYPTED")
-            throw CryptoError(
-                "read private key",
-                reason: encrypted && passphrase == nil
-                    ? "the key is encrypted and no passphrase was given"
-                    : CryptoError.drainOpenSSLErrors())
+            if encrypted && passphrase == nil {
+                _ = CryptoError.drainOpenSSLErrors()
+                throw CryptoError("read private key", reason: "the key is encrypted and no passphrase was given", isWrongPassphrase: true)
+            }
+            throw CryptoError.openingFailed("read private key", passphraseGiven: passphrase != nil, otherwise: "not a PEM private key")
         }
         self.init(taking: key)
     }
@@ -56,7 +56,11 @@ public final class PrivateKey: @unchecked Sendable, CustomStringConvertible, Cus
             : pass!.withUnsafeMutableBufferPointer { PEM_read_bio_PrivateKey(bio.bio, nil, nil, UnsafeMutableRawPointer($0.baseAddress)) }
         guard let key else {
             let encrypted = String(decoding: pem.prefix(200), as: UTF8.self).contains("ENCRYPTED")
-            throw CryptoError("read private key", reason: encrypted && passphrase == nil ? "the key is encrypted and no passphrase was given" : CryptoError.drainOpenSSLErrors())
+            if encrypted && passphrase == nil {
+                _ = CryptoError.drainOpenSSLErrors()
+                throw CryptoError("read private key", reason: "the key is encrypted and no passphrase was given", isWrongPassphrase: true)
+            }
+            throw CryptoError.openingFailed("read private key", passphraseGiven: passphrase != nil, otherwise: "not a PEM private key")
         }
         self.init(taking: key)
     }

@@ -22,6 +22,7 @@ public struct CertificateCredential: Sendable, CustomStringConvertible {
     public static func load(certificatePath: String, privateKeyPath: String?, passphraseFile: String?,
                             environment: [String: String] = ProcessInfo.processInfo.environment) throws(CredentialError) -> CertificateCredential {
         // Secrets stay bytes, wiped by the loaders once parsed (never a String, which cannot be).
+        let passphraseSource = passphraseFile ?? environment["CREDENTIALS_DIRECTORY"].map { "\($0)/galsync.passphrase" }
         var passphrase = try passphraseFile.map { file throws(CredentialError) -> Data in
             try checkPrivate(file, what: "passphrase file")
             guard let data = FileManager.default.contents(atPath: file) else { throw .unreadable(path: file, what: "passphrase file") }
@@ -38,8 +39,10 @@ public struct CertificateCredential: Sendable, CustomStringConvertible {
                 let bundle = try CertificateBundle(wipingPKCS12: &certData, passphrase: &secret)
                 passphrase?.wipe()
                 return CertificateCredential(certificate: bundle.certificate, privateKey: bundle.privateKey, keySource: certificatePath)
+            } catch let error as CryptoError where error.isWrongPassphrase {
+                throw .wrongPassphrase(path: certificatePath, what: "PKCS#12 file", passphraseFile: passphrase == nil ? nil : passphraseSource)
             } catch {
-                throw .badPKCS12(path: certificatePath, reason: Self.reason(error))
+                throw .badPKCS12(path: certificatePath, reason: (error as? CryptoError)?.reason ?? "\(error)")
             }
         }
         let certificate: Certificate
@@ -56,7 +59,10 @@ public struct CertificateCredential: Sendable, CustomStringConvertible {
         }
         var keyData = try read(keyPath, what: "private key")
         let key: PrivateKey
-        do { key = try PrivateKey(wipingPEM: &keyData, passphrase: &passphrase) } catch { throw .badPrivateKey(path: keyPath, reason: Self.reason(error)) }
+        let given = passphrase != nil
+        do { key = try PrivateKey(wipingPEM: &keyData, passphrase: &passphrase) } catch let error as CryptoError where error.isWrongPassphrase {
+            throw .wrongPassphrase(path: keyPath, what: "private key", passphraseFile: given ? passphraseSource : nil)
+        } catch { throw .badPrivateKey(path: keyPath, reason: Self.reason(error)) }
         guard certificate.matches(key) else { throw .mismatch(certificatePath: certificatePath, keyPath: keyPath) }
         return CertificateCredential(certificate: certificate, privateKey: key, keySource: keyPath)
     }
@@ -96,6 +102,8 @@ public enum CredentialError: Error, Sendable, Equatable, CustomStringConvertible
     case badCertificate(path: String, reason: String)
     case badPrivateKey(path: String, reason: String)
     case badPKCS12(path: String, reason: String)
+    /// The passphrase read from `passphraseFile` does not open the file (nil: none was given).
+    case wrongPassphrase(path: String, what: String, passphraseFile: String?)
     case mismatch(certificatePath: String, keyPath: String)
     case noPrivateKey
 
@@ -106,7 +114,11 @@ public enum CredentialError: Error, Sendable, Equatable, CustomStringConvertible
         case .tooOpen(let p, let w, let m): "the \(w) \(p) is readable by others (mode \(String(m, radix: 8))): run 'chmod 600 \(p)'"
         case .badCertificate(let p, let r): "\(p) is not a PEM or DER certificate (\(r))"
         case .badPrivateKey(let p, let r): "cannot load the private key \(p): \(r); PEM PKCS#1 or PKCS#8 is expected, with tenant.passphrase_file if encrypted"
-        case .badPKCS12(let p, let r): "cannot open the PKCS#12 file \(p): \(r); set tenant.passphrase_file if it has a passphrase"
+        case .badPKCS12(let p, let r): "cannot open the PKCS#12 file \(p): \(r); export the certificate with its private key as .pfx again, or use PEM files"
+        case .wrongPassphrase(let p, let w, let file?):
+            "wrong passphrase for the \(w) \(p) (read from \(file)): put the passphrase it was made with in that file, on one line"
+        case .wrongPassphrase(let p, let w, nil):
+            "the \(w) \(p) is protected by a passphrase and none was given: set tenant.passphrase_file to a file (mode 0600) holding it"
         case .mismatch(let c, let k): "the private key \(k) does not belong to the certificate \(c): use the key the certificate was made with"
         case .noPrivateKey: "no private key: set tenant.private_key, or use a .pfx/.p12 certificate that holds it"
         }

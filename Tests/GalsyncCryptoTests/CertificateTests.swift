@@ -1,5 +1,5 @@
 import Foundation
-import GalsyncCrypto
+@testable import GalsyncCrypto
 import Testing
 
 @Suite struct CertificateTests {
@@ -46,6 +46,33 @@ import Testing
         #expect(bundle.certificate.der == cert.der)
         #expect(bundle.certificate.matches(bundle.privateKey))
         #expect(throws: CryptoError.self) { try CertificateBundle(pkcs12: pfx, passphrase: "nope") }
+    }
+
+    /// A wrong passphrase is said once, in words: no OpenSSL error stack, no "or".
+    @Test func aWrongPKCS12PassphraseIsSaidInWords() throws {
+        _ = CryptoError.drainOpenSSLErrors()
+        let cert = try Certificate.selfSigned(key: Self.key, subject: "CN=pfx", notAfter: Date() + 3600)
+        let pfx = try CertificateBundle(certificate: cert, privateKey: Self.key).pkcs12(passphrase: "pw")
+        let wrong = #expect(throws: CryptoError.self) { try CertificateBundle(pkcs12: pfx, passphrase: "nope") }
+        #expect(wrong == CryptoError("read PKCS#12 file", reason: "wrong passphrase", isWrongPassphrase: true))
+        var der = pfx
+        var pass = Data("nope".utf8)
+        let wiping = #expect(throws: CryptoError.self) { try CertificateBundle(wipingPKCS12: &der, passphrase: &pass) }
+        #expect(wiping?.description == "read PKCS#12 file: wrong passphrase")
+        let none = #expect(throws: CryptoError.self) { try CertificateBundle(pkcs12: pfx, passphrase: "") }
+        #expect(none?.isWrongPassphrase == true && none?.reason == "it has a passphrase and none was given")
+        // Not a PKCS#12 file at all: not called a passphrase problem.
+        let garbage = #expect(throws: CryptoError.self) { try CertificateBundle(pkcs12: try cert.pem(), passphrase: "pw") }
+        #expect(garbage?.isWrongPassphrase == false && garbage?.reason.hasPrefix("not a PKCS#12 file (") == true, "\(String(describing: garbage))")
+        #expect(garbage?.reason.contains("passphrase") == false)
+        // The error queue is left empty: nothing stale reaches the next OpenSSL error.
+        #expect(CryptoError.drainOpenSSLErrors().isEmpty)
+    }
+
+    @Test func aWrongPEMKeyPassphraseIsSaidInWords() throws {
+        let encrypted = try Self.key.encryptedPKCS8PEM(passphrase: "s3cret")
+        let wrong = #expect(throws: CryptoError.self) { try PrivateKey(pem: encrypted, passphrase: "wrong") }
+        #expect(wrong == CryptoError("read private key", reason: "wrong passphrase", isWrongPassphrase: true))
     }
 
     @Test(arguments: SignatureAlgorithm.allCases)
