@@ -24,10 +24,11 @@ public struct Purge: Sendable {
         let started = Date()
         let retry = RetryPolicy()
         let known = try store.mailboxes()
+        let departed = try store.departedMailboxes()
         var owners: [String] = []
         if let mailboxes {
             for m in mailboxes {
-                if known[m.lowercased()] != nil { owners.append(m.lowercased()); continue }
+                if known[m.lowercased()] != nil || departed[m.lowercased()] != nil { owners.append(m.lowercased()); continue }
                 let path = "/users/\(GraphPath.segment(m))?$select=id"
                 do {
                     let r = try await retry.run { try await graph.request("GET", path) }
@@ -38,12 +39,18 @@ public struct Purge: Sendable {
                 }
             }
         } else {
-            owners = known.keys.sorted()
+            // With the mailboxes of owners who left the directory: restored, they hold galsync's contacts again.
+            owners = Set(known.keys).union(departed.keys).sorted()
         }
         for owner in owners {
             let sync = MailboxSync(graph: graph, store: store, retry: retry, folderName: config.sync.folder, owner: owner)
             do {
-                guard let folder = try await sync.findFolder(known: known[owner]?.folderId) else {
+                if known[owner] == nil, departed[owner] != nil {
+                    // A departed owner: is the user back? A 404 here is the skip below.
+                    _ = try await retry.run { try await graph.request("GET", "/users/\(GraphPath.segment(owner))?$select=id") }
+                }
+                let knownFolder: String? = known[owner]?.folderId ?? departed[owner].flatMap { $0.folderId }
+                guard let folder = try await sync.findFolder(known: knownFolder) else {
                     try store.forgetMailbox(owner)
                     summary.mailboxesOK += 1
                     continue
@@ -74,6 +81,10 @@ public struct Purge: Sendable {
                 try await SyncEngine(config: config, graph: graph, store: store).removeFolderIfEmpty(sync, folderId: folder)
                 try store.forgetMailbox(owner)
                 summary.mailboxesOK += 1
+            } catch let error as GraphError where known[owner] == nil && departed[owner] != nil && error.status == 404 {
+                // Still deleted: nothing to reach. Remembered until the owner is restored (then purged) or purged for good.
+                summary.mailboxesSkipped += 1
+                summary.problems[owner] = "skipped: the owner is not in the directory (\(error.code)); if they are restored, 'galsync purge --all' deletes the \(departed[owner]!.contacts) contacts galsync left there"
             } catch let error as GraphError where error.code == "MailboxNotEnabledForRESTAPI" {
                 summary.mailboxesSkipped += 1
                 summary.problems[owner] = "skipped: no Exchange Online mailbox"

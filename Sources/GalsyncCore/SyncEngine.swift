@@ -112,7 +112,9 @@ public struct SyncEngine: Sendable {
             summary.warnings.append("sync would refuse this cycle: \(refusal)")
         }
         summary.unchanged += planned.reduce(0) { $0 + $1.plan.unchanged }
-        if !options.planOnly { for owner in leavers.forget { try store.forgetMailbox(owner) } }
+        // An owner who left the directory leaves galsync's contacts in a mailbox that comes back
+        // if they are restored: remembered as departed, for `purge --all`.
+        if !options.planOnly { for owner in leavers.forget { try store.forgetMailbox(owner, departed: round.users[owner] == nil) } }
         if options.planOnly {
             try describePlans(planned, users: round.users, summary: &summary)
             return finish()

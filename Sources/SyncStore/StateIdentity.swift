@@ -14,7 +14,7 @@ enum StateIdentity {
     /// and is adopted.
     static let unstampedTables: Set<String> = [
         "meta", "directory_user", "group_member", "projection", "mailbox", "managed_contact", "intent", "cycle", "grdb_migrations",
-        "desired_contact", "contact_delta", "person",
+        "desired_contact", "contact_delta", "person", "departed_mailbox",
     ]
 
     /// What the file is, from its header and tables.

@@ -46,6 +46,8 @@ extension StateStore {
                            applied: Int? = nil) throws {
         try db.write { db in
             try db.execute(sql: "INSERT OR IGNORE INTO mailbox (owner_id) VALUES (?)", arguments: [owner])
+            // Back among the mailboxes galsync writes to: no longer a departed one.
+            try db.execute(sql: "DELETE FROM departed_mailbox WHERE owner_id = ?", arguments: [owner])
             try db.execute(sql: "UPDATE mailbox SET state = ?, reason = ?, checked = ?, applied = ? WHERE owner_id = ?",
                            arguments: [state, reason, Date().timeIntervalSince1970, applied, owner])
             if let folderId {
@@ -58,8 +60,20 @@ extension StateStore {
         }
     }
 
-    public func forgetMailbox(_ owner: String) throws {
+    /// Forgets a mailbox and what galsync wrote there. `departed`: its owner left the
+    /// directory, with galsync's contacts still in it; it is remembered (folder and count) in
+    /// case the owner is restored, so that `purge --all` still finds those contacts.
+    public func forgetMailbox(_ owner: String, departed: Bool = false) throws {
         try db.write { db in
+            if departed {
+                try db.execute(sql: """
+                    INSERT OR REPLACE INTO departed_mailbox (owner_id, folder_id, contacts, departed)
+                    SELECT owner_id, folder_id, (SELECT COUNT(*) FROM managed_contact WHERE owner_id = ?1), ?2 FROM mailbox
+                    WHERE owner_id = ?1 AND (SELECT COUNT(*) FROM managed_contact WHERE owner_id = ?1) > 0
+                    """, arguments: [owner, Date().timeIntervalSince1970])
+            } else {
+                try db.execute(sql: "DELETE FROM departed_mailbox WHERE owner_id = ?", arguments: [owner])
+            }
             for table in ["mailbox", "managed_contact", "intent", "contact_delta"] {
                 try db.execute(sql: "DELETE FROM \(table) WHERE owner_id = ?", arguments: [owner])
             }

@@ -14,7 +14,7 @@ extension StateStore {
     /// Drops names nothing refers to any more (after a full directory read).
     static func prunePeople(_ db: Database) throws {
         try db.execute(sql: """
-            DELETE FROM person WHERE id NOT IN (SELECT id FROM directory_user) AND id NOT IN (SELECT owner_id FROM mailbox)
+            DELETE FROM person WHERE id NOT IN (SELECT id FROM directory_user) AND id NOT IN (SELECT owner_id FROM mailbox) AND id NOT IN (SELECT owner_id FROM departed_mailbox)
                 AND id NOT IN (SELECT user_id FROM managed_contact)
             """)
     }
@@ -38,6 +38,18 @@ extension StateStore {
     public func personId(upn: String) throws -> String? {
         try db.read { db in
             try String.fetchOne(db, sql: "SELECT id FROM person WHERE lower(upn) = lower(?) LIMIT 1", arguments: [upn])
+        }
+    }
+
+    /// Mailboxes whose owners left the directory with galsync's contacts in them: owner →
+    /// (folder, contacts). `purge --all` tries them; a restored owner's are purged.
+    public func departedMailboxes() throws -> [String: (folderId: String?, contacts: Int)] {
+        try db.read { db in
+            var out: [String: (folderId: String?, contacts: Int)] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT owner_id, folder_id, contacts FROM departed_mailbox") {
+                out[row["owner_id"]] = (row["folder_id"], row["contacts"])
+            }
+            return out
         }
     }
 

@@ -70,10 +70,13 @@ public final class StateStore: Sendable {
             try db.execute(sql: "CREATE TABLE contact_delta (owner_id TEXT PRIMARY KEY, link TEXT NOT NULL) WITHOUT ROWID")
         }
         // v5: people's names (UPN, display name) for messages, kept after they leave the
-        // directory while galsync still has a mailbox or contact of theirs to name.
+        // directory while galsync still has a mailbox or contact of theirs to name; and the
+        // mailboxes of owners who left the directory with galsync's contacts still in them
+        // (a restored user's mailbox still holds them: `purge --all` must find it).
         m.registerMigration("v5") { db in
             try db.execute(sql: """
                 CREATE TABLE person (id TEXT PRIMARY KEY, upn TEXT, name TEXT) WITHOUT ROWID;
+                CREATE TABLE departed_mailbox (owner_id TEXT PRIMARY KEY, folder_id TEXT, contacts INTEGER NOT NULL, departed REAL NOT NULL) WITHOUT ROWID;
                 INSERT INTO person (id, upn, name)
                     SELECT id, json_extract(json, '$.userPrincipalName'), json_extract(json, '$.displayName') FROM directory_user WHERE json_valid(json);
                 """)

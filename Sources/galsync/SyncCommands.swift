@@ -8,31 +8,35 @@ import Logging
 import SyncStore
 import SystemdSupport
 
-/// Loads the configuration or exits 78 with every problem listed.
-func loadConfig(_ options: ConfigOption) throws -> Configuration {
+/// Loads the configuration or exits 78 with every problem listed (with `json`, also the
+/// contract's error object on stdout).
+func loadConfig(_ options: ConfigOption, json: Bool = false, command: String = "galsync") throws -> Configuration {
     let path = ConfigurationLoader.path(explicit: options.config)
     do {
         return try ConfigurationLoader.load(path: path)
     } catch {
-        FileHandle.standardError.write(Data("galsync: \(error)\n".utf8))
-        throw ExitCode(ExitStatus.config.rawValue)
+        throw CommandFailure.exit(error, command: command, json: json, status: .config)
     }
 }
 
-func runtime(_ config: Configuration) throws -> GalsyncRuntime {
+func runtime(_ config: Configuration, json: Bool = false, command: String = "galsync") throws -> GalsyncRuntime {
     do {
         return try GalsyncRuntime.make(config)
     } catch {
-        FileHandle.standardError.write(Data("galsync: \(error)\n".utf8))
-        throw ExitCode(GalsyncRuntime.exitStatus(for: error).rawValue)
+        throw CommandFailure.exit(error, command: command, json: json)
     }
 }
 
+/// Prints the summary (or, when there is none, the error object with `--json`) and exits
+/// with the cycle's status.
 func finish(_ result: CycleRunner.Result, json: Bool, command: String) throws {
     if let summary = result.summary {
         print(json ? String(decoding: summary.json.encoded(), as: UTF8.self) : summary.text)
     }
-    if let error = result.error, !(error is CancellationError) { FileHandle.standardError.write(Data("galsync \(command): \(error)\n".utf8)) }
+    if let error = result.error, !(error is CancellationError) {
+        FileHandle.standardError.write(Data("galsync \(command): \(error)\n".utf8))
+        if json, result.summary == nil { print(CommandFailure.object(code: result.exitStatus, message: "\(error)")) }
+    }
     if result.exitStatus != .ok { throw ExitCode(result.exitStatus.rawValue) }
 }
 
@@ -60,7 +64,8 @@ struct SyncCommand: AsyncParsableCommand {
         let wait = waitLock.flatMap(ConfigurationLoader.duration).map { Duration.milliseconds(Int($0 * 1000)) }
         let logger = Logger(label: "galsync")
         let progress = ProgressOutput(logger: logger)
-        let result = await CycleRunner(runtime: try runtime(try loadConfig(options)), logger: logger, lockWait: wait, reporting: progress.reporting)
+        let rt = try runtime(try loadConfig(options, json: json, command: "sync"), json: json, command: "sync")
+        let result = await CycleRunner(runtime: rt, logger: logger, lockWait: wait, reporting: progress.reporting)
             .runUntilSignalled(o)
         progress.finish()
         try finish(result, json: json, command: "sync")
@@ -79,7 +84,8 @@ struct PlanCommand: AsyncParsableCommand {
         GalsyncLogging.bootstrap(level: logLevel)
         let logger = Logger(label: "galsync")
         let progress = ProgressOutput(logger: logger)
-        let result = await CycleRunner(runtime: try runtime(try loadConfig(options)), logger: logger, reporting: progress.reporting).runUntilSignalled(o)
+        let rt = try runtime(try loadConfig(options, json: json, command: "plan"), json: json, command: "plan")
+        let result = await CycleRunner(runtime: rt, logger: logger, reporting: progress.reporting).runUntilSignalled(o)
         progress.finish()
         try finish(result, json: json, command: "plan")
     }
@@ -148,16 +154,22 @@ struct PurgeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let config = try loadConfig(options)
+        let config = try loadConfig(options, json: json, command: "purge")
+        // What is about to go, by name, before anything is asked or deleted (stderr with --json).
+        let exists = FileManager.default.fileExists(atPath: config.sync.state)
+        let preview = try PurgePreview(config: config, store: exists ? try StateStore(path: config.sync.state, readOnly: true) : nil, mailboxes: all ? nil : mailboxes)
+        let say = { (text: String) in
+            if json { FileHandle.standardError.write(Data((text + "\n").utf8)) } else { print(text) }
+        }
+        for line in preview.lines { say(SafeText.line(line)) }
         if !yes {
             guard isatty(0) == 1 else {
-                FileHandle.standardError.write(Data("galsync purge: refusing without --yes when not on a terminal\n".utf8))
-                throw ExitCode(ExitStatus.config.rawValue)
+                throw CommandFailure.exit(PurgeRefusal(), command: "purge", json: json, status: .config)
             }
-            print("Delete galsync's contacts from \(all ? "every mailbox it wrote to" : mailboxes.joined(separator: ", "))? Type 'yes': ", terminator: "")
+            print("Delete them? Type 'yes': ", terminator: "")
             guard readLine() == "yes" else { print("nothing deleted"); return }
         }
-        let rt = try runtime(config)
+        let rt = try runtime(config, json: json, command: "purge")
         do {
             let lock = try StateLock(statePath: config.sync.state)
             defer { withExtendedLifetime(lock) {} }
@@ -167,8 +179,11 @@ struct PurgeCommand: AsyncParsableCommand {
         } catch let exit as ExitCode {
             throw exit
         } catch {
-            FileHandle.standardError.write(Data("galsync purge: \(error)\n".utf8))
-            throw ExitCode(GalsyncRuntime.exitStatus(for: error).rawValue)
+            throw CommandFailure.exit(error, command: "purge", json: json)
         }
     }
+}
+
+struct PurgeRefusal: Error, CustomStringConvertible {
+    var description: String { "refusing without --yes when not on a terminal: add --yes once you have read what it deletes" }
 }

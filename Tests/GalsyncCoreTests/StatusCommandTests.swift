@@ -56,6 +56,27 @@ import Testing
         let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any], "\(json)")
         let error = try #require(object["error"] as? [String: Any])
         #expect(error["code"] as? Int == 78 && (error["message"] as? String)?.contains("not valid TOML at line 2") == true && error["fix"] is String, "\(object)")
+        // The contract: every --json command prints one JSON object on stdout even when it fails.
+        for command in [["sync"], ["plan"], ["why", "alice@contoso.com"]] {
+            let run = try await CapturedRun.run(Self.binary, command + ["--json", "--config", config])
+            let object = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any]
+            #expect(run.status == 78 && (object?["error"] as? [String: Any])?["code"] as? Int == 78, "\(command): \(run)")
+        }
+    }
+
+    /// A cycle that fails under --json (here the identity platform refuses the token: the Graph
+    /// endpoint is not the cloud's) prints the error object, with the exit status, 77.
+    @Test func aFailedCycleUnderJSONPrintsTheErrorObject() async throws {
+        try await SyncHarness.with(users: 4) { h in
+            var h = h
+            h.config.tenant.graphEndpoint = URL(string: "http://127.0.0.1:9")!  // discard port: nothing listens
+            let config = try StateStartupTests.configure(&h, state: h.statePath)
+            let run = try await CapturedRun.run(Self.binary, ["sync", "--json", "--config", config])
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any], "\(run)")
+            let error = try #require(object["error"] as? [String: Any])
+            #expect(run.status == 77 && error["code"] as? Int == 77 && (error["message"] as? String)?.contains("token request refused") == true
+                    && error["fix"] is String, "\(object)")
+        }
     }
 
     @Test func aHeldLockIsNamedBySyncAndStatus() async throws {
