@@ -22,6 +22,9 @@ public enum ConfigurationLoader {
         return try parse(text, file: path, environment: environment)
     }
 
+    /// Whether a host is this machine (the simulator's case), as the loader decides for `http://`.
+    public static func isLoopback(_ host: String) -> Bool { LoopbackHost.contains(host) }
+
     /// A duration as the configuration writes them ("90s", "15m", "1h30m"), for command-line
     /// options that take one.
     public static func duration(_ text: String) -> TimeInterval? { ConfigReader.parseDuration(text) }

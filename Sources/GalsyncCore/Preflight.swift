@@ -49,6 +49,16 @@ public struct Preflight: Sendable {
     public func run() async -> Report {
         var steps = [Step(name: "config", outcome: .pass, detail: configPath)]
         func done(_ status: ExitStatus) -> Report { Report(steps: steps, exitStatus: status) }
+        let placeholders = ConfigSanity.placeholders(config)
+        if !placeholders.isEmpty {
+            steps[0] = Step(name: "config", outcome: .fail, detail: "\(configPath): the example's placeholder ids are still in place",
+                            fix: placeholders.joined(separator: "\n    fix: "))
+            return done(.config)
+        }
+        if let problem = ConfigSanity.stateProblem(config) {
+            steps.append(Step(name: "state", outcome: .fail, detail: "\(problem)"))
+            return done(.config)
+        }
 
         let credential: CertificateCredential
         do {

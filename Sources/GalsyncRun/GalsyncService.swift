@@ -1,6 +1,7 @@
 import Foundation
 import GalsyncConfig
 import GalsyncCore
+import GalsyncPlan
 import GalsyncCrypto
 import Logging
 import ServiceLifecycle
@@ -165,6 +166,9 @@ public struct GalsyncService: Service {
                 }
                 var adopted = config
                 adopted.sync.state = old.sync.state
+                // Refused here, not at the next cycle: a reload that every cycle would fail on.
+                if let problem = ConfigSanity.stateProblem(adopted) { throw problem }
+                if let placeholder = ConfigSanity.placeholders(adopted).first { throw SyncError.badConfiguration(placeholder) }
                 await status.swap(adopted, try GalsyncRuntime.make(adopted))
                 logger.notice("configuration reloaded from \(configPath)")
                 notifier.ready(status: "configuration reloaded")

@@ -4,6 +4,7 @@ import GalsyncConfig
 import GalsyncCrypto
 import GraphSimulator
 import Logging
+import SyncStore
 import Testing
 
 /// A simulator on loopback with galsync's app, and the matching configuration.
@@ -54,6 +55,37 @@ struct SimulatedInstall {
         #expect(report.exitStatus == .ok)
         #expect(report.steps.map(\.name) == ["config", "key and certificate", "certificate validity", "token", "permissions", "directory read", "mailbox"])
         #expect(report.steps.allSatisfy { $0.outcome == .pass })
+    }
+
+    /// The shipped example's placeholder ids fail the config step, each with its fix.
+    @Test func placeholderIdsFailTheConfigStep() async throws {
+        let install = try await SimulatedInstall()
+        let report = try await install.run { url in
+            var c = install.config(url)
+            c.directory.includeGroups = ["00000000-0000-0000-0000-000000000000"]
+            return await Preflight(config: c, configPath: "test.toml", environment: [:]).run()
+        }
+        #expect(report.exitStatus == .config && report.steps.count == 1 && report.steps[0].outcome == .fail)
+        #expect(report.steps[0].line.contains("fix: directory.include_groups holds the example's placeholder 00000000-0000-0000-0000-000000000000"), "\(report.steps[0].line)")
+        #expect(ConfigSanity.isPlaceholder("aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee") && !ConfigSanity.isPlaceholder("6f1c2a3e-0b7d-4e2a-9c55-0d3a1b2c3d4e"))
+    }
+
+    /// A sync.folder changed under a state that wrote to the old one: refused by check, with the procedure.
+    @Test func aChangedFolderIsRefusedUpFront() async throws {
+        let install = try await SimulatedInstall()
+        let state = FileManager.default.temporaryDirectory.appendingPathComponent("galsync-folder-\(UUID())/state.db").path
+        defer { try? FileManager.default.removeItem(atPath: (state as NSString).deletingLastPathComponent) }
+        let store = try StateStore(path: state)
+        try store.setMeta("folder", "Company Directory")
+        try store.setMailbox("m1", state: "ok")
+        let report = try await install.run { url in
+            var c = install.config(url)
+            c.sync.state = state
+            c.sync.folder = "Staff"
+            return await Preflight(config: c, configPath: "test.toml", environment: [:]).run()
+        }
+        #expect(report.exitStatus == .config && report.steps.last?.name == "state", "\(report.steps.map(\.line))")
+        #expect(report.steps.last?.line.contains("sync.folder changed from 'Company Directory' to 'Staff'") == true && report.steps.last?.line.contains("purge --all") == true)
     }
 
     @Test func missingConsentNamesThePermissionAndTheAdminStep() async throws {

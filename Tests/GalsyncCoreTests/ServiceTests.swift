@@ -96,7 +96,12 @@ struct TestFailure: Error, CustomStringConvertible { let description: String; in
             try await socket.waitFor("mailboxes, 0 failed")
             // A typo, then a stray '[' (which once aborted the TOML parser): both refused, the
             // service keeps running with what it had.
-            for bad in [good + "\n[directory]\ninclde_groups = []\n", good + "\n[\n"] {
+            // And two files the loader accepts that every cycle would fail on (or run wrong):
+            // another sync.folder under a state that wrote to this one, the example's placeholder group.
+            var moved = h.config
+            moved.sync.folder = "Elsewhere"
+            let placeholder = good + "\ngroups = [\"00000000-0000-0000-0000-000000000000\"]\n"  // under [mailboxes], the file's last table
+            for bad in [good + "\n[directory]\ninclde_groups = []\n", good + "\n[\n", CrashRecoveryTests.toml(moved), placeholder] {
                 try bad.write(toFile: configPath, atomically: true, encoding: .utf8)
                 socket.forget()
                 kill(child.process.processIdentifier, SIGHUP)
