@@ -34,7 +34,8 @@ func finish(_ result: CycleRunner.Result, json: Bool, command: String) throws {
         print(json ? String(decoding: summary.json.encoded(), as: UTF8.self) : summary.text)
     }
     if let error = result.error, !(error is CancellationError) {
-        FileHandle.standardError.write(Data("galsync \(command): \(error)\n".utf8))
+        // Under the journal: one entry at priority error, whatever --log-level says.
+        GalsyncLogging.reportFailure("galsync \(command): \(error)", metadata: ["exit_status": "\(result.exitStatus.rawValue)"])
         if json, result.summary == nil { print(CommandFailure.object(code: result.exitStatus, message: "\(error)")) }
     }
     if result.exitStatus != .ok { throw ExitCode(result.exitStatus.rawValue) }
