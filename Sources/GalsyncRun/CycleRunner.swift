@@ -57,6 +57,18 @@ public struct CycleRunner: Sendable {
         }
     }
 
+    /// `status.json` for members of the `galsync` group (see `StatusFile`); the service names
+    /// itself as running, a one-off command does not (it has ended when the file is read).
+    func writeStatusFile(_ store: StateStore) {
+        let config = runtime.config
+        let running = holdsLock ? StateLockHolder.find(lockPath: config.sync.state + ".lock") : nil
+        do {
+            try StatusFile.write(config: config, store: store, running: running)
+        } catch {
+            logger.warning("could not write the status file for the galsync group: \(error)")
+        }
+    }
+
     public struct Result: Sendable {
         public var summary: CycleSummary?
         public var error: (any Error)?
@@ -92,6 +104,8 @@ public struct CycleRunner: Sendable {
             defer { withExtendedLifetime(lock) {} }
             let store = try StateStore(path: config.sync.state)
             let id = try store.startCycle()
+            // However the cycle ends (recorded below), the status file for the galsync group follows.
+            defer { writeStatusFile(store) }
             // The cycle's number in the history: its log lines and progress carry it, so the
             // journal and `status` count cycles the same way.
             var numbered = logger

@@ -129,6 +129,15 @@ public struct StatusReport: Sendable {
         }.joined(separator: "\n")
     }
 
+    /// Wraps a report's text made with a very large `width` (the status file keeps it so) to
+    /// `width`, the same way `init` does: continuation lines indented, failing mailboxes deeper.
+    static func wrap(_ text: String, width: Int) -> String {
+        text.split(separator: "\n", omittingEmptySubsequences: false).map { line in
+            let safe = SafeText.line(String(line))
+            return safe.hasPrefix("      ") ? safe : TextWrap.wrap(safe, width: width, indent: safe.hasPrefix("  ") ? "      " : "    ")
+        }.joined(separator: "\n")
+    }
+
     static func word(_ o: Outcome) -> String {
         switch o {
         case .ok: "ok"

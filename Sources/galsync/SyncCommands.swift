@@ -112,6 +112,11 @@ struct StatusCommand: AsyncParsableCommand {
             }
             throw CommandFailure.exit(error, command: "status", json: json, status: .config)
         }
+        // Not root (the state is root's, 0600): the status file the service keeps for the galsync group.
+        if StatusFile.cannotRead(config.sync.state) {
+            try fromStatusFile(config)
+            return
+        }
         guard FileManager.default.fileExists(atPath: config.sync.state) else {
             if check {
                 print("GALSYNC UNKNOWN: no state yet at \(config.sync.state): no cycle has run")
@@ -139,6 +144,30 @@ struct StatusCommand: AsyncParsableCommand {
             return
         }
         print(json ? String(decoding: report.json.encoded(), as: UTF8.self) : report.text)
+    }
+
+    /// `status` for someone who cannot read the state: the newest status file, saying how old
+    /// it is; or "cannot read" with the fix (exit 78, or UNKNOWN for --check).
+    func fromStatusFile(_ config: Configuration) throws {
+        switch StatusFile.read(statePath: config.sync.state) {
+        case .success(let (file, path)):
+            if check {
+                let health = file.health()
+                print(json ? StatusFile.healthJSONText(health) : health.line)
+                if health.level != .ok { throw ExitCode(health.level.rawValue) }
+                return
+            }
+            print(json ? file.jsonText(path: path) : file.text(path: path, width: Terminal.of(1).width))
+        case .failure(let failure):
+            let (message, fix) = StatusFile.unreadable(statePath: config.sync.state, failure: failure)
+            if check {
+                print("GALSYNC UNKNOWN: \(SafeText.line(message)); \(fix)")
+                throw ExitCode(StatusHealth.Level.unknown.rawValue)
+            }
+            FileHandle.standardError.write(Data("galsync status: \(message)\nfix: \(fix)\n".utf8))
+            if json { print(StatusFile.errorObject(code: ExitStatus.config.rawValue, message: message, fix: fix)) }
+            throw ExitCode(ExitStatus.config.rawValue)
+        }
     }
 }
 
