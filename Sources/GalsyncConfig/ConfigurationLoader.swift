@@ -11,15 +11,36 @@ public enum ConfigurationLoader {
 
     public static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigurationError) -> Configuration {
         guard let data = FileManager.default.contents(atPath: path) else {
-            let exists = FileManager.default.fileExists(atPath: path)
-            throw ConfigurationError(file: path, problems: [.init(key: "", message: exists
-                ? "cannot read the file (permissions?); galsync needs read access to it"
-                : "no such file; write one from /usr/share/doc/galsync/galsync.toml or pass --config")])
+            throw ConfigurationError(file: path, problems: [.init(key: "", message: unreadable(path))])
         }
         guard let text = String(validating: data, as: UTF8.self) else {
             throw ConfigurationError(file: path, problems: [.init(key: "", message: "not valid TOML: the file is not UTF-8 text (TOML files must be); save it as UTF-8")])
         }
         return try parse(text, file: path, environment: environment)
+    }
+
+    /// Why `path` cannot be read, from the system's own answer: a folder galsync may not enter
+    /// (`/etc/galsync` is root's) is "cannot read", not "no such file".
+    static func unreadable(_ path: String) -> String {
+        var st = stat()
+        var code: Int32 = stat(path, &st) == 0 ? 0 : errno
+        if code == 0, (st.st_mode & S_IFMT) == S_IFDIR { code = EISDIR }
+        if code == 0 {
+            let fd = open(path, O_RDONLY)
+            code = fd < 0 ? errno : 0
+            if fd >= 0 { close(fd) }
+        }
+        switch code {
+        case ENOENT, ENOTDIR:
+            return "no such file; write one from /usr/share/doc/galsync/galsync.toml or pass --config"
+        case EACCES, EPERM:
+            return "cannot read it (permission denied): the configuration, key and state are root's; run galsync as root (sudo galsync ...); "
+                + "members of the galsync group can run 'galsync status'"
+        case EISDIR:
+            return "is a folder, not a file: pass the galsync.toml inside it"
+        default:
+            return "cannot read it (\(String(cString: strerror(code))))"
+        }
     }
 
     /// Whether a host is this machine (the simulator's case), as the loader decides for `http://`.

@@ -162,3 +162,14 @@ import Testing
         }
     }
 }
+
+/// "cannot read" and "no such file" are different answers with different fixes.
+@Suite struct UnreadableConfigTests {
+    @Test func missingAndFolderAreSaidAsSuch() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("galsync-perm-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        #expect(ConfigurationLoader.unreadable(dir + "/galsync.toml").hasPrefix("no such file"))
+        #expect(ConfigurationLoader.unreadable(dir).hasPrefix("is a folder"))
+    }
+}
