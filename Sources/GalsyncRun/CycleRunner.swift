@@ -61,7 +61,8 @@ public struct CycleRunner: Sendable {
     /// itself as running, a one-off command does not (it has ended when the file is read).
     func writeStatusFile(_ store: StateStore) {
         let config = runtime.config
-        let running = holdsLock ? StateLockHolder.find(lockPath: config.sync.state + ".lock") : nil
+        // Itself, not read from /proc/locks: the unit's ProcSubset=pid hides that file.
+        let running = holdsLock ? StateLockHolder(pid: getpid(), command: StatusFile.ownCommand()) : nil
         do {
             try StatusFile.write(config: config, store: store, running: running)
         } catch {

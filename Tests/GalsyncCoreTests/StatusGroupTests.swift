@@ -72,4 +72,48 @@ import Testing
             #expect(root.status == 0 && root.stdout.hasPrefix("not running"), "\(root.stdout)")
         }
     }
+
+    /// The service's file names the service as running and the next cycle due; once it has
+    /// stopped, the reader says the process that wrote it is gone. Both copies are written:
+    /// beside the state and in the unit's runtime directory.
+    @Test func theServicesFileSaysItIsRunningUntilItStops() async throws {
+        guard getuid() == 0, FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv") else {
+            Issue.record("needs root and setpriv to run galsync as another user"); return
+        }
+        try await SyncHarness.with(users: 6) { h in
+            var h = h
+            let top = FileManager.default.temporaryDirectory.appendingPathComponent("galsync-group-\(UUID().uuidString.prefix(8))").path
+            let stateDir = top + "/state", runtime = top + "/run"
+            for dir in [stateDir, runtime] {
+                try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+                chown(dir, 0, gid_t(Self.gid))
+                chmod(dir, 0o750)
+            }
+            defer { try? FileManager.default.removeItem(atPath: top) }
+            chmod(top, 0o755)
+            h.config.sync.state = stateDir + "/state.db"
+            let config = top + "/galsync.toml"
+            try CrashRecoveryTests.toml(h.config).write(toFile: config, atomically: true, encoding: .utf8)
+            chmod(config, 0o644)
+            let socket = try NotifySocket()
+            let child = ChildProcess(CrashRecoveryTests.binary, ["run", "--config", config])
+            child.process.environment = ProcessInfo.processInfo.environment.merging(["NOTIFY_SOCKET": socket.path, "RUNTIME_DIRECTORY": runtime]) { $1 }
+            try child.start()
+            try await socket.waitFor("mailboxes, 0 failed")
+            let deadline = Date() + 20
+            while !FileManager.default.fileExists(atPath: runtime + "/status.json") || !FileManager.default.fileExists(atPath: stateDir + "/status.json"), Date() < deadline {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            #expect(FileManager.default.fileExists(atPath: runtime + "/status.json"), "the runtime directory's copy")
+            chown(stateDir + "/status.json", 0, gid_t(Self.gid))
+            let pid = child.process.processIdentifier
+            let running = try await Self.asNobody(groups: [Self.gid], ["status", "--config", config])
+            #expect(running.stdout.contains("\nrunning: the galsync service (pid \(pid))\n") && running.stdout.contains("\nnext cycle due "), "\(running.stdout)")
+            #expect(!running.stdout.contains("no longer running"))
+            kill(pid, SIGTERM)
+            #expect(await child.wait() == 0)
+            let stopped = try await Self.asNobody(groups: [Self.gid], ["status", "--config", config])
+            #expect(stopped.stdout.contains("\nthe galsync run that wrote it (pid \(pid)) is no longer running\n"), "\(stopped.stdout)")
+        }
+    }
 }
