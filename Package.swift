@@ -65,7 +65,7 @@ let package = Package(
         .target(
             name: "GalsyncRun",
             dependencies: [
-                "GalsyncCore", "GalsyncPlan", "GalsyncWriter", "GalsyncConfig", "GalsyncCrypto", "GalsyncJSON", "GalsyncText", "SyncStore", "SystemdSupport",
+                "GalsyncCore", "GalsyncPlan", "GalsyncWriter", "GraphHTTP", "GalsyncConfig", "GalsyncCrypto", "GalsyncJSON", "GalsyncText", "SyncStore", "SystemdSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]

@@ -151,6 +151,7 @@ public struct Preflight: Sendable {
     }
 
     static func failure(_ name: String, _ error: any Error) -> Step {
+        if let t = error as? HTTPTransportError { return Step(name: name, outcome: .fail, detail: t.problem, fix: t.fix) }
         guard let g = error as? GraphError else { return Step(name: name, outcome: .fail, detail: "\(error)") }
         let fix: String? = switch g.code {
         case "MailboxNotEnabledForRESTAPI": "this user has no Exchange Online mailbox (unlicensed, on-premises or soft-deleted): license it or leave it out of [mailboxes]"

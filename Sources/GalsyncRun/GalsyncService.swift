@@ -2,6 +2,7 @@ import Foundation
 import GalsyncConfig
 import GalsyncCore
 import GalsyncPlan
+import GraphHTTP
 import GalsyncCrypto
 import Logging
 import ServiceLifecycle
@@ -129,7 +130,7 @@ public struct GalsyncService: Service {
                 notifier.status("cycle \(n): \(s.mailboxesOK + s.mailboxesFailed) mailboxes, \(s.mailboxesFailed) failed\(s.pending > 0 ? ", \(s.pending) pending" : ""); +\(s.created) ~\(s.updated) -\(s.deleted); next in \(Int(wait / 60))m")
             } else if let error = result.error {
                 logger.error("cycle \(n) failed: \(error)", metadata: ["cycle": "\(n)", "error_code": "\(result.exitStatus.rawValue)"])
-                notifier.status("cycle \(n) failed: \(String("\(error)".prefix(120))); next in \(Int(wait / 60))m")
+                notifier.status("cycle \(n) failed: \(Self.short(error)); next in \(Int(wait / 60))m")
             }
             if result.summary != nil || result.error != nil {
                 do {
@@ -177,6 +178,16 @@ public struct GalsyncService: Service {
                 notifier.ready(status: "reload refused, the previous configuration stays: \(String("\(error)".prefix(160)))")
             }
         }
+    }
+
+    /// An error for STATUS= (one line in `systemctl status`): a transport error's problem
+    /// without its fix, anything else cut at a word near 160 characters.
+    static func short(_ error: any Error) -> String {
+        if let t = error as? HTTPTransportError { return t.problem }
+        let text = "\(error)"
+        guard text.count > 160 else { return text }
+        let cut = text.prefix(160)
+        return String(cut[..<(cut.lastIndex(of: " ") ?? cut.endIndex)]) + " …"
     }
 
     /// SIGUSR1 (`systemctl kill -s USR1 galsync`): a cycle now, or right after the running one.
