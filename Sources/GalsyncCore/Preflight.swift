@@ -125,10 +125,11 @@ public struct Preflight: Sendable {
             steps.append(Step(name: "directory read", outcome: .pass, detail: "GET /users answered"))
             var names = config.mailboxes.users
             for group in config.mailboxes.groups where names.isEmpty {
-                let members = try await graph.request("GET", "/groups/\(GraphPath.segment(group))/transitiveMembers?$select=id&$top=5").json?["value"]?.arrayValue ?? []
-                names += members.filter { $0["@odata.type"]?.stringValue == "#microsoft.graph.user" }.compactMap { $0["id"]?.stringValue }
+                let members = try await graph.request("GET", "/groups/\(GraphPath.segment(group))/transitiveMembers?$select=id,userPrincipalName&$top=5").json?["value"]?.arrayValue ?? []
+                names += members.filter { $0["@odata.type"]?.stringValue == "#microsoft.graph.user" }.compactMap { $0["userPrincipalName"]?.stringValue ?? $0["id"]?.stringValue }
             }
-            candidates = names.isEmpty ? users.compactMap { $0["id"]?.stringValue } : Array(names.prefix(5))
+            // Named for people: a UPN where Graph gave one (the path takes either).
+            candidates = names.isEmpty ? users.compactMap { $0["userPrincipalName"]?.stringValue ?? $0["id"]?.stringValue } : Array(names.prefix(5))
         } catch {
             steps.append(Self.failure("directory read", error))
             return done(Self.status(for: error))

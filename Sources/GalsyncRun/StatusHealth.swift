@@ -66,6 +66,7 @@ enum Ago {
     static func text(_ seconds: TimeInterval) -> String {
         let s = Int(max(0, seconds))
         switch s {
+        case 0 where seconds > 0: return "under 1 s"
         case ..<60: return "\(s) s"
         case ..<3600: return "\(s / 60) min"
         case ..<86_400: return s % 3600 / 60 == 0 ? "\(s / 3600) h" : "\(s / 3600) h \(s % 3600 / 60) min"

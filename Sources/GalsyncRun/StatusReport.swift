@@ -92,7 +92,7 @@ public struct StatusReport: Sendable {
             let head = "last cycle #\(last.id), started \(when(last.started))\(took): "
             switch Self.outcome(last, running: running, isNewest: true) {
             case .ok: lines.append(head + "ok; \(counts)")
-            case .partial: lines.append(head + "done with problems; \(counts); \(last.mailboxesFailed) mailboxes failed" + (last.pending > 0 ? ", \(last.pending) operations pending" : ""))
+            case .partial: lines.append(head + "done with problems; \(counts); \(last.mailboxesFailed) mailbox\(last.mailboxesFailed == 1 ? "" : "es") failed" + (last.pending > 0 ? ", \(last.pending) operations pending" : ""))
             case .running: lines.append("cycle #\(last.id) running since \(when(last.started))")
             case .interrupted(let message): lines.append(head + "interrupted; " + (message.map(safe) ?? counts))
             case .failed(let message): lines.append(head + "FAILED: \(safe(message))")

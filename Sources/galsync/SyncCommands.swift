@@ -31,7 +31,7 @@ func runtime(_ config: Configuration, json: Bool = false, command: String = "gal
 /// with the cycle's status.
 func finish(_ result: CycleRunner.Result, json: Bool, command: String) throws {
     if let summary = result.summary {
-        print(json ? String(decoding: summary.json.encoded(), as: UTF8.self) : summary.text)
+        if json { print(String(decoding: summary.json.encoded(), as: UTF8.self)) } else { printForPeople(summary.text) }
     }
     if let error = result.error, !(error is CancellationError) {
         // Under the journal: one entry at priority error, whatever --log-level says.

@@ -27,7 +27,7 @@ struct WhyCommand: AsyncParsableCommand {
         do {
             let store = try StateStore(path: config.sync.state, readOnly: true)
             let report = try WhyReport(user: user, mailbox: mailbox, config: config, store: store)
-            print(json ? String(decoding: report.json.encoded(), as: UTF8.self) : report.text)
+            if json { print(String(decoding: report.json.encoded(), as: UTF8.self)) } else { printForPeople(report.text) }
         } catch let error as WhyReport.NotFound {
             throw CommandFailure.exit(error, command: "why", json: json, status: .usage)
         } catch {
