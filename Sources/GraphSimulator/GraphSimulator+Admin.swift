@@ -28,6 +28,17 @@ extension GraphSimulator {
         apps[clientId.lowercased()]!.certificates.append(Self.keyCredential(certificate))
     }
 
+    /// Deletes an uploaded certificate, as Certificates & secrets → Delete or
+    /// `az ad app credential delete --cert` does: new assertions signed with its key get
+    /// AADSTS700027; tokens already issued stay valid until they expire, as in Entra.
+    public func removeCertificate(clientId: String, sha1Thumbprint: Data) throws(AdminError) {
+        guard let app = apps[clientId.lowercased()] else { throw AdminError(status: 404, description: "no app '\(clientId)'") }
+        guard app.certificates.contains(where: { $0.sha1 == sha1Thumbprint }) else {
+            throw AdminError(status: 404, description: "app '\(clientId)' has no certificate with SHA-1 \(Digest.hex(sha1Thumbprint).uppercased())")
+        }
+        apps[clientId.lowercased()]!.certificates.removeAll { $0.sha1 == sha1Thumbprint }
+    }
+
     public func setRoles(clientId: String, _ roles: [String]) throws(AdminError) {
         guard apps[clientId.lowercased()] != nil else { throw AdminError(status: 404, description: "no app '\(clientId)'") }
         apps[clientId.lowercased()]!.roles = roles
