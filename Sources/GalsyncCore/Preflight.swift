@@ -158,6 +158,7 @@ public struct Preflight: Sendable {
         case "MailboxNotEnabledForRESTAPI": "this user has no Exchange Online mailbox (unlicensed, on-premises or soft-deleted): license it or leave it out of [mailboxes]"
         case "ErrorAccessDenied": "the app may not open this mailbox: grant Contacts.ReadWrite with admin consent, or — if access is scoped with Exchange Online RBAC for Applications or an application access policy — add this mailbox to the scope (Test-ServicePrincipalAuthorization shows what the app may reach)"
         case "Authorization_RequestDenied": "grant the missing application permission and admin consent (see 'permissions')"
+        case "Request_ResourceNotFound": "an id the configuration names does not exist: check the group ids in [directory] and [mailboxes] (Entra admin center → Groups → the group → Object ID) and the users in mailboxes.users"
         default: g.isRetryable ? "Graph is busy or failing; galsync retries. Run 'galsync check' again later" : nil
         }
         return Step(name: name, outcome: .fail, detail: g.description, fix: fix)

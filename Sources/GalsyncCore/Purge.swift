@@ -19,7 +19,8 @@ public struct Purge: Sendable {
     }
 
     /// `mailboxes`: ids or UPNs; nil = every mailbox the state knows.
-    public func run(mailboxes: [String]?) async throws -> CycleSummary {
+    /// `progress`: mailboxes done and contacts deleted so far, for the progress line.
+    public func run(mailboxes: [String]?, progress: CycleProgress = CycleProgress()) async throws -> CycleSummary {
         var summary = CycleSummary()
         let started = Date()
         let retry = RetryPolicy()
@@ -64,7 +65,8 @@ public struct Purge: Sendable {
                     continue
                 }
                 let plan = MailboxPlan(owner: owner, desired: [:], actual: listing.actual, extraContacts: listing.duplicates)
-                let ledger = try await BatchWriter(graph: graph, store: store, concurrency: config.sync.concurrency, logger: .silent, progress: CycleProgress())
+                progress.phase("purging mailbox \((owners.firstIndex(of: owner) ?? 0) + 1) of \(owners.count)")
+                let ledger = try await BatchWriter(graph: graph, store: store, concurrency: config.sync.concurrency, logger: .silent, progress: progress)
                     .run([(.init(sync: sync, folderId: folder, known: [:]), plan)])
                 summary.deleted += await ledger.outcomes[owner]?.deleted ?? 0
                 if let failed = await ledger.failures[owner] {

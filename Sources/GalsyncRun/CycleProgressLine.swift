@@ -9,11 +9,14 @@ public enum CycleProgressLine {
                             now: ContinuousClock.Instant = .now) -> String {
         var parts: [String] = []
         let head = c.cycle.map { "cycle \($0): " } ?? ""
-        if c.phase == "writing" || c.mailboxes > 0 {
-            parts.append("\(c.phase == "writing" ? "writing" : c.phase) \(c.mailboxesDone)/\(c.mailboxes) mailboxes")
+        if c.phase == "writing" {
+            parts.append("writing \(c.mailboxesDone)/\(c.mailboxes) mailboxes")
             parts.append("\(c.written.formatted()) of \(c.operations.formatted()) written")
         } else {
+            // Other phases (planning, listing again, purging mailbox 3 of 11) say their own count.
             parts.append(c.phase)
+            if c.created + c.updated == 0, c.deleted > 0 { parts.append("\(c.deleted.formatted()) deleted") }
+            else if c.written > 0 { parts.append("\(c.written.formatted()) written") }
         }
         parts.append("\(requests.formatted()) requests")
         if throttled > 0 { parts.append("\(throttled.formatted()) throttled") }

@@ -2,6 +2,7 @@ import Foundation
 import GalsyncConfig
 import GalsyncCore
 import GalsyncWriter
+import GraphClient
 import Logging
 import SyncStore
 
@@ -40,7 +41,15 @@ public struct CycleRunner: Sendable {
     /// Runs `body` with a sibling task that reports `progress` until `body` returns.
     func reportingProgress<T: Sendable>(_ progress: CycleProgress, _ body: () async throws -> T) async throws -> T {
         guard let reporting else { return try await body() }
-        let metrics = runtime.graph.metrics
+        return try await reporting.around(progress, metrics: runtime.graph.metrics, body)
+    }
+}
+
+extension CycleRunner.ProgressReporting {
+    /// Runs `body` with a sibling task that reports `progress` (and the requests `metrics`
+    /// counts from now) every `every`, until `body` returns: for a cycle, and for `purge`.
+    public func around<T: Sendable>(_ progress: CycleProgress, metrics: RequestMetrics, _ body: () async throws -> T) async throws -> T {
+        let reporting = self
         let requestsBefore = metrics.requests, throttledBefore = metrics.throttled
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
@@ -56,6 +65,9 @@ public struct CycleRunner: Sendable {
             return try await body()
         }
     }
+}
+
+extension CycleRunner {
 
     /// `status.json` for members of the `galsync` group (see `StatusFile`); the service names
     /// itself as running, a one-off command does not (it has ended when the file is read).

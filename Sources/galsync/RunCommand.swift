@@ -14,7 +14,7 @@ struct RunCommand: AsyncParsableCommand {
         discussion: "Made for systemd (Type=notify, WatchdogSec=); logs go to the journal when stderr is the journal.")
 
     @OptionGroup var options: ConfigOption
-    @Option(help: "Log level: trace, debug (every mailbox and operation), info (one line per cycle), notice, warning, error.") var logLevel: Logger.Level = .info
+    @Option(help: "Log level: trace, debug (every mailbox and operation), info (phases, each mailbox written to, the cycle), notice, warning, error, critical.") var logLevel: Logger.Level = .info
 
     func run() async throws {
         GalsyncLogging.bootstrap(level: logLevel)

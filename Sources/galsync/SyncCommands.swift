@@ -4,6 +4,7 @@ import GalsyncConfig
 import GalsyncCore
 import GalsyncRun
 import GalsyncText
+import GalsyncWriter
 import Logging
 import SyncStore
 import SystemdSupport
@@ -55,7 +56,7 @@ struct SyncCommand: AsyncParsableCommand {
             throw ValidationError("--wait-lock takes a duration such as 90s, 10m or 1h, not '\(waitLock)'")
         }
     }
-    @Option(help: "Log level on stderr (or the journal): trace, debug (every operation), info, notice, warning, error.") var logLevel: Logger.Level = .warning
+    @Option(help: "Log level on stderr (or the journal): trace, debug (every operation), info (phases, progress every 30 s off a terminal), notice, warning, error, critical.") var logLevel: Logger.Level = .warning
 
     func run() async throws {
         var o = SyncEngine.Options()
@@ -77,7 +78,7 @@ struct PlanCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "plan", abstract: "Show what one cycle would change; writes nothing anywhere.")
     @OptionGroup var options: ConfigOption
     @Flag(help: "Print the plan as JSON.") var json = false
-    @Option(help: "Log level on stderr: trace, debug (every mailbox's plan), info, notice, warning, error.") var logLevel: Logger.Level = .warning
+    @Option(help: "Log level on stderr: trace, debug (every mailbox's plan), info, notice, warning, error, critical.") var logLevel: Logger.Level = .warning
 
     func run() async throws {
         var o = SyncEngine.Options()
@@ -203,7 +204,12 @@ struct PurgeCommand: AsyncParsableCommand {
         do {
             let lock = try StateLock(statePath: config.sync.state)
             defer { withExtendedLifetime(lock) {} }
-            let summary = try await Purge(config: config, graph: rt.graph, store: try StateStore(path: config.sync.state)).run(mailboxes: all ? nil : mailboxes)
+            let progress = CycleProgress()
+            let output = ProgressOutput(logger: Logger(label: "galsync"))
+            let summary = try await output.reporting.around(progress, metrics: rt.graph.metrics) {
+                try await Purge(config: config, graph: rt.graph, store: try StateStore(path: config.sync.state)).run(mailboxes: all ? nil : mailboxes, progress: progress)
+            }
+            output.finish()
             print(json ? String(decoding: summary.json.encoded(), as: UTF8.self) : summary.text)
             if summary.exitStatus != .ok { throw ExitCode(summary.exitStatus.rawValue) }
         } catch let exit as ExitCode {

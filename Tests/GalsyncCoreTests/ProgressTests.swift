@@ -60,6 +60,11 @@ import Testing
             let piped = try await CapturedRun.run(binary, ["sync", "--reconcile", "--config", config])
             #expect(piped.status == 0 && !piped.stdout.contains("cycle 3:") && piped.stderr.isEmpty, "\(piped)")
             #expect(piped.stdout.hasPrefix("created "), "only the summary on stdout: \(piped.stdout)")
+
+            // purge too: one line, mailbox by mailbox.
+            _ = try await h.sim.updateSettings(["latencyMs": 40])
+            let purge = try await Self.onATerminal("\(binary) purge --all --yes --config \(config)", environment: ["TERM": "xterm"])
+            #expect(purge.status == 0 && purge.output.contains("\rpurging mailbox ") && purge.output.contains(" deleted, "), "\(purge.output.debugDescription)")
         }
     }
 }
