@@ -46,8 +46,9 @@ public enum CertificateTool {
               1. Entra admin center → App registrations → your galsync app → Certificates & secrets
                  → Certificates → Upload certificate → choose \(certPath).
               2. Check the thumbprint shown there matches the SHA-1 above.
-              3. Set tenant.certificate and tenant.private_key in galsync.toml (or LoadCredential=galsync.key:\(keyPath)).
-              4. Run 'galsync check'.
+              3. First install: set tenant.certificate and tenant.private_key in galsync.toml to these files.
+                 Rotation: install them over the old ones, same paths (docs/operations.md, "Certificate rotation").
+              4. Run 'galsync check', then 'systemctl restart galsync' (restart: the key is a credential).
             """
     }
 

@@ -78,7 +78,10 @@ public struct CertificateCredential: Sendable, CustomStringConvertible {
     static func reason(_ error: any Error) -> String { (error as? CryptoError)?.description ?? "\(error)" }
 
     static func read(_ path: String, what: String) throws(CredentialError) -> Data {
-        guard FileManager.default.fileExists(atPath: path) else { throw .missing(path: path, what: what) }
+        // "does not exist" only when the system says so: a folder galsync may not enter
+        // (EACCES) is a permission problem with another fix.
+        var info = stat()
+        if stat(path, &info) != 0 { throw errno == EACCES ? .unreadable(path: path, what: what) : .missing(path: path, what: what) }
         guard let data = FileManager.default.contents(atPath: path) else { throw .unreadable(path: path, what: what) }
         return data
     }
@@ -88,7 +91,7 @@ public struct CertificateCredential: Sendable, CustomStringConvertible {
     /// `stat(2)` reads; the link's own mode (always 0777 on Linux) says nothing.
     static func checkPrivate(_ path: String, what: String) throws(CredentialError) {
         var info = stat()
-        guard stat(path, &info) == 0 else { throw .missing(path: path, what: what) }
+        guard stat(path, &info) == 0 else { throw errno == EACCES ? .unreadable(path: path, what: what) : .missing(path: path, what: what) }
         let mode = Int(info.st_mode & 0o7777)
         if mode & 0o077 != 0 { throw .tooOpen(path: path, what: what, mode: mode) }
     }
@@ -110,7 +113,7 @@ public enum CredentialError: Error, Sendable, Equatable, CustomStringConvertible
     public var description: String {
         switch self {
         case .missing(let p, let w): "the \(w) \(p) does not exist: check tenant.certificate / tenant.private_key, or make one with 'galsync cert new'"
-        case .unreadable(let p, let w): "cannot read the \(w) \(p): give the galsync user read access (the key should stay mode 0600)"
+        case .unreadable(let p, let w): "cannot read the \(w) \(p) (permission denied): run galsync as root, or, for the service, keep it where the unit's user can read it (the key comes through LoadCredential=; see the certificate rotation in docs/operations.md)"
         case .tooOpen(let p, let w, let m): "the \(w) \(p) is readable by others (mode \(String(m, radix: 8))): run 'chmod 600 \(p)'"
         case .badCertificate(let p, let r): "\(p) is not a PEM or DER certificate (\(r))"
         case .badPrivateKey(let p, let r): "cannot load the private key \(p): \(r); PEM PKCS#1 or PKCS#8 is expected, with tenant.passphrase_file if encrypted"
