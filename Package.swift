@@ -113,7 +113,8 @@ let package = Package(
         // The engine's integration tests (the simulator, the built binary) cover the run loop too.
         .testTarget(
             name: "GalsyncCoreTests",
-            dependencies: ["GalsyncCore", "GalsyncRun", "GalsyncWriter", "GalsyncPlan", "GalsyncConfig", "GraphSimulator", "GalsyncCrypto", "SyncStore", "FuzzSupport"]
+            dependencies: ["GalsyncCore", "GalsyncRun", "GalsyncWriter", "GalsyncPlan", "GalsyncConfig", "GraphSimulator", "GalsyncCrypto", "SyncStore", "FuzzSupport",
+                           .product(name: "InMemoryLogging", package: "swift-log")]
         ),
         .testTarget(name: "GalsyncRunTests", dependencies: ["GalsyncRun", "GalsyncCore", "GalsyncCrypto", "GalsyncConfig", "SyncStore"]),
         .testTarget(name: "SyncStoreTests", dependencies: ["SyncStore"]),

@@ -187,6 +187,9 @@ struct TOMLParser {
             }
             skipSpaces()
             guard peek() == "." else { return path }
+            // Each segment is a table deeper: bounded like nested lists, so that building
+            // and reading the tables never recurses without limit.
+            guard path.count < Self.maximumDepth else { throw error("a key of more than \(Self.maximumDepth) dotted parts") }
             at += 1
         }
     }

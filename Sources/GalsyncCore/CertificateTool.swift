@@ -96,6 +96,8 @@ public enum CertificateTool {
 
     public static func daysLeft(_ cert: Certificate, now: Date = Date()) -> Int {
         // Certificates hold whole seconds: round to the nearest day so "--days 10" shows 10.
-        Int((cert.notAfter.timeIntervalSince(now) / 86_400).rounded())
+        // An expired certificate is never "0 days left": expiry is decided by the instant.
+        let days = Int((cert.notAfter.timeIntervalSince(now) / 86_400).rounded())
+        return cert.notAfter < now ? min(days, -1) : days
     }
 }

@@ -30,6 +30,8 @@ public struct Purge: Sendable {
         if let mailboxes {
             for m in mailboxes {
                 if known[m.lowercased()] != nil || departed[m.lowercased()] != nil { owners.append(m.lowercased()); continue }
+                // A UPN the state knows (a departed owner's too, whom Graph no longer finds): as the preview resolves it.
+                if let id = try store.personId(upn: m), known[id] != nil || departed[id] != nil { owners.append(id); continue }
                 let path = "/users/\(GraphPath.segment(m))?$select=id"
                 do {
                     let r = try await retry.run { try await graph.request("GET", path) }

@@ -3,6 +3,7 @@ import GalsyncPlan
 import GalsyncWriter
 import GraphClient
 import GraphHTTP
+import Logging
 import SyncStore
 
 /// Step 5 of a cycle: folders first, then every mailbox's operations through shared batches,
@@ -29,6 +30,8 @@ extension SyncEngine {
 
     /// Listing rounds after the first write, for mailboxes whose outcome Graph left unknown.
     static let followUpRounds = 5
+    /// Mailboxes named one by one at info level per cycle; the others are counted.
+    static let namedMailboxes = 20
     /// Seconds to wait before follow-up round n (n × this): a request a gateway gave up on
     /// (504) may still be carried out behind it, and a listing too soon would miss it.
     static let followUpPause = 1.0
@@ -59,13 +62,21 @@ extension SyncEngine {
                 results[owner, default: .init()].unconfirmed = r.unconfirmed
             }
         }
-        // Info level: one line per mailbox that was written to, named (debug has every operation).
+        // Info level: a line per mailbox written to, named, for the first `namedMailboxes`;
+        // the rest at debug and counted in one line, so that one directory change reaching
+        // 100,000 mailboxes does not become 100,000 journal lines (journald would drop most).
         let written = results.filter { $0.value.outcome.created + $0.value.outcome.updated + $0.value.outcome.deleted > 0 || !$0.value.failures.isEmpty }
-        let names = logger.logLevel <= .info ? try store.people(written.keys) : [:]
-        for (owner, r) in written.sorted(by: { $0.key < $1.key }) {
+            .sorted { $0.key < $1.key }
+        let names = logger.logLevel <= .debug ? try store.people(written.map(\.key))
+            : logger.logLevel <= .info ? try store.people(written.prefix(Self.namedMailboxes).map(\.key)) : [:]
+        for (i, (owner, r)) in written.enumerated() where i < Self.namedMailboxes || logger.logLevel <= .debug {
             let o = r.outcome
-            logger.info("\(names[owner]?.handle ?? owner): created \(o.created), updated \(o.updated), deleted \(o.deleted)\(r.failures.isEmpty ? "" : "; failed")",
-                        metadata: ["mailbox": "\(owner)", "count": "\(o.created + o.updated + o.deleted)"])
+            let level: Logger.Level = i < Self.namedMailboxes ? .info : .debug
+            logger.log(level: level, "\(names[owner]?.handle ?? owner): created \(o.created), updated \(o.updated), deleted \(o.deleted)\(r.failures.isEmpty ? "" : "; failed")",
+                       metadata: ["mailbox": "\(owner)", "count": "\(o.created + o.updated + o.deleted)"])
+        }
+        if written.count > Self.namedMailboxes {
+            logger.info("… and \(written.count - Self.namedMailboxes) more mailboxes written to (each at debug level)")
         }
         for (owner, r) in results {
             summary.created += r.outcome.created; summary.updated += r.outcome.updated; summary.deleted += r.outcome.deleted

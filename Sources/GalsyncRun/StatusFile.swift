@@ -56,7 +56,7 @@ public struct StatusFile: Sendable {
               let report = json["report"], report.objectValue != nil, let text = json["text"]?.stringValue else { return nil }
         self.state = state
         self.written = Date(timeIntervalSince1970: written)
-        self.writerPid = Int32(json["writer"]?["pid"]?.numberValue ?? 0)
+        self.writerPid = json["writer"]?["pid"]?.numberValue.flatMap { Int32(exactly: $0) } ?? 0
         self.writerCommand = json["writer"]?["command"]?.stringValue ?? "galsync"
         self.interval = json["interval_s"]?.numberValue ?? 900
         self.report = report
@@ -118,7 +118,8 @@ public struct StatusFile: Sendable {
                 try SecretFile.write(data, to: path, mode: 0o640)
                 // The group may read it; without the group (or when this process may not give
                 // it, not being a member) the file stays owner-only.
-                if let gid { _ = chown(path, uid_t.max, gid) }
+                // lchown: a symlink put in the file's place is not followed to another file.
+                if let gid { _ = lchown(path, uid_t.max, gid) }
                 written.append(path)
             } catch {
                 errors.append("\(error)")
@@ -232,7 +233,7 @@ public struct StatusFile: Sendable {
         if age > window {
             return StatusHealth(level: .critical, reasons: ["the status file has not been updated for \(Ago.text(age)) (limit \(Ago.text(window))): no cycle has ended since; is the service running?"])
         }
-        let code = report["health"]?["code"]?.numberValue.flatMap { StatusHealth.Level(rawValue: Int32($0)) } ?? .unknown
+        let code = report["health"]?["code"]?.numberValue.flatMap { Int32(exactly: $0).flatMap(StatusHealth.Level.init(rawValue:)) } ?? .unknown
         var line = report["health"]?["message"]?.stringValue ?? "GALSYNC UNKNOWN: the status file has no health"
         if let colon = line.range(of: ": ") { line = String(line[colon.upperBound...]) }
         return StatusHealth(level: code, reasons: [line + " (status file, \(Ago.text(age)) old)"])

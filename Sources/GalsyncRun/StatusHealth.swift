@@ -6,7 +6,10 @@ import SyncStore
 public struct StatusHealth: Sendable, Equatable {
     public enum Level: Int32, Sendable, Comparable {
         case ok = 0, warning = 1, critical = 2, unknown = 3
-        public static func < (a: Level, b: Level) -> Bool { a.rawValue < b.rawValue }
+        /// Severity, for combining reasons: CRITICAL outranks UNKNOWN (an expired certificate
+        /// before the first cycle is still CRITICAL), although its exit code is lower.
+        var rank: Int { [0, 1, 3, 2][Int(rawValue)] }
+        public static func < (a: Level, b: Level) -> Bool { a.rank < b.rank }
         public var word: String { ["OK", "WARNING", "CRITICAL", "UNKNOWN"][Int(rawValue)] }
     }
 
@@ -64,7 +67,7 @@ public struct StatusHealth: Sendable, Equatable {
 /// "14 min", "3 h 5 min", "2 days": how long, for people.
 enum Ago {
     static func text(_ seconds: TimeInterval) -> String {
-        let s = Int(max(0, seconds))
+        let s = Int(min(max(0, seconds.isNaN ? 0 : seconds), 1e12))
         switch s {
         case 0 where seconds > 0: return "under 1 s"
         case ..<60: return "\(s) s"

@@ -40,7 +40,8 @@ public struct StatusReport: Sendable {
         let relist = try store.ownersWithPendingIntents()
         let deltaAge = try store.meta("delta_saved").flatMap(Double.init).map { now.timeIntervalSince1970 - $0 }
         var certDays: Int?
-        if let data = FileManager.default.contents(atPath: config.tenant.certificate), let cert = try? Certificate(pemOrDER: data) {
+        // PEM, DER or PKCS#12 (with its passphrase file), as the service reads it.
+        if let cert = try? CertificateTool.load(path: config.tenant.certificate, passphraseFile: config.tenant.passphraseFile) {
             certDays = CertificateTool.daysLeft(cert, now: now)
         }
         let failing = mailboxes.values.filter { $0.state != "ok" && $0.reason != nil && $0.state != "skipped" }
@@ -162,7 +163,7 @@ public struct StatusReport: Sendable {
     static func certificateState(_ days: Int) -> String {
         switch days {
         case ..<(-1): "EXPIRED \(-days) days ago: galsync cannot sign in; make a new one with 'galsync cert new' and upload it"
-        case -1: "EXPIRED yesterday: galsync cannot sign in; make a new one with 'galsync cert new' and upload it"
+        case -1: "EXPIRED less than 2 days ago: galsync cannot sign in; make a new one with 'galsync cert new' and upload it"
         case 0: "expires today: renew now ('galsync cert new', upload, switch)"
         case 1: "expires tomorrow: renew now ('galsync cert new', upload, switch)"
         case ..<30: "expires in \(days) days: renew soon ('galsync cert new', upload, switch)"

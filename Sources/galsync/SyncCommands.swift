@@ -52,8 +52,11 @@ struct SyncCommand: AsyncParsableCommand {
     var waitLock: String?
 
     func validate() throws {
-        if let waitLock, ConfigurationLoader.duration(waitLock) == nil {
-            throw ValidationError("--wait-lock takes a duration such as 90s, 10m or 1h, not '\(waitLock)'")
+        if let waitLock {
+            guard let seconds = ConfigurationLoader.duration(waitLock) else {
+                throw ValidationError("--wait-lock takes a duration such as 90s, 10m or 1h, not '\(waitLock)'")
+            }
+            guard seconds <= 7 * 86_400 else { throw ValidationError("--wait-lock waits at most 7d, not '\(waitLock)'") }
         }
     }
     @Option(help: "Log level on stderr (or the journal): trace, debug (every operation), info (phases, progress every 30 s off a terminal), notice, warning, error, critical.") var logLevel: Logger.Level = .warning
@@ -186,28 +189,30 @@ struct PurgeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let config = try loadConfig(options, json: json, command: "purge")
-        // What is about to go, by name, before anything is asked or deleted (stderr with --json).
-        let exists = FileManager.default.fileExists(atPath: config.sync.state)
-        let preview = try PurgePreview(config: config, store: exists ? try StateStore(path: config.sync.state, readOnly: true) : nil, mailboxes: all ? nil : mailboxes)
-        let say = { (text: String) in
-            if json { FileHandle.standardError.write(Data((text + "\n").utf8)) } else { print(text) }
-        }
-        for line in preview.lines { say(SafeText.line(line)) }
-        if !yes {
-            guard isatty(0) == 1 else {
-                throw CommandFailure.exit(PurgeRefusal(), command: "purge", json: json, status: .config)
-            }
-            print("Delete them? Type 'yes': ", terminator: "")
-            guard readLine() == "yes" else { print("nothing deleted"); return }
-        }
         let rt = try runtime(config, json: json, command: "purge")
         do {
+            // The lock and the state (opened for writing: an earlier galsync's state is migrated
+            // here, as `sync` would) come first; then what is about to go, by name, before
+            // anything is asked or deleted (on stderr with --json).
             let lock = try StateLock(statePath: config.sync.state)
             defer { withExtendedLifetime(lock) {} }
+            let store = try StateStore(path: config.sync.state)
+            let preview = try PurgePreview(config: config, store: store, mailboxes: all ? nil : mailboxes)
+            let say = { (text: String) in
+                if json { FileHandle.standardError.write(Data((text + "\n").utf8)) } else { print(text) }
+            }
+            for line in preview.lines { say(SafeText.line(line)) }
+            if !yes {
+                guard isatty(0) == 1 else {
+                    throw CommandFailure.exit(PurgeRefusal(), command: "purge", json: json, status: .config)
+                }
+                print("Delete them? Type 'yes': ", terminator: "")
+                guard readLine() == "yes" else { print("nothing deleted"); return }
+            }
             let progress = CycleProgress()
             let output = ProgressOutput(logger: Logger(label: "galsync"))
             let summary = try await output.reporting.around(progress, metrics: rt.graph.metrics) {
-                try await Purge(config: config, graph: rt.graph, store: try StateStore(path: config.sync.state)).run(mailboxes: all ? nil : mailboxes, progress: progress)
+                try await Purge(config: config, graph: rt.graph, store: store).run(mailboxes: all ? nil : mailboxes, progress: progress)
             }
             output.finish()
             print(json ? String(decoding: summary.json.encoded(), as: UTF8.self) : summary.text)

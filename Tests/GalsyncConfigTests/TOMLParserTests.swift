@@ -77,6 +77,10 @@ import Testing
     @Test func deepNestingIsAnErrorNotAStackOverflow() {
         let text = "a = " + String(repeating: "[", count: 100_000)
         #expect(throws: TOMLSyntaxError.self) { try TOMLParser.parse(text) }
+        // Tables as deep as a key is long: a dotted key or header of 100,000 parts.
+        let key = Array(repeating: "a", count: 100_000).joined(separator: ".")
+        #expect(throws: TOMLSyntaxError.self) { try TOMLParser.parse(key + " = 1") }
+        #expect(throws: TOMLSyntaxError.self) { try TOMLParser.parse("[" + key + "]") }
     }
 
     // MARK: - Against Python's tomllib

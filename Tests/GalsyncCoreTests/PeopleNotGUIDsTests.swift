@@ -2,6 +2,8 @@ import Foundation
 @testable import GalsyncCore
 import GalsyncJSON
 import GraphSimulator
+import InMemoryLogging
+import Logging
 import SyncStore
 import Testing
 
@@ -19,6 +21,26 @@ import Testing
             #expect(s.text.contains("  \(upn): failed: ") && !s.text.contains(targets[0] + ":"), "\(s.text)")
             let entry = s.json["mailbox_problems"]?.arrayValue?.first
             #expect(entry?["id"]?.stringValue == targets[0] && entry?["upn"]?.stringValue == upn, "\(s.json)")
+        }
+    }
+
+    /// Info level names the mailboxes written to, the first 20, and counts the rest: one
+    /// change that reaches every mailbox of a large tenant is not a journal line per mailbox.
+    @Test func infoNamesTwentyMailboxesAndCountsTheRest() async throws {
+        try await SyncHarness.with(users: 40) { h in
+            try await h.sync()
+            let source = await h.expectedSources()[0]["id"]!.stringValue!
+            try await h.sim.updateUser(source, ["jobTitle": "Night Owl"])
+            let handler = InMemoryLogHandler()
+            var logger = Logger(label: "test", factory: { _ in handler })
+            logger.logLevel = .info
+            let rt = try GalsyncRuntime.make(h.config, environment: [:])
+            let s = try await SyncEngine(config: h.config, graph: rt.graph, store: try StateStore(path: h.statePath), logger: logger).cycle()
+            #expect(s.updated > 20, "the test needs more than 20 mailboxes written: \(s.text)")
+            let named = handler.entries.filter { $0.level == .info && "\($0.message)".contains("@") && "\($0.message)".contains(": created ") }
+            #expect(named.count == 20, "\(named.map { "\($0.message)" })")
+            #expect(handler.entries.contains { "\($0.message)" == "… and \(s.updated - 20) more mailboxes written to (each at debug level)" },
+                    "\(handler.entries.map { "\($0.message)" })")
         }
     }
 
