@@ -113,7 +113,7 @@ import Testing
             chmod(credentials, 0o500)
             return try await CapturedRun.run("/usr/bin/setpriv", ["--reuid=\(service.uid)", "--regid=\(service.gid)", "--clear-groups", "/usr/bin/env",
                                                                   "CREDENTIALS_DIRECTORY=" + credentials, "GALSYNC_CONFIG=" + here(unit.configPath),
-                                                                  CrashRecoveryTests.binary, "sync"])
+                                                                  OtherUserBinary.path, "sync"])
         }
 
         /// One line of the documented procedure, run here; records a failure if it fails.

@@ -15,7 +15,7 @@ import Testing
 
     static func asNobody(groups: [Int], _ arguments: [String]) async throws -> CapturedRun {
         let supplementary = groups.isEmpty ? ["--clear-groups"] : ["--groups=" + groups.map(String.init).joined(separator: ",")]
-        return try await CapturedRun.run("/usr/bin/setpriv", ["--reuid=nobody", "--regid=nogroup"] + supplementary + [CrashRecoveryTests.binary] + arguments)
+        return try await CapturedRun.run("/usr/bin/setpriv", ["--reuid=nobody", "--regid=nogroup"] + supplementary + [OtherUserBinary.path] + arguments)
     }
 
     @Test func aGroupMemberReadsTheStatusFileOthersAreToldWhy() async throws {

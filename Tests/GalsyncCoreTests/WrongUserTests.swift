@@ -10,7 +10,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try "[tenant]\n".write(toFile: dir + "/galsync.toml", atomically: true, encoding: .utf8)
         chmod(dir, 0o700)
-        let binary = CrashRecoveryTests.binary
+        let binary = OtherUserBinary.path
         // nobody must be able to run the binary itself, or the test says nothing.
         let probe = try await CapturedRun.run("/usr/bin/setpriv", ["--reuid=nobody", "--regid=nogroup", "--clear-groups", binary, "--version"])
         try #require(probe.status == 0, "nobody cannot run \(binary) here: \(probe)")
