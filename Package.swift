@@ -33,6 +33,8 @@ let package = Package(
         .target(name: "GalsyncJSON"),
         // Text from the network made safe for terminals, logs and sd_notify (no dependencies).
         .target(name: "GalsyncText"),
+        // The OData $filter subset: parsed to a small AST, evaluated on JSON objects.
+        .target(name: "GraphFilter", dependencies: ["GalsyncJSON"]),
 
         // Adapters.
         .target(name: "GalsyncCrypto", dependencies: ["COpenSSL", "CShims"]),
@@ -86,7 +88,7 @@ let package = Package(
         .target(
             name: "GraphSimulator",
             dependencies: [
-                "GalsyncCrypto", "GalsyncJSON",
+                "GalsyncCrypto", "GalsyncJSON", "GraphFilter",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -118,6 +120,7 @@ let package = Package(
         ),
         .testTarget(name: "GalsyncRunTests", dependencies: ["GalsyncRun", "GalsyncCore", "GalsyncCrypto", "GalsyncConfig", "SyncStore"]),
         .testTarget(name: "SyncStoreTests", dependencies: ["SyncStore"]),
+        .testTarget(name: "GraphFilterTests", dependencies: ["GraphFilter", "GalsyncJSON"]),
         .testTarget(name: "GalsyncTextTests", dependencies: ["GalsyncText", "SystemdSupport", "GraphClient", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "GraphClientTests", dependencies: ["GraphClient", "GraphSimulator", "GalsyncCrypto", "GraphHTTP"], exclude: ["Python"]),
         .testTarget(

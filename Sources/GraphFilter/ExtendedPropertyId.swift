@@ -1,11 +1,11 @@
 /// Extended property ids as Exchange compares them: the type and the property set GUID are
 /// case-insensitive, the `Name` part is case-sensitive.
-enum ExtendedPropertyId {
+public enum ExtendedPropertyId {
     /// The MAPI property types an id may name.
-    static let types: Set<String> = ["String", "Integer", "Boolean", "SystemTime", "Binary", "Long", "Double", "Guid", "StringArray"]
+    public static let types: Set<String> = ["String", "Integer", "Boolean", "SystemTime", "Binary", "Long", "Double", "Guid", "StringArray"]
 
     /// `String {00020329-…} Name Tag` with the type and GUID in a canonical case; other strings unchanged.
-    static func canonical(_ id: String) -> String {
+    public static func canonical(_ id: String) -> String {
         let parts = id.split(separator: " ", maxSplits: 3).map(String.init)
         guard let type = parts.first else { return id }
         let canonicalType = types.first { $0.lowercased() == type.lowercased() } ?? type

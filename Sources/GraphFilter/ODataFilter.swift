@@ -1,9 +1,13 @@
 import Foundation
+import GalsyncJSON
 
 /// A parsed OData `$filter` expression: the subset Graph accepts on users, groups, contact
 /// folders and contacts (comparisons, `startswith`, `in`, `and`/`or`/`not`, and `any` lambdas
 /// over collections such as `singleValueExtendedProperties`). String literals use OData's
 /// quoting (`'O''Brien'`), so a value can never widen a query.
+///
+/// Its own module, on the product's side of the arrows: the simulator evaluates Graph's
+/// `$filter` with it, and galsync's `where` filters (issue 14) are to share it.
 public indirect enum ODataFilter: Sendable, Equatable {
     case compare(path: [String], op: String, value: JSONValue)
     case startsWith(path: [String], prefix: String)
