@@ -286,13 +286,7 @@ struct TOMLParser {
         var out = String.UnicodeScalarView()
         while true {
             guard let c = peek() else { throw error("the string is not closed with '\"\"\"'") }
-            if c == "\"", peek(1) == "\"", peek(2) == "\"" {
-                var quotes = 3
-                while quotes < 5, peek(quotes) == "\"" { quotes += 1 }
-                for _ in 0..<(quotes - 3) { out.append("\"") }
-                at += quotes
-                return String(out)
-            }
+            if closesMultiline(with: "\"", into: &out) { return String(out) }
             if c == "\\" {
                 var look = at + 1
                 while look < text.count, text[look] == " " || text[look] == "\t" { look += 1 }
@@ -304,12 +298,7 @@ struct TOMLParser {
                 out.append(try escape())
                 continue
             }
-            if c == "\r" {
-                guard peek(1) == "\n" else { throw error("a carriage return must be followed by a line feed") }
-                out.append("\n")
-                at += 2
-                continue
-            }
+            if try multilineLineEnd(c, into: &out) { continue }
             if c != "\n", isControl(c) { throw error("\(describe(c)) is not allowed in a string; write it as an escape") }
             out.append(c)
             at += 1
@@ -334,23 +323,32 @@ struct TOMLParser {
         var out = String.UnicodeScalarView()
         while true {
             guard let c = peek() else { throw error("the string is not closed with \"'''\"") }
-            if c == "'", peek(1) == "'", peek(2) == "'" {
-                var quotes = 3
-                while quotes < 5, peek(quotes) == "'" { quotes += 1 }
-                for _ in 0..<(quotes - 3) { out.append("'") }
-                at += quotes
-                return String(out)
-            }
-            if c == "\r" {
-                guard peek(1) == "\n" else { throw error("a carriage return must be followed by a line feed") }
-                out.append("\n")
-                at += 2
-                continue
-            }
+            if closesMultiline(with: "'", into: &out) { return String(out) }
+            if try multilineLineEnd(c, into: &out) { continue }
             if c != "\n", isControl(c) { throw error("\(describe(c)) is not allowed in a literal string") }
             out.append(c)
             at += 1
         }
+    }
+
+    /// At `"""` or `\'\'\'`: the string ends. Up to two more quotes right before the closing
+    /// three belong to the string (`""""x"""""` is `"x""`).
+    private mutating func closesMultiline(with quote: Unicode.Scalar, into out: inout String.UnicodeScalarView) -> Bool {
+        guard peek() == quote, peek(1) == quote, peek(2) == quote else { return false }
+        var quotes = 3
+        while quotes < 5, peek(quotes) == quote { quotes += 1 }
+        for _ in 0..<(quotes - 3) { out.append(quote) }
+        at += quotes
+        return true
+    }
+
+    /// A CRLF inside a multi-line string is kept as LF; a lone CR is an error.
+    private mutating func multilineLineEnd(_ c: Unicode.Scalar, into out: inout String.UnicodeScalarView) throws(TOMLSyntaxError) -> Bool {
+        guard c == "\r" else { return false }
+        guard peek(1) == "\n" else { throw error("a carriage return must be followed by a line feed") }
+        out.append("\n")
+        at += 2
+        return true
     }
 
     private mutating func escape() throws(TOMLSyntaxError) -> Unicode.Scalar {

@@ -25,12 +25,7 @@ struct ConfigCommand: AsyncParsableCommand {
 
         func run() async throws {
             let path = ConfigurationLoader.path(explicit: options.config)
-            let config: Configuration
-            do {
-                config = try ConfigurationLoader.load(path: path)
-            } catch {
-                throw CommandFailure.exit(error, command: "config show", json: json)
-            }
+            let config = try loadConfig(options, json: json, command: "config show")
             let sections = EffectiveConfiguration.sections(config)
             if json {
                 print(String(decoding: EffectiveConfiguration.json(sections, file: path).encoded(), as: UTF8.self))
