@@ -2,30 +2,26 @@ import Foundation
 import GalsyncJSON
 
 /// A parsed OData `$filter` expression: the subset Graph accepts on users, groups, contact
-/// folders and contacts (comparisons, `startswith`, `in`, `and`/`or`/`not`, and `any` lambdas
-/// over collections such as `singleValueExtendedProperties`). String literals use OData's
-/// quoting (`'O''Brien'`), so a value can never widen a query.
+/// folders and contacts (comparisons, `startswith`, `in`, `and`/`or`/`not`, `any` lambdas
+/// over collections such as `singleValueExtendedProperties`), plus `endswith` and `contains`,
+/// which galsync's `where` rules allow and Graph refuses on most properties (the simulator
+/// says so through `textFunctions`). String literals use OData's quoting (`'O''Brien'`), so
+/// a value can never widen a query. Parsing is in `ODataFilter+Parser.swift`.
 ///
 /// Its own module, on the product's side of the arrows: the simulator evaluates Graph's
-/// `$filter` with it, and galsync's `where` filters (issue 14) are to share it.
+/// `$filter` with it, and galsync evaluates its `where` rules with it.
 public indirect enum ODataFilter: Sendable, Equatable {
     case compare(path: [String], op: String, value: JSONValue)
-    case startsWith(path: [String], prefix: String)
+    /// `startswith(p,'x')`, `endswith(p,'x')`, `contains(p,'x')`: text only, case ignored.
+    case text(TextFunction, path: [String], value: String)
     case isIn(path: [String], values: [JSONValue])
     case and(ODataFilter, ODataFilter)
     case or(ODataFilter, ODataFilter)
     case not(ODataFilter)
     case any(path: [String], variable: String, ODataFilter)
 
-    public struct ParseError: Error, Sendable, CustomStringConvertible {
-        public let description: String
-    }
-
-    public static func parse(_ text: String) throws -> ODataFilter {
-        var parser = Parser(tokens: try tokenize(text))
-        let node = try parser.parseOr()
-        guard parser.atEnd else { throw ParseError(description: "Invalid filter clause: unexpected '\(parser.peek ?? "")'") }
-        return node
+    public enum TextFunction: String, Sendable, CaseIterable {
+        case startsWith = "startswith", endsWith = "endswith", contains
     }
 
     /// The ids of `id eq 'a' or id eq 'b' …`, or nil when the filter is anything else.
@@ -40,55 +36,100 @@ public indirect enum ODataFilter: Sendable, Equatable {
     }
 
     /// The top-level property names the filter reads (lambda variables excluded).
-    public var properties: Set<String> {
+    public var properties: Set<String> { Set(paths.map { $0[0] }) }
+
+    /// Every property path the filter reads, as written (a lambda's collection, not its variable).
+    public var paths: [[String]] {
         switch self {
-        case .compare(let p, _, _), .startsWith(let p, _), .isIn(let p, _): return [p[0]]
-        case .and(let a, let b), .or(let a, let b): return a.properties.union(b.properties)
-        case .not(let a): return a.properties
-        case .any(let p, _, _): return [p[0]]
+        case .compare(let p, _, _), .text(_, let p, _), .isIn(let p, _), .any(let p, _, _): return [p]
+        case .and(let a, let b), .or(let a, let b): return a.paths + b.paths
+        case .not(let a): return a.paths
+        }
+    }
+
+    /// The text functions used, for a server that supports only some of them.
+    public var textFunctions: Set<TextFunction> {
+        switch self {
+        case .text(let f, _, _): return [f]
+        case .compare, .isIn: return []
+        case .and(let a, let b), .or(let a, let b): return a.textFunctions.union(b.textFunctions)
+        case .not(let a), .any(_, _, let a): return a.textFunctions
+        }
+    }
+
+    /// Whether the filter uses `ne` or `not`, which Graph answers only as an advanced query.
+    public var negates: Bool {
+        switch self {
+        case .compare(_, let op, _): return op == "ne"
+        case .text, .isIn: return false
+        case .not: return true
+        case .and(let a, let b), .or(let a, let b): return a.negates || b.negates
+        case .any(_, _, let a): return a.negates
+        }
+    }
+
+    /// The same filter with each path's first name replaced by `rename` (for example the
+    /// property's canonical spelling); lambda variables are left alone.
+    public func renamingProperties(_ rename: (String) -> String) -> ODataFilter {
+        func r(_ p: [String]) -> [String] { [rename(p[0])] + p.dropFirst() }
+        switch self {
+        case .compare(let p, let op, let v): return .compare(path: r(p), op: op, value: v)
+        case .text(let f, let p, let v): return .text(f, path: r(p), value: v)
+        case .isIn(let p, let v): return .isIn(path: r(p), values: v)
+        case .and(let a, let b): return .and(a.renamingProperties(rename), b.renamingProperties(rename))
+        case .or(let a, let b): return .or(a.renamingProperties(rename), b.renamingProperties(rename))
+        case .not(let a): return .not(a.renamingProperties(rename))
+        case .any(let p, let v, let body): return .any(path: r(p), variable: v, body)
         }
     }
 
     /// Evaluates against an object; `variables` binds lambda variables.
     public func matches(_ object: JSONValue, variables: [String: JSONValue] = [:]) -> Bool {
+        matches(variables: variables) { key in
+            guard let obj = object.objectValue else { return nil }
+            return obj[key] ?? obj.first { $0.key.lowercased() == key.lowercased() }?.value
+        }
+    }
+
+    /// Evaluates with `property` giving each top-level property (nil: absent, which compares
+    /// as `null`): for records that are not JSON objects, such as galsync's packed users.
+    public func matches(variables: [String: JSONValue] = [:], property: (String) -> JSONValue?) -> Bool {
         switch self {
         case .compare(let path, let op, let value):
-            let actual = Self.resolve(path, object, variables)
+            let actual = Self.resolve(path, variables, property)
             // An extended property's id compares with its Name part case-sensitive, the rest not.
             if variables[path[0]] != nil, path.last == "id", let a = actual.stringValue, let b = value.stringValue, op == "eq" || op == "ne" {
                 let same = ExtendedPropertyId.canonical(a) == ExtendedPropertyId.canonical(b)
                 return op == "eq" ? same : !same
             }
-            return Self.compare(actual, op, value, caseSensitive: false)
-        case .startsWith(let path, let prefix):
-            guard let s = Self.resolve(path, object, variables).stringValue else { return false }
-            return s.lowercased().hasPrefix(prefix.lowercased())
+            return Self.compare(actual, op, value)
+        case .text(let function, let path, let value):
+            guard let s = Self.resolve(path, variables, property).stringValue?.lowercased() else { return false }
+            let v = value.lowercased()
+            switch function {
+            case .startsWith: return s.hasPrefix(v)
+            case .endsWith: return s.hasSuffix(v)
+            case .contains: return v.isEmpty || s.contains(v)
+            }
         case .isIn(let path, let values):
-            let actual = Self.resolve(path, object, variables)
-            return values.contains { Self.compare(actual, "eq", $0, caseSensitive: false) }
-        case .and(let a, let b): return a.matches(object, variables: variables) && b.matches(object, variables: variables)
-        case .or(let a, let b): return a.matches(object, variables: variables) || b.matches(object, variables: variables)
-        case .not(let a): return !a.matches(object, variables: variables)
+            let actual = Self.resolve(path, variables, property)
+            return values.contains { Self.compare(actual, "eq", $0) }
+        case .and(let a, let b): return a.matches(variables: variables, property: property) && b.matches(variables: variables, property: property)
+        case .or(let a, let b): return a.matches(variables: variables, property: property) || b.matches(variables: variables, property: property)
+        case .not(let a): return !a.matches(variables: variables, property: property)
         case .any(let path, let variable, let body):
-            guard let items = Self.resolve(path, object, variables).arrayValue else { return false }
+            guard let items = Self.resolve(path, variables, property).arrayValue else { return false }
             return items.contains { item in
                 var vars = variables
                 vars[variable] = item
-                return body.matches(object, variables: vars)
+                return body.matches(variables: vars, property: property)
             }
         }
     }
 
-    static func resolve(_ path: [String], _ object: JSONValue, _ variables: [String: JSONValue]) -> JSONValue {
-        var current: JSONValue
-        var rest = path[...]
-        if let bound = variables[path[0]] {
-            current = bound
-            rest = path.dropFirst()
-        } else {
-            current = object
-        }
-        for key in rest {
+    static func resolve(_ path: [String], _ variables: [String: JSONValue], _ property: (String) -> JSONValue?) -> JSONValue {
+        var current = variables[path[0]] ?? property(path[0]) ?? .null
+        for key in path.dropFirst() {
             guard let obj = current.objectValue else { return .null }
             // Graph property names are case-insensitive in query options.
             current = obj[key] ?? obj.first { $0.key.lowercased() == key.lowercased() }?.value ?? .null
@@ -96,27 +137,11 @@ public indirect enum ODataFilter: Sendable, Equatable {
         return current
     }
 
-    static func compare(_ a: JSONValue, _ op: String, _ b: JSONValue, caseSensitive: Bool) -> Bool {
+    /// Text compares without case; a comparison between different kinds is false except `ne`.
+    static func compare(_ a: JSONValue, _ op: String, _ b: JSONValue) -> Bool {
         switch (a, b) {
-        case (.string(let x), .string(let y)):
-            let l = caseSensitive ? x : x.lowercased(), r = caseSensitive ? y : y.lowercased()
-            switch op {
-            case "eq": return l == r
-            case "ne": return l != r
-            case "gt": return l > r
-            case "ge": return l >= r
-            case "lt": return l < r
-            default: return l <= r
-            }
-        case (.number(let x), .number(let y)):
-            switch op {
-            case "eq": return x == y
-            case "ne": return x != y
-            case "gt": return x > y
-            case "ge": return x >= y
-            case "lt": return x < y
-            default: return x <= y
-            }
+        case (.string(let x), .string(let y)): return order(x.lowercased(), op, y.lowercased())
+        case (.number(let x), .number(let y)): return order(x, op, y)
         default:
             switch op {
             case "eq": return a == b
@@ -126,146 +151,14 @@ public indirect enum ODataFilter: Sendable, Equatable {
         }
     }
 
-    // MARK: Tokenizer and parser
-
-    enum Token: Equatable { case word(String), string(String), symbol(Character) }
-
-    static func tokenize(_ text: String) throws -> [Token] {
-        var tokens: [Token] = []
-        var i = text.startIndex
-        while i < text.endIndex {
-            let c = text[i]
-            if c.isWhitespace { i = text.index(after: i); continue }
-            if "()/,:".contains(c) { tokens.append(.symbol(c)); i = text.index(after: i); continue }
-            if c == "'" {
-                var value = ""
-                i = text.index(after: i)
-                var closed = false
-                while i < text.endIndex {
-                    if text[i] == "'" {
-                        let next = text.index(after: i)
-                        if next < text.endIndex, text[next] == "'" { value.append("'"); i = text.index(after: next); continue }
-                        i = next; closed = true; break
-                    }
-                    value.append(text[i]); i = text.index(after: i)
-                }
-                guard closed else { throw ParseError(description: "Invalid filter clause: unterminated string literal") }
-                tokens.append(.string(value))
-                continue
-            }
-            var word = ""
-            while i < text.endIndex, !text[i].isWhitespace, !"()/,:'".contains(text[i]) {
-                word.append(text[i]); i = text.index(after: i)
-            }
-            tokens.append(.word(word))
-        }
-        return tokens
-    }
-
-    struct Parser {
-        var tokens: [Token]
-        var pos = 0
-        var atEnd: Bool { pos >= tokens.count }
-        var peek: String? {
-            guard !atEnd else { return nil }
-            switch tokens[pos] { case .word(let w): return w; case .string(let s): return "'\(s)'"; case .symbol(let c): return String(c) }
-        }
-
-        mutating func keyword(_ k: String) -> Bool {
-            if !atEnd, case .word(let w) = tokens[pos], w.lowercased() == k { pos += 1; return true }
-            return false
-        }
-        mutating func symbol(_ c: Character) -> Bool {
-            if !atEnd, tokens[pos] == .symbol(c) { pos += 1; return true }
-            return false
-        }
-        mutating func expect(_ c: Character) throws {
-            guard symbol(c) else { throw ParseError(description: "Invalid filter clause: expected '\(c)' near '\(peek ?? "end")'") }
-        }
-
-        mutating func parseOr() throws -> ODataFilter {
-            var left = try parseAnd()
-            while keyword("or") { left = .or(left, try parseAnd()) }
-            return left
-        }
-        mutating func parseAnd() throws -> ODataFilter {
-            var left = try parseNot()
-            while keyword("and") { left = .and(left, try parseNot()) }
-            return left
-        }
-        mutating func parseNot() throws -> ODataFilter {
-            if keyword("not") { return .not(try parseNot()) }
-            return try parsePrimary()
-        }
-        mutating func parsePrimary() throws -> ODataFilter {
-            if symbol("(") {
-                let inner = try parseOr()
-                try expect(")")
-                return inner
-            }
-            if keyword("startswith") {
-                try expect("(")
-                let path = try parsePath()
-                try expect(",")
-                guard case .string(let prefix) = try parseLiteral() else { throw ParseError(description: "Invalid filter clause: startswith needs a string") }
-                try expect(")")
-                return .startsWith(path: path, prefix: prefix)
-            }
-            var path = try parsePath()
-            if let last = path.last, ["any", "all"].contains(last.lowercased()), symbol("(") {
-                path.removeLast()
-                guard !path.isEmpty, !atEnd, case .word(let variable) = tokens[pos] else { throw ParseError(description: "Invalid filter clause: lambda needs a variable") }
-                pos += 1
-                try expect(":")
-                let body = try parseOr()
-                try expect(")")
-                guard last.lowercased() == "any" else { throw ParseError(description: "Invalid filter clause: 'all' is not supported") }
-                return .any(path: path, variable: variable, body)
-            }
-            if keyword("in") {
-                try expect("(")
-                var values = [try parseLiteral()]
-                while symbol(",") { values.append(try parseLiteral()) }
-                try expect(")")
-                return .isIn(path: path, values: values)
-            }
-            guard !atEnd, case .word(let op) = tokens[pos], ["eq", "ne", "gt", "ge", "lt", "le"].contains(op.lowercased()) else {
-                throw ParseError(description: "Invalid filter clause: expected an operator after '\(path.joined(separator: "/"))'")
-            }
-            pos += 1
-            return .compare(path: path, op: op.lowercased(), value: try parseLiteral())
-        }
-        mutating func parsePath() throws -> [String] {
-            guard !atEnd, case .word(let first) = tokens[pos], first.first?.isLetter == true else {
-                throw ParseError(description: "Invalid filter clause: expected a property name near '\(peek ?? "end")'")
-            }
-            pos += 1
-            var path = [first]
-            while symbol("/") {
-                guard !atEnd, case .word(let next) = tokens[pos] else { throw ParseError(description: "Invalid filter clause: bad property path") }
-                pos += 1
-                path.append(next)
-            }
-            return path
-        }
-        mutating func parseLiteral() throws -> JSONValue {
-            guard !atEnd else { throw ParseError(description: "Invalid filter clause: expected a value") }
-            defer { pos += 1 }
-            switch tokens[pos] {
-            case .string(let s): return .string(s)
-            case .word(let w):
-                switch w.lowercased() {
-                case "true": return true
-                case "false": return false
-                case "null": return .null
-                default:
-                    if let n = Double(w) { return .number(n) }
-                    // Unquoted GUIDs are valid OData literals.
-                    if UUID(uuidString: w) != nil { return .string(w) }
-                    throw ParseError(description: "Invalid filter clause: '\(w)' is not a literal (quote strings with ')")
-                }
-            case .symbol(let c): throw ParseError(description: "Invalid filter clause: unexpected '\(c)'")
-            }
+    static func order<T: Comparable>(_ l: T, _ op: String, _ r: T) -> Bool {
+        switch op {
+        case "eq": l == r
+        case "ne": l != r
+        case "gt": l > r
+        case "ge": l >= r
+        case "lt": l < r
+        default: l <= r
         }
     }
 }

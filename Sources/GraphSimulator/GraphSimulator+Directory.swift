@@ -61,7 +61,10 @@ extension GraphSimulator {
         return .success(names)
     }
 
-    func parseFilter(_ text: String?, allowed: Set<String>, request: SimRequest) -> Result<ODataFilter?, SimResponse> {
+    /// `directory`: the filter is on directory objects (users, groups), where Graph answers
+    /// `endswith`, `ne` and `not` only as an advanced query (`ConsistencyLevel: eventual` and
+    /// `$count=true`) and has no `contains` (aad-advanced-queries); Outlook items accept all.
+    func parseFilter(_ text: String?, allowed: Set<String>, request: SimRequest, directory: Bool = false) -> Result<ODataFilter?, SimResponse> {
         guard let text, !text.isEmpty else { return .success(nil) }
         do {
             let filter = try ODataFilter.parse(text)
@@ -69,10 +72,24 @@ extension GraphSimulator {
             for p in filter.properties where !lowerAllowed.contains(p.lowercased()) {
                 return .failure(.graphError(400, "Request_UnsupportedQuery", "Unsupported or invalid query filter clause specified for property '\(p)' of resource.", request: request))
             }
+            if directory {
+                if filter.textFunctions.contains(.contains) {
+                    return .failure(.graphError(400, "Request_UnsupportedQuery", "Unsupported Query.", request: request))
+                }
+                if (filter.textFunctions.contains(.endsWith) || filter.negates) && !isAdvancedQuery(request) {
+                    return .failure(.graphError(400, "Request_UnsupportedQuery", "Operator 'not' is not supported because the required parameters might be missing. Try adding $count=true query parameter and ConsistencyLevel:eventual header. Refer to https://aka.ms/graph-docs/advanced-queries for more information", request: request))
+                }
+            }
             return .success(filter)
         } catch {
             return .failure(.graphError(400, "BadRequest", "\(error)", request: request))
         }
+    }
+
+    /// A directory query Graph answers from its eventually consistent index.
+    func isAdvancedQuery(_ request: SimRequest) -> Bool {
+        let level = request.headers.first { $0.key.lowercased() == "consistencylevel" }?.value
+        return level?.lowercased() == "eventual" && request.option("count")?.lowercased() == "true"
     }
 
     func renderUser(_ user: SimUser, select: [String]?, onlyKnown: Bool = false, changed: Set<String>? = nil) -> JSONValue {
@@ -114,7 +131,7 @@ extension GraphSimulator {
         let select: [String]?
         switch parseSelect(request) { case .failure(let r): return r; case .success(let s): select = s }
         let filter: ODataFilter?
-        switch parseFilter(request.option("filter"), allowed: Set(SimUser.propertyNames), request: request) { case .failure(let r): return r; case .success(let f): filter = f }
+        switch parseFilter(request.option("filter"), allowed: Set(SimUser.propertyNames), request: request, directory: true) { case .failure(let r): return r; case .success(let f): filter = f }
         let page: (size: Int, offset: Int)
         switch pageParams(request, defaultSize: 100, max: 999) { case .failure(let r): return r; case .success(let p): page = p }
         var matching: [SimUser] = []
@@ -278,7 +295,7 @@ extension GraphSimulator {
 
     func listGroups(_ request: SimRequest) -> SimResponse {
         let filter: ODataFilter?
-        switch parseFilter(request.option("filter"), allowed: ["id", "displayName"], request: request) { case .failure(let r): return r; case .success(let f): filter = f }
+        switch parseFilter(request.option("filter"), allowed: ["id", "displayName"], request: request, directory: true) { case .failure(let r): return r; case .success(let f): filter = f }
         let all = groupOrder.compactMap { groups[$0] }.map(renderGroup).filter { filter?.matches($0) ?? true }
         return .json(200, ["@odata.context": .string("\(request.baseURL)/v1.0/$metadata#groups"), "value": .array(all)])
     }

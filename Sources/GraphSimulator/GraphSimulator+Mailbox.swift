@@ -358,7 +358,7 @@ extension ODataFilter {
     func rebased(on variable: String) -> ODataFilter {
         switch self {
         case .compare(let p, let op, let v): return .compare(path: [variable] + p, op: op, value: v)
-        case .startsWith(let p, let s): return .startsWith(path: [variable] + p, prefix: s)
+        case .text(let f, let p, let s): return .text(f, path: [variable] + p, value: s)
         case .isIn(let p, let v): return .isIn(path: [variable] + p, values: v)
         case .and(let a, let b): return .and(a.rebased(on: variable), b.rebased(on: variable))
         case .or(let a, let b): return .or(a.rebased(on: variable), b.rebased(on: variable))
