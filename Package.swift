@@ -39,7 +39,7 @@ let package = Package(
         // Adapters.
         .target(name: "GalsyncCrypto", dependencies: ["COpenSSL", "CShims"]),
         .target(name: "GraphHTTP", dependencies: ["CCurl", "CShims"]),
-        .target(name: "GalsyncConfig"),
+        .target(name: "GalsyncConfig", dependencies: ["GraphFilter", "GalsyncJSON"]),
         .target(name: "GraphClient", dependencies: ["GraphHTTP", "GalsyncCrypto", "GalsyncJSON", "GalsyncText"]),
         .target(name: "SyncStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "SystemdSupport", dependencies: ["CSystemd", "GalsyncText", .product(name: "Logging", package: "swift-log")]),

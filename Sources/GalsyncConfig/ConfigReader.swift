@@ -11,8 +11,8 @@ struct ConfigReader {
     static let sections: [String: [String]] = [
         "tenant": ["id", "client_id", "certificate", "private_key", "passphrase_file", "cloud", "login_endpoint", "graph_endpoint", "ca_file", "assertion_algorithm"],
         "sync": ["interval", "state", "folder", "full_reconcile", "drift_check", "max_deletes_percent", "concurrency", "metrics_file"],
-        "directory": ["include_groups", "exclude_groups", "include_guests", "include_disabled", "require"],
-        "mailboxes": ["groups", "users", "all", "include_self"],
+        "directory": ["include_groups", "exclude_groups", "include_guests", "include_disabled", "require", "where"],
+        "mailboxes": ["groups", "users", "all", "include_self", "where"],
         "contact": ["exclude_fields"],
     ]
 
@@ -73,12 +73,14 @@ struct ConfigReader {
             for a in r where !known.contains(a) { problem("directory.require", "'\(a)' is not a user attribute galsync reads; use some of \(known.joined(separator: ", "))") }
             directory.require = r
         }
+        directory.where = whereRule("directory.where")
 
         var mailboxes = Configuration.MailboxTargets()
         mailboxes.groups = guids("mailboxes.groups")
         mailboxes.users = strings("mailboxes.users") ?? []
         mailboxes.all = bool("mailboxes.all") ?? false
         mailboxes.includeSelf = bool("mailboxes.include_self") ?? false
+        mailboxes.where = whereRule("mailboxes.where")
         if !mailboxes.all, mailboxes.groups.isEmpty, mailboxes.users.isEmpty, problems.isEmpty {
             problem("mailboxes", "no target mailboxes: set groups, users, or all = true")
         }
@@ -113,6 +115,19 @@ struct ConfigReader {
             return s
         case let other?:
             problem(key, "should be a string in quotes, not \(other.kind)")
+            return nil
+        }
+    }
+
+    /// A `where` expression; "" (or absent) is no rule. A mistake is reported with its column
+    /// and the expression with a caret under it.
+    mutating func whereRule(_ key: String) -> WhereRule? {
+        guard let text = string(key, allowEmpty: true), !text.trimmingCharacters(in: .whitespaces).isEmpty else { return nil }
+        do {
+            return try WhereRule(text)
+        } catch {
+            let pointer = error.pointing(into: text).split(separator: "\n").map { "      " + $0 }.joined(separator: "\n")
+            problem(key, "column \(error.column): \(error.message)\n\(pointer)")
             return nil
         }
     }

@@ -90,6 +90,8 @@ public struct Configuration: Sendable, Equatable {
         public var includeGuests = false
         public var includeDisabled = false
         public var require: [String] = ["mail"]
+        /// Only users this rule keeps are sources; nil: every user the other rules let through.
+        public var `where`: WhereRule?
         public init() {}
     }
 
@@ -99,6 +101,8 @@ public struct Configuration: Sendable, Equatable {
         public var users: [String] = []
         public var all = false
         public var includeSelf = false
+        /// Only mailboxes whose owner this rule keeps are targets, whichever rule named them.
+        public var `where`: WhereRule?
         public init() {}
     }
 

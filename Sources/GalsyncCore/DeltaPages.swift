@@ -19,9 +19,12 @@ struct DeltaPages {
     private(set) var changed: [String: DirectoryUser] = [:]
     private(set) var removed: Set<String> = []
     private(set) var deltaLink: String?
+    /// Properties beyond `DirectoryUser.selectedProperties` that are kept (a where rule reads them).
+    let extra: Set<String>
 
-    init(full: Bool, snapshot: consuming [String: DirectoryUser]) {
+    init(full: Bool, snapshot: consuming [String: DirectoryUser], extra: Set<String> = []) {
         self.full = false
+        self.extra = extra
         known = snapshot.count
         self.snapshot = consume snapshot
         if full { restart() }
@@ -54,9 +57,9 @@ struct DeltaPages {
             // padded with megabytes, properties nobody asked for) never reaches the snapshot.
             let properties = entry.objectValue ?? [:]
             if let known = changed[id] ?? (full ? nil : snapshot[id]) {
-                changed[id] = known.merging(properties)
+                changed[id] = known.merging(properties, extra: extra)
             } else {
-                changed[id] = DirectoryUser(id: id, properties: properties)
+                changed[id] = DirectoryUser(id: id, properties: properties, extra: extra)
             }
         }
         if let next = body["@odata.nextLink"]?.stringValue {

@@ -11,6 +11,8 @@ import SyncStore
 struct DirectoryReader {
     let graph: GraphAPI
     let retry: RetryPolicy
+    /// User properties read beyond `DirectoryUser.selectedProperties` (`SyncScope.extraProperties`).
+    var extra: Set<String> = []
 
     struct Round: Sendable {
         var users: [String: DirectoryUser]
@@ -32,16 +34,20 @@ struct DirectoryReader {
 
     static let select = DirectoryUser.selectedProperties.joined(separator: ",")
 
+    /// The delta `$select`: the selected properties, then the extra ones sorted. Without extra
+    /// properties it is what every earlier release saved, so no install enumerates again.
+    var select: String { ([Self.select] + extra.subtracting(DirectoryUser.selectedProperties).sorted()).joined(separator: ",") }
+
     /// Applies one delta round to `snapshot` (`StateStore.directorySnapshot()`, taken over:
     /// changed in place, not copied) and reads `groups`' members.
     func read(snapshot: consuming [String: DirectoryUser], deltaLink: String?, savedSelect: String?, groups: [String] = []) async throws -> Round {
         var start = deltaLink
-        if savedSelect != Self.select { start = nil }  // the attributes changed: enumerate again
+        if savedSelect != select { start = nil }  // the attributes changed: enumerate again
         // A saved link from another endpoint (graph_endpoint or the cloud changed) is not followed
         // (the token would go there): the directory is enumerated again from the configured one.
         if let link = start, !graph.isGraphLink(link) { start = nil }
-        let fresh = DeltaPages.firstURL(select: Self.select)
-        var delta = DeltaPages(full: start == nil, snapshot: consume snapshot)
+        let fresh = DeltaPages.firstURL(select: select)
+        var delta = DeltaPages(full: start == nil, snapshot: consume snapshot, extra: extra)
         var members = groups.map(GroupMemberPages.init(group:))
         try await PagedReads(graph: graph, retry: retry).run([start ?? fresh] + members.map(\.firstURL)) { read, result in
             if read == 0 {
@@ -69,7 +75,7 @@ struct DirectoryReader {
         }
         guard let link = delta.deltaLink else { throw SyncError.badData("a /users/delta round ended without a deltaLink") }
         let (users, dropped) = delta.users()
-        return Round(users: users, changed: delta.changed, removed: delta.removed, known: delta.known, dropped: dropped, deltaLink: link, select: Self.select,
+        return Round(users: users, changed: delta.changed, removed: delta.removed, known: delta.known, dropped: dropped, deltaLink: link, select: select,
                      full: delta.full, from: delta.full ? nil : start, groupMembers: Dictionary(members.map { ($0.group, $0.users) }, uniquingKeysWith: { a, _ in a }))
     }
 }

@@ -59,6 +59,13 @@ public struct Preflight: Sendable {
             steps.append(Step(name: "state", outcome: .fail, detail: "\(problem)"))
             return done(.config)
         }
+        for line in WhereCounts.fromState(config).lines {
+            let text = line.kept.map { "keeps \($0) of \(line.of) users in the snapshot: \(line.rule)" } ?? "\(line.rule) (\(line.note ?? ""))"
+            // A rule that keeps no one is almost always a mistake (a value's spelling): say so, do not fail.
+            let warn = line.kept == 0
+            steps.append(Step(name: line.key, outcome: warn ? .warn : .pass, detail: text,
+                              fix: warn ? "check the values' spelling with `galsync why USER`; a rule that keeps no one leaves no contacts (or no mailboxes)" : nil))
+        }
 
         let credential: CertificateCredential
         do {

@@ -56,7 +56,7 @@ public struct SyncEngine: Sendable {
         // 1. Directory, saved (not by `plan`) before anything else happens, unless a full
         //    enumeration would drop a suspicious share of the known users.
         progress.phase("reading the directory")
-        let round = try await DirectoryReader(graph: graph, retry: retry)
+        let round = try await DirectoryReader(graph: graph, retry: retry, extra: SyncScope.extraProperties(config))
             .read(snapshot: try store.directorySnapshot(), deltaLink: try store.meta("delta_link"), savedSelect: try store.meta("delta_select"),
                   groups: SyncScope.groups(config))
         try Task.checkCancellation()

@@ -36,6 +36,10 @@ public struct WhyReport: Sendable {
         let explanation = ScopeExplanation(user: u, mailbox: target?.user, groupMembers: try store.groupMembers(), config: config)
         var lines = ["\(name(uid, u)), object id \(uid)", "as a contact ([directory]):"]
         lines += explanation.asContact.map { "  \($0.passes ? "✓" : "✗") \($0.text)" }
+        let unread = WhereCounts.unread(config, savedSelect: try store.meta("delta_select"))
+        if !unread.isEmpty {
+            lines.append("  note: the snapshot does not hold \(unread.joined(separator: ", ")) yet (a where rule is newer than the last cycle): the rules read it as absent until the next cycle")
+        }
         lines.append("  → " + (explanation.isContact ? "a contact in every target mailbox" : "NOT a contact: " + explanation.asContact.filter { !$0.passes }.map(\.text).joined(separator: "; ")))
         var o: [String: JSONValue] = [
             "user": ["id": .string(uid), "upn": (u?.userPrincipalName ?? names[uid]?.upn).map(JSONValue.string) ?? .null],

@@ -5,16 +5,32 @@ import GalsyncJSON
 /// into one buffer (`PackedProperties`), since a cycle holds every user of the directory.
 /// Properties other than the selected ones are not kept; a property Graph left out (absent)
 /// stays distinct from one it gave as `null`, so the user writes back the same JSON (`json`).
+///
+/// Properties a `where` rule reads beyond those (`extra`, for example
+/// `onPremisesExtensionAttributes`) are kept together in one more entry, a JSON object, only
+/// for the users that have them: an install without such a rule keeps exactly what it kept.
 public struct DirectoryUser: Sendable, Equatable {
     public let id: String
     var packed: PackedProperties
 
-    /// `properties`: the user's JSON object (keys other than `selectedProperties` are dropped).
-    public init(id: String, properties: [String: JSONValue]) {
+    /// `properties`: the user's JSON object; keys other than `selectedProperties` and `extra` are dropped.
+    public init(id: String, properties: [String: JSONValue], extra: Set<String> = []) {
         self.id = id
         packed = PackedProperties()
         for key in Self.selectedProperties { packed.append(properties[key], id: id) }
+        if !extra.isEmpty {
+            let others = properties.filter { extra.contains($0.key) && Self.index[$0.key] == nil }
+            if !others.isEmpty { packed.append(.object(others), id: id) }
+        }
         packed.trim()
+    }
+
+    /// The entry after the selected properties: the extra properties, as one JSON object.
+    static var extraSlot: Int { selectedProperties.count }
+
+    /// The extra properties this user holds (see `init(id:properties:extra:)`).
+    var extraProperties: [String: JSONValue] {
+        packed.value(Self.extraSlot, id: id)?.objectValue ?? [:]
     }
 
     init(id: String, packed: PackedProperties) {
@@ -37,15 +53,19 @@ public struct DirectoryUser: Sendable, Equatable {
     public var properties: [String: JSONValue] {
         get {
             var out: [String: JSONValue] = [:]
-            for (i, slot) in packed.slots().enumerated() { out[Self.selectedProperties[i]] = packed.value(slot, id: id) }
+            for (i, slot) in packed.slots().enumerated() {
+                if i < Self.extraSlot { out[Self.selectedProperties[i]] = packed.value(slot, id: id) }
+                else { out.merge(packed.value(slot, id: id)?.objectValue ?? [:]) { a, _ in a } }
+            }
             return out
         }
-        set { self = DirectoryUser(id: id, properties: newValue) }
+        set { self = DirectoryUser(id: id, properties: newValue, extra: Set(extraProperties.keys)) }
     }
 
-    /// Property `key` as JSON; nil when absent (or not a selected property).
+    /// Property `key` as JSON; nil when absent (or neither a selected nor an extra property).
     public func value(_ key: String) -> JSONValue? {
-        Self.index[key].flatMap { packed.value($0, id: id) }
+        if let i = Self.index[key] { return packed.value(i, id: id) }
+        return extraProperties[key]
     }
 
     /// Property `key`'s text, untrimmed; nil when it is not text.

@@ -40,6 +40,10 @@ public struct ScopeExplanation: Sendable, Equatable {
                 rules.append(.init(passes: excludedBy.isEmpty, text: excludedBy.isEmpty
                     ? "not in exclude_groups" : "a member of exclude_groups \(excludedBy.joined(separator: ", "))"))
             }
+            if let rule = d.where {
+                let kept = rule.keeps(u.value)
+                rules.append(.init(passes: kept, text: "\(kept ? "kept" : "left out") by directory.where: \(rule.text)\(Self.values(rule, u))"))
+            }
         } else {
             rules.append(.init(passes: false, text: "not in the directory snapshot (deleted, never read, or a mistyped name)"))
         }
@@ -64,6 +68,10 @@ public struct ScopeExplanation: Sendable, Equatable {
                 target.append(.init(passes: named, text: named ? "named in mailboxes.users" : "not named in mailboxes.users"))
             }
             isTarget = scope.targets.contains(m.id)
+            if let rule = c.where {
+                let kept = rule.keeps(m.value)
+                target.append(.init(passes: kept, text: "\(kept ? "kept" : "left out") by mailboxes.where: \(rule.text)\(Self.values(rule, m))"))
+            }
             if let u = user, u.id == m.id {
                 target.append(.init(passes: c.includeSelf, text: "the mailbox's own owner (include_self = \(c.includeSelf))"))
             }
@@ -73,5 +81,13 @@ public struct ScopeExplanation: Sendable, Equatable {
             belongsInMailbox = false
         }
         asTarget = target
+    }
+
+    /// What the rule saw: ` (department = "Sales", jobTitle absent)`.
+    static func values(_ rule: WhereRule, _ user: DirectoryUser) -> String {
+        let shown = rule.properties.sorted().map { p in
+            user.value(p).map { "\(p) = \(String(decoding: $0.encoded(), as: UTF8.self))" } ?? "\(p) absent"
+        }
+        return " (" + shown.joined(separator: ", ") + ")"
     }
 }

@@ -17,6 +17,7 @@ public struct SyncScope: Sendable {
         sources = users.filter { id, u in
             (d.includeGuests || !u.isGuest) && (d.includeDisabled || u.isEnabled)
                 && d.require.allSatisfy(u.has) && (include?.contains(id) ?? true) && !exclude.contains(id)
+                && (d.where?.keeps(u.value) ?? true)
         }
         let m = config.mailboxes
         var targets = Set<String>()
@@ -32,6 +33,7 @@ public struct SyncScope: Sendable {
             else if let id = byUPN[u.lowercased()] { targets.insert(id) }
             else { unresolved.append(u) }
         }
+        if let rule = m.where { targets = targets.filter { users[$0].map { rule.keeps($0.value) } ?? false } }
         self.targets = targets
         unresolvedTargets = unresolved
     }
@@ -46,6 +48,13 @@ public struct SyncScope: Sendable {
             if let upn = u.userPrincipalName?.lowercased(), wanted.contains(upn), out[upn] == nil { out[upn] = u.id }
         }
         return out
+    }
+
+    /// The user properties the `where` rules read beyond `DirectoryUser.selectedProperties`:
+    /// the delta `$select` carries them too (a new one starts a fresh enumeration).
+    public static func extraProperties(_ config: Configuration) -> Set<String> {
+        let read = (config.directory.where?.properties ?? []).union(config.mailboxes.where?.properties ?? [])
+        return read.subtracting(DirectoryUser.selectedProperties)
     }
 
     /// The groups whose members the scope needs.

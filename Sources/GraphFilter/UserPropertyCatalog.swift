@@ -106,12 +106,18 @@ public enum UserPropertyCatalog {
             "signInActivity": "it needs AuditLog.Read.All and is not returned by /users/delta",
             "customSecurityAttributes": "it needs CustomSecAttributeAssignment.Read.All and is not returned by /users/delta",
         ]
-        // The user-list page: "only supported when retrieving a single user".
-        for p in ["aboutMe", "birthday", "hireDate", "interests", "mySite", "pastProjects", "preferredName", "print", "responsibilities", "schools", "skills"] {
+        for p in singleUserOnly where p != "mailboxSettings" {
             out[p] = "Graph returns it only for one user at a time (GET /users/{id}), not in /users/delta"
         }
         return out
     }()
+
+    /// The user-list page: "only supported when retrieving a single user" (not in `/users`
+    /// nor `/users/delta`).
+    public static let singleUserOnly: Set<String> = [
+        "aboutMe", "birthday", "hireDate", "interests", "mailboxSettings", "mySite", "pastProjects", "preferredName", "print",
+        "responsibilities", "schools", "skills",
+    ]
 
     static let lowercased: [String: String] = Dictionary(uniqueKeysWithValues: kinds.keys.map { ($0.lowercased(), $0) })
 

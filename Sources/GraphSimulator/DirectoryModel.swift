@@ -22,8 +22,13 @@ public struct SimUser: Sendable, Hashable {
         "id", "displayName", "givenName", "surname", "userPrincipalName", "mail", "mailNickname",
         "businessPhones", "mobilePhone", "jobTitle", "department", "companyName", "officeLocation",
         "streetAddress", "city", "state", "postalCode", "country", "userType", "accountEnabled",
-        "employeeId", "preferredLanguage", "usageLocation",
+        "employeeId", "preferredLanguage", "usageLocation", "employeeType", "onPremisesExtensionAttributes",
     ]
+
+    /// `onPremisesExtensionAttributes` as Graph returns it: all fifteen keys, unset ones null.
+    public static func extensionAttributes(_ set: [Int: String] = [:]) -> JSONValue {
+        .object(Dictionary(uniqueKeysWithValues: (1...15).map { ("extensionAttribute\($0)", set[$0].map(JSONValue.string) ?? .null) }))
+    }
 
     /// The properties `/users` returns when no `$select` is given (Graph's default set).
     public static let defaultSelect = [

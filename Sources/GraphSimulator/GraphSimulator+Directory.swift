@@ -48,13 +48,19 @@ extension GraphSimulator {
 
     // MARK: Users
 
-    func parseSelect(_ request: SimRequest) -> Result<[String]?, SimResponse> {
+    func parseSelect(_ request: SimRequest, singleUser: Bool = false) -> Result<[String]?, SimResponse> {
         guard let raw = request.option("select"), !raw.isEmpty else { return .success(nil) }
         var names: [String] = []
         for part in raw.split(separator: ",") {
             let name = part.trimmingCharacters(in: .whitespaces)
-            guard let known = SimUser.propertyNames.first(where: { $0.lowercased() == name.lowercased() }) else {
+            // Any property of Graph's user type can be selected; the simulator stores some of them
+            // and answers null for the rest. Those Graph returns only for a single user are refused.
+            guard let known = SimUser.propertyNames.first(where: { $0.lowercased() == name.lowercased() })
+                    ?? UserPropertyCatalog.kinds.keys.first(where: { $0.lowercased() == name.lowercased() }) else {
                 return .failure(.graphError(400, "Request_BadRequest", "Could not find a property named '\(name)' on type 'microsoft.graph.user'.", request: request))
+            }
+            if UserPropertyCatalog.singleUserOnly.contains(known), !singleUser {
+                return .failure(.graphError(400, "Request_BadRequest", "The property '\(known)' does not support this operation: it is only supported when retrieving a single user.", request: request))
             }
             names.append(known)
         }
@@ -155,7 +161,7 @@ extension GraphSimulator {
         guard let user = lookupUser(idOrUPN), !user.deleted else {
             return .graphError(404, "Request_ResourceNotFound", "Resource '\(idOrUPN)' does not exist or one of its queried reference-property objects are not present.", request: request)
         }
-        switch parseSelect(request) {
+        switch parseSelect(request, singleUser: true) {
         case .failure(let r): return r
         case .success(let select):
             var body = renderUser(user, select: select).objectValue ?? [:]

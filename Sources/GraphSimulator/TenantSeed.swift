@@ -90,6 +90,10 @@ public struct TenantSeed: Sendable {
             "officeLocation": rng.chance(0.85) ? .string(office.0) : .null,
             "employeeId": isGuest ? .null : .string(String(format: "E%05d", i)),
             "preferredLanguage": .null, "usageLocation": .null,
+            // Every 50th member is a test or service account, marked the ways tenants do (no
+            // random draw: the rest of the seeded tenant stays as it was).
+            "employeeType": isGuest ? .null : .string(i % 50 == 13 ? "Service" : "Employee"),
+            "onPremisesExtensionAttributes": SimUser.extensionAttributes(i % 50 == 13 ? [1: "TEST"] : [:]),
         ]
         if rng.chance(0.8) {
             p["streetAddress"] = .string(office.1); p["city"] = .string(office.2); p["state"] = office.3.json

@@ -83,12 +83,14 @@ enum EffectiveConfiguration {
                 ("include_guests", .bool(d.includeGuests)),
                 ("include_disabled", .bool(d.includeDisabled)),
                 ("require", .strings(d.require)),
+                ("where", d.where.map { .string($0.text) } ?? .unset("none: every user the rules above let through")),
             ]),
             ("mailboxes", [
                 ("groups", .strings(m.groups)),
                 ("users", .strings(m.users)),
                 ("all", .bool(m.all)),
                 ("include_self", .bool(m.includeSelf)),
+                ("where", m.where.map { .string($0.text) } ?? .unset("none: every mailbox the rules above name")),
             ]),
             ("contact", [
                 ("exclude_fields", .strings(c.contact.excludeFields)),

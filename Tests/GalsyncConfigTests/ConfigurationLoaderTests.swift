@@ -173,3 +173,45 @@ import Testing
         #expect(ConfigurationLoader.unreadable(dir).hasPrefix("is a folder"))
     }
 }
+
+/// `[directory] where` and `[mailboxes] where`: parsed and checked once, at load.
+@Suite struct WhereRuleConfigTests {
+    func load(_ directory: String, _ mailboxes: String = "") throws(ConfigurationError) -> Configuration {
+        try ConfigurationLoader.parse(ConfigurationLoaderTests.minimal.replacingOccurrences(of: "all = true", with: "all = true\nwhere = \"\(mailboxes)\"")
+                                      + "\n[directory]\nwhere = \"\(directory)\"\n", environment: [:])
+    }
+
+    @Test func rulesLoadWithGraphsSpellingAndAnEmptyOneIsNoRule() throws {
+        let c = try load("not (Department eq 'IT') and onpremisesextensionattributes/extensionAttribute1 ne 'TEST'", "startswith(officeLocation,'HQ')")
+        #expect(c.directory.where?.properties == ["department", "onPremisesExtensionAttributes"])
+        #expect(c.mailboxes.where?.text == "startswith(officeLocation,'HQ')")
+        let none = try load("", "  ")
+        #expect(none.directory.where == nil && none.mailboxes.where == nil)
+    }
+
+    @Test(arguments: [
+        ("department eq Sales", "directory.where", "column 15: 'Sales' is not a value", "department eq Sales\n                    ^"),
+        ("deparment eq 'Sales'", "directory.where", "column 1: 'deparment' is not a property of a Graph user (did you mean 'department'?)", "^"),
+        ("showInAddressList eq false", "directory.where", "use [directory] honor_hidden", "^"),
+        ("(mail ne null", "directory.where", "column 14: expected ')'", "^"),
+    ])
+    func aMistakeIsAConfigErrorThatPointsAtTheColumn(_ rule: String, _ key: String, _ says: String, _ caret: String) {
+        do {
+            _ = try load(rule)
+            Issue.record("loaded \(rule)")
+        } catch {
+            let problem = error.problems.first { $0.key == key }
+            #expect(problem?.message.contains(says) == true, "\(error)")
+            #expect(problem?.message.contains(caret) == true, "\(error)")
+        }
+    }
+
+    @Test func bothRulesAreReportedAtOnce() {
+        do {
+            _ = try load("mail eq", "jobTitle eq 3")
+            Issue.record("loaded")
+        } catch {
+            #expect(Set(error.problems.map(\.key)) == ["directory.where", "mailboxes.where"], "\(error)")
+        }
+    }
+}

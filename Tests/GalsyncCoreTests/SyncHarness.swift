@@ -89,15 +89,22 @@ struct SyncHarness {
             let id = u["id"]!.stringValue!
             let mail = u["mail"]?.stringValue ?? ""
             return u["deleted"] == false && u["userType"] != "Guest" && u["accountEnabled"] == true && !mail.isEmpty
-                && (include?.contains(id) ?? true) && !exclude.contains(id)
+                && (include?.contains(id) ?? true) && !exclude.contains(id) && (keepSource?(u) ?? true)
         }
     }
+
+    /// A test's own reading of a `[directory] where` rule (written in the test, not taken from
+    /// galsync's evaluator), applied on top of the contract's rules.
+    var keepSource: (@Sendable (JSONValue) -> Bool)?
+    /// The same for `[mailboxes] where`, over the target mailboxes' owners.
+    var keepTarget: (@Sendable (JSONValue) -> Bool)?
 
     /// Target mailboxes that really have a mailbox.
     func expectedTargets() async -> [String] {
         let state = await sim.fullState()
         return state["users"]!.arrayValue!.filter { u in
             u["deleted"] == false && u["hasMailbox"] == true && u["userType"] != "Guest" && u["accountEnabled"] == true && !(u["mail"]?.stringValue ?? "").isEmpty
+                && (keepTarget?(u) ?? true)
         }.map { $0["id"]!.stringValue! }
     }
 

@@ -88,4 +88,22 @@ import Testing
         user.properties["jobTitle"] = "Two"
         #expect(user.properties == ["jobTitle": "Two", "city": "Köln"] && user.string("jobTitle") == "Two")
     }
+
+    /// Properties a where rule reads beyond the selected ones: kept only when named, written
+    /// into the snapshot text and read back from it, merged from later delta entries.
+    @Test func extraPropertiesAreKeptOnlyWhenNamed() {
+        let ext: JSONValue = ["extensionAttribute1": "TEST", "extensionAttribute2": .null]
+        let props: [String: JSONValue] = ["mail": "a@contoso.com", "onPremisesExtensionAttributes": ext, "employeeType": "Service"]
+        let plain = DirectoryUser(id: "a", properties: props)
+        #expect(plain.value("onPremisesExtensionAttributes") == nil && plain.json == #"{"mail":"a@contoso.com"}"#, "no rule: nothing more kept")
+        let user = DirectoryUser(id: "a", properties: props, extra: ["onPremisesExtensionAttributes"])
+        #expect(user.value("onPremisesExtensionAttributes") == ext && user.value("employeeType") == nil)
+        #expect(user.json == #"{"mail":"a@contoso.com","onPremisesExtensionAttributes":{"extensionAttribute1":"TEST","extensionAttribute2":null}}"#)
+        let reread = DirectoryUser(id: "a", json: user.json)
+        #expect(reread == user)
+        let merged = user.merging(["employeeType": "Employee", "jobTitle": "CFO"], extra: ["onPremisesExtensionAttributes", "employeeType"])
+        #expect(merged.value("employeeType") == "Employee" && merged.value("onPremisesExtensionAttributes") == ext && merged.string("jobTitle") == "CFO")
+        let cleared = merged.merging(["onPremisesExtensionAttributes": .null], extra: ["onPremisesExtensionAttributes"])
+        #expect(cleared.value("onPremisesExtensionAttributes") == .null && cleared.value("employeeType") == "Employee")
+    }
 }
