@@ -11,7 +11,7 @@ struct ConfigReader {
     static let sections: [String: [String]] = [
         "tenant": ["id", "client_id", "certificate", "private_key", "passphrase_file", "cloud", "login_endpoint", "graph_endpoint", "ca_file", "assertion_algorithm"],
         "sync": ["interval", "state", "folder", "full_reconcile", "drift_check", "max_deletes_percent", "concurrency", "metrics_file"],
-        "directory": ["include_groups", "exclude_groups", "include_guests", "include_disabled", "require", "where"],
+        "directory": ["include_groups", "exclude_groups", "include_guests", "include_disabled", "require", "where", "honor_hidden"],
         "mailboxes": ["groups", "users", "all", "include_self", "where"],
         "contact": ["exclude_fields"],
     ]
@@ -74,6 +74,7 @@ struct ConfigReader {
             directory.require = r
         }
         directory.where = whereRule("directory.where")
+        directory.honorHidden = bool("directory.honor_hidden") ?? true
 
         var mailboxes = Configuration.MailboxTargets()
         mailboxes.groups = guids("mailboxes.groups")

@@ -92,6 +92,8 @@ public struct Configuration: Sendable, Equatable {
         public var require: [String] = ["mail"]
         /// Only users this rule keeps are sources; nil: every user the other rules let through.
         public var `where`: WhereRule?
+        /// Users whose `showInAddressList` is false (Entra's flag) are not sources.
+        public var honorHidden = true
         public init() {}
     }
 

@@ -13,6 +13,8 @@ struct DirectoryReader {
     let retry: RetryPolicy
     /// User properties read beyond `DirectoryUser.selectedProperties` (`SyncScope.extraProperties`).
     var extra: Set<String> = []
+    /// Read the users hidden from the address list too (`[directory] honor_hidden`).
+    var hidden = false
 
     struct Round: Sendable {
         var users: [String: DirectoryUser]
@@ -30,6 +32,10 @@ struct DirectoryReader {
         var from: String?
         /// Group id → the ids of its transitive member users.
         var groupMembers: [String: Set<String>]
+        /// The users hidden from the address list (Entra's flag); nil when not asked, or when
+        /// Graph refused the query (then `hiddenProblem` says why and the last set stands).
+        var hidden: Set<String>? = nil
+        var hiddenProblem: String? = nil
     }
 
     static let select = DirectoryUser.selectedProperties.joined(separator: ",")
@@ -49,7 +55,21 @@ struct DirectoryReader {
         let fresh = DeltaPages.firstURL(select: select)
         var delta = DeltaPages(full: start == nil, snapshot: consume snapshot, extra: extra)
         var members = groups.map(GroupMemberPages.init(group:))
-        try await PagedReads(graph: graph, retry: retry).run([start ?? fresh] + members.map(\.firstURL)) { read, result in
+        var hiddenPages = HiddenUserPages()
+        var hiddenProblem: String?
+        let hiddenRead = hidden ? 1 + members.count : nil
+        let starts = [start ?? fresh] + members.map(\.firstURL) + (hidden ? [HiddenUserPages.firstURL] : [])
+        try await PagedReads(graph: graph, retry: retry).run(starts, headers: hiddenRead.map { [$0: HiddenUserPages.headers] } ?? [:]) { read, result in
+            if read == hiddenRead {
+                switch result {
+                case .success(let page): return try hiddenPages.consume(page, graph: graph)
+                case .failure(let error as GraphError):
+                    // Not worth failing the cycle: the last known set stands, and the cycle says why.
+                    hiddenProblem = "Graph refused the query for users hidden from the address list (\(error.status) \(error.code)): honor_hidden keeps the last set it read"
+                    return nil
+                case .failure(let error): throw error
+                }
+            }
             if read == 0 {
                 switch result {
                 case .success(let page):
@@ -76,6 +96,7 @@ struct DirectoryReader {
         guard let link = delta.deltaLink else { throw SyncError.badData("a /users/delta round ended without a deltaLink") }
         let (users, dropped) = delta.users()
         return Round(users: users, changed: delta.changed, removed: delta.removed, known: delta.known, dropped: dropped, deltaLink: link, select: select,
-                     full: delta.full, from: delta.full ? nil : start, groupMembers: Dictionary(members.map { ($0.group, $0.users) }, uniquingKeysWith: { a, _ in a }))
+                     full: delta.full, from: delta.full ? nil : start, groupMembers: Dictionary(members.map { ($0.group, $0.users) }, uniquingKeysWith: { a, _ in a }),
+                     hidden: hidden && hiddenProblem == nil ? hiddenPages.users : nil, hiddenProblem: hiddenProblem)
     }
 }

@@ -29,7 +29,8 @@ struct PagedReads {
     /// Runs read `i` from `starts[i]`. `page(i, result)` receives each page of read `i` (or the
     /// error of a page that failed alone) and returns that read's next URL, or nil when done; it
     /// may throw to stop every read, or answer an error with a new URL to start that read over.
-    func run(_ starts: [String], page: (Int, Result<JSONValue, any Error>) throws -> String?) async throws {
+    /// `headers[i]` go with every page of read `i` (`ConsistencyLevel: eventual` for an advanced query).
+    func run(_ starts: [String], headers: [Int: [(String, String)]] = [:], page: (Int, Result<JSONValue, any Error>) throws -> String?) async throws {
         var next: [Int: String] = [:]
         for (i, url) in starts.enumerated() { next[i] = url }
         var seen: Set<String> = []
@@ -44,7 +45,7 @@ struct PagedReads {
                     throw SyncError.badData("the pages of \(Self.describe(url)) loop (a nextLink seen before); giving up on this round")
                 }
             }
-            let answers = round.count > 1 ? try await batched(round) : [:]
+            let answers = round.count > 1 ? try await batched(round, headers: headers) : [:]
             for (i, url) in round {
                 let result: Result<JSONValue, any Error>
                 if case .page(let body)? = answers[i] {
@@ -55,7 +56,7 @@ struct PagedReads {
                         try await Task.sleep(for: .milliseconds(Int(min(seconds, retry.maxDelay) * 1000)))
                     }
                     do {
-                        let response = try await retry.run { try await graph.request("GET", url) }
+                        let response = try await retry.run { try await graph.request("GET", url, headers: headers[i] ?? []) }
                         result = .success(response.json ?? .null)
                     } catch let cancelled as CancellationError {
                         throw cancelled
@@ -70,13 +71,19 @@ struct PagedReads {
 
     /// One round's pages through `$batch`, by read index: the pages answered 200, and the
     /// `Retry-After` of pages throttled. Pages missing from the answer are fetched alone.
-    func batched(_ round: [(key: Int, value: String)]) async throws -> [Int: Answer] {
+    func batched(_ round: [(key: Int, value: String)], headers: [Int: [(String, String)]] = [:]) async throws -> [Int: Answer] {
         var answers: [Int: Answer] = [:]
         let sendable = round.compactMap { item in graph.batchPath(item.value).map { (item.key, $0) } }
         for start in stride(from: 0, to: sendable.count, by: Self.batchLimit) {
             let chunk = sendable[start..<min(start + Self.batchLimit, sendable.count)]
             guard chunk.count > 1 else { continue }  // one page alone goes as a plain GET
-            let body: JSONValue = ["requests": .array(chunk.map { ["id": .string(String($0.0)), "method": "GET", "url": .string($0.1)] })]
+            let body: JSONValue = ["requests": .array(chunk.map { item in
+                var request: [String: JSONValue] = ["id": .string(String(item.0)), "method": "GET", "url": .string(item.1)]
+                if let extra = headers[item.0], !extra.isEmpty {
+                    request["headers"] = .object(Dictionary(extra.map { ($0.0, JSONValue.string($0.1)) }, uniquingKeysWith: { a, _ in a }))
+                }
+                return .object(request)
+            })]
             let response: GraphResponse
             do {
                 response = try await retry.run { try await graph.request("POST", "/$batch", body: body) }

@@ -130,6 +130,7 @@ public struct Preflight: Sendable {
         do {
             let users = try await graph.request("GET", "/users?$select=id,userPrincipalName&$top=5").json?["value"]?.arrayValue ?? []
             steps.append(Step(name: "directory read", outcome: .pass, detail: "GET /users answered"))
+            if config.directory.honorHidden { steps.append(await Self.hiddenStep(graph)) }
             var names = config.mailboxes.users
             for group in config.mailboxes.groups where names.isEmpty {
                 let members = try await graph.request("GET", "/groups/\(GraphPath.segment(group))/transitiveMembers?$select=id,userPrincipalName&$top=5").json?["value"]?.arrayValue ?? []
@@ -156,6 +157,21 @@ public struct Preflight: Sendable {
         }
         steps.append(Step(name: "mailbox", outcome: .warn, detail: "no user to try a mailbox with"))
         return done(.ok)
+    }
+
+    /// `honor_hidden`: the advanced query galsync reads the hidden users with, asked for one
+    /// id and the count. Refused, it is a warning: cycles go on without it.
+    static func hiddenStep(_ graph: GraphAPI) async -> Step {
+        let url = HiddenUserPages.firstURL.replacingOccurrences(of: "$top=999", with: "$top=1")
+        do {
+            let body = try await graph.request("GET", url, headers: HiddenUserPages.headers).json
+            let count = body?["@odata.count"]?.numberValue.map { String(Int($0)) } ?? "some"
+            return Step(name: "hidden users", outcome: .pass,
+                        detail: "\(count) users have showInAddressList = false in Entra and are left out (honor_hidden); users hidden only in Exchange Online are not seen by Graph")
+        } catch {
+            return Step(name: "hidden users", outcome: .warn, detail: "Graph refused the query for users hidden from the address list: \(error)",
+                        fix: "cycles go on without it (honor_hidden keeps the last set it read); set honor_hidden = false to stop asking")
+        }
     }
 
     static func failure(_ name: String, _ error: any Error) -> Step {

@@ -56,7 +56,7 @@ public struct SyncEngine: Sendable {
         // 1. Directory, saved (not by `plan`) before anything else happens, unless a full
         //    enumeration would drop a suspicious share of the known users.
         progress.phase("reading the directory")
-        let round = try await DirectoryReader(graph: graph, retry: retry, extra: SyncScope.extraProperties(config))
+        let round = try await DirectoryReader(graph: graph, retry: retry, extra: SyncScope.extraProperties(config), hidden: config.directory.honorHidden)
             .read(snapshot: try store.directorySnapshot(), deltaLink: try store.meta("delta_link"), savedSelect: try store.meta("delta_select"),
                   groups: SyncScope.groups(config))
         try Task.checkCancellation()
@@ -78,7 +78,7 @@ public struct SyncEngine: Sendable {
             throw SyncError.folderChanged(from: previous, to: config.sync.folder)
         }
         if !options.planOnly { try store.setMeta("folder", config.sync.folder) }
-        let scope = SyncScope(users: round.users, groupMembers: round.groupMembers, config: config)
+        let scope = SyncScope(users: round.users, groupMembers: round.groupMembers, config: config, hidden: try hiddenUsers(round, options: options, summary: &summary))
         for target in scope.unresolvedTargets { summary.problems[target] = "not in the directory: check [mailboxes] users" }
         let desired = try await desiredContacts(scope.sources, round: round, options: options)
 

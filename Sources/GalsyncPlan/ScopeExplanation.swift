@@ -17,7 +17,7 @@ public struct ScopeExplanation: Sendable, Equatable {
     public var isTarget: Bool
     public var belongsInMailbox: Bool
 
-    public init(user: DirectoryUser?, mailbox: DirectoryUser?, groupMembers: [String: Set<String>], config: Configuration) {
+    public init(user: DirectoryUser?, mailbox: DirectoryUser?, groupMembers: [String: Set<String>], config: Configuration, hidden: Set<String> = []) {
         let d = config.directory
         var rules: [Rule] = []
         if let u = user {
@@ -39,6 +39,9 @@ public struct ScopeExplanation: Sendable, Equatable {
             if !d.excludeGroups.isEmpty {
                 rules.append(.init(passes: excludedBy.isEmpty, text: excludedBy.isEmpty
                     ? "not in exclude_groups" : "a member of exclude_groups \(excludedBy.joined(separator: ", "))"))
+            }
+            if d.honorHidden, hidden.contains(u.id) {
+                rules.append(.init(passes: false, text: "hidden from the address list (showInAddressList = false in Entra; honor_hidden = true)"))
             }
             if let rule = d.where {
                 let kept = rule.keeps(u.value)

@@ -10,14 +10,16 @@ public struct SyncScope: Sendable {
     /// Configured target users that are not in the directory (typo, deleted), for `status`.
     public let unresolvedTargets: [String]
 
-    public init(users: [String: DirectoryUser], groupMembers: [String: Set<String>], config: Configuration) {
+    /// `hidden`: the users hidden from the address list (ids, lowercased), left out of the
+    /// sources when `honor_hidden` is on; they stay targets.
+    public init(users: [String: DirectoryUser], groupMembers: [String: Set<String>], config: Configuration, hidden: Set<String> = []) {
         let d = config.directory
         let include = d.includeGroups.isEmpty ? nil : d.includeGroups.reduce(into: Set<String>()) { $0.formUnion(groupMembers[$1] ?? []) }
         let exclude = d.excludeGroups.reduce(into: Set<String>()) { $0.formUnion(groupMembers[$1] ?? []) }
         sources = users.filter { id, u in
             (d.includeGuests || !u.isGuest) && (d.includeDisabled || u.isEnabled)
                 && d.require.allSatisfy(u.has) && (include?.contains(id) ?? true) && !exclude.contains(id)
-                && (d.where?.keeps(u.value) ?? true)
+                && (d.where?.keeps(u.value) ?? true) && !(d.honorHidden && hidden.contains(id))
         }
         let m = config.mailboxes
         var targets = Set<String>()

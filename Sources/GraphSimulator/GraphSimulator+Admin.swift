@@ -97,6 +97,7 @@ extension GraphSimulator {
             upnIndex[user.userPrincipalName.lowercased()] = user.id
         }
         users[user.id] = user
+        changed.subtract(SimUser.notInDelta)  // Graph's delta does not see these change
         if !changed.isEmpty { changeLog.append(DirectoryChange(userId: user.id, keys: changed, removal: nil)) }
     }
 

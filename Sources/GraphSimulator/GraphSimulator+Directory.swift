@@ -82,6 +82,11 @@ extension GraphSimulator {
                 if filter.textFunctions.contains(.contains) {
                     return .failure(.graphError(400, "Request_UnsupportedQuery", "Unsupported Query.", request: request))
                 }
+                // showInAddressList answers only from the advanced-query index (Q&A 728705:
+                // "Unsupported or invalid query filter clause" without it).
+                if filter.properties.contains(where: { $0.lowercased() == "showinaddresslist" }) && !isAdvancedQuery(request) {
+                    return .failure(.graphError(400, "Request_UnsupportedQuery", "Unsupported or invalid query filter clause specified for property 'showInAddressList' of resource 'User'.", request: request))
+                }
                 if (filter.textFunctions.contains(.endsWith) || filter.negates) && !isAdvancedQuery(request) {
                     return .failure(.graphError(400, "Request_UnsupportedQuery", "Operator 'not' is not supported because the required parameters might be missing. Try adding $count=true query parameter and ConsistencyLevel:eventual header. Refer to https://aka.ms/graph-docs/advanced-queries for more information", request: request))
                 }
@@ -98,9 +103,10 @@ extension GraphSimulator {
         return level?.lowercased() == "eventual" && request.option("count")?.lowercased() == "true"
     }
 
-    func renderUser(_ user: SimUser, select: [String]?, onlyKnown: Bool = false, changed: Set<String>? = nil) -> JSONValue {
+    /// `inDelta`: for `/users/delta`, which leaves out `SimUser.notInDelta` even when selected.
+    func renderUser(_ user: SimUser, select: [String]?, onlyKnown: Bool = false, changed: Set<String>? = nil, inDelta: Bool = false) -> JSONValue {
         var out: [String: JSONValue] = ["id": .string(user.id)]
-        for name in select ?? SimUser.defaultSelect {
+        for name in select ?? SimUser.defaultSelect where !(inDelta && SimUser.notInDelta.contains(name)) {
             let value = user.properties[name] ?? .null
             // In later delta rounds, a never-set property is left out; a property emptied since is sent as null.
             if let changed, value.isNull || value == .array([]), !changed.contains(name) { continue }
@@ -151,6 +157,7 @@ extension GraphSimulator {
             "@odata.context": .string("\(request.baseURL)/v1.0/$metadata#users"),
             "value": .array(slice.map { renderUser($0, select: select) }),
         ]
+        if isAdvancedQuery(request) { body["@odata.count"] = .number(Double(matching.count)) }
         if page.offset + page.size < matching.count {
             body["@odata.nextLink"] = .string(link(request, replacing: ["$skiptoken": Data(String(page.offset + page.size).utf8).base64EncodedString()]))
         }
@@ -235,10 +242,10 @@ extension GraphSimulator {
                     if minimal {
                         // Prefer: return=minimal — only what changed, nulls included.
                         var o: [String: JSONValue] = ["id": .string(id)]
-                        for key in changedKeys where (token.select ?? SimUser.defaultSelect).contains(key) { o[key] = user.properties[key] ?? .null }
+                        for key in changedKeys where (token.select ?? SimUser.defaultSelect).contains(key) && !SimUser.notInDelta.contains(key) { o[key] = user.properties[key] ?? .null }
                         entries.append(.object(o))
                     } else {
-                        entries.append(renderUser(user, select: token.select ?? SimUser.defaultSelect, changed: changedKeys))
+                        entries.append(renderUser(user, select: token.select ?? SimUser.defaultSelect, changed: changedKeys, inDelta: true))
                     }
                 }
             }
@@ -251,7 +258,7 @@ extension GraphSimulator {
             total = candidates.count
             for id in candidates.dropFirst(token.offset).prefix(pageSize) {
                 guard let user = users[id], !user.deleted else { continue }
-                entries.append(renderUser(user, select: token.select ?? SimUser.defaultSelect))
+                entries.append(renderUser(user, select: token.select ?? SimUser.defaultSelect, inDelta: true))
             }
         }
         var body: [String: JSONValue] = ["@odata.context": .string(deltaContext(request, token.select)), "value": .array(entries)]

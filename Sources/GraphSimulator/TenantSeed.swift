@@ -94,6 +94,9 @@ public struct TenantSeed: Sendable {
             // random draw: the rest of the seeded tenant stays as it was).
             "employeeType": isGuest ? .null : .string(i % 50 == 13 ? "Service" : "Employee"),
             "onPremisesExtensionAttributes": SimUser.extensionAttributes(i % 50 == 13 ? [1: "TEST"] : [:]),
+            // Entra's flag: null ("treated as true") for nearly everyone, false for every 50th
+            // member from the 27th (hidden from the address list through Entra or on-premises).
+            "showInAddressList": i % 50 == 27 && !isGuest ? false : .null,
         ]
         if rng.chance(0.8) {
             p["streetAddress"] = .string(office.1); p["city"] = .string(office.2); p["state"] = office.3.json

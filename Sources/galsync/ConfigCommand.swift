@@ -84,6 +84,7 @@ enum EffectiveConfiguration {
                 ("include_disabled", .bool(d.includeDisabled)),
                 ("require", .strings(d.require)),
                 ("where", d.where.map { .string($0.text) } ?? .unset("none: every user the rules above let through")),
+                ("honor_hidden", .bool(d.honorHidden)),
             ]),
             ("mailboxes", [
                 ("groups", .strings(m.groups)),

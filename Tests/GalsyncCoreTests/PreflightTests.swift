@@ -53,8 +53,11 @@ struct SimulatedInstall {
     @Test func everyStepPassesOnAWorkingInstall() async throws {
         let report = try await check(try await SimulatedInstall())
         #expect(report.exitStatus == .ok)
-        #expect(report.steps.map(\.name) == ["config", "key and certificate", "certificate validity", "token", "permissions", "directory read", "mailbox"])
+        #expect(report.steps.map(\.name) == ["config", "key and certificate", "certificate validity", "token", "permissions", "directory read", "hidden users", "mailbox"])
         #expect(report.steps.allSatisfy { $0.outcome == .pass })
+        // The count comes from the advanced query's @odata.count.
+        let hidden = report.steps.first { $0.name == "hidden users" }?.detail ?? ""
+        #expect(Int(hidden.prefix { $0.isNumber }) != nil && hidden.contains(" users have showInAddressList = false in Entra"), "\(hidden)")
     }
 
     /// The shipped example's placeholder ids fail the config step, each with its fix.

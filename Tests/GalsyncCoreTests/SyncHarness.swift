@@ -90,6 +90,7 @@ struct SyncHarness {
             let mail = u["mail"]?.stringValue ?? ""
             return u["deleted"] == false && u["userType"] != "Guest" && u["accountEnabled"] == true && !mail.isEmpty
                 && (include?.contains(id) ?? true) && !exclude.contains(id) && (keepSource?(u) ?? true)
+                && !(config.directory.honorHidden && u["showInAddressList"] == false)  // hidden from the address list in Entra
         }
     }
 
