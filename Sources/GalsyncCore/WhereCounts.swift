@@ -37,7 +37,7 @@ public struct WhereCounts: Sendable, Equatable {
             let lacking = rule.properties.filter(missing.contains).sorted()
             if !lacking.isEmpty {
                 lines.append(Line(key: key, rule: rule.text, kept: nil, of: users.count,
-                                  note: "the snapshot does not hold \(lacking.joined(separator: ", ")) yet: the next cycle reads every user again with it"))
+                                  note: "the snapshot does not hold \(lacking.joined(separator: ", ")) yet: the next cycle reads every user again with \(lacking.count == 1 ? "it" : "them")"))
                 continue
             }
             let kept = users.values.reduce(0) { $0 + (rule.keeps($1.value) ? 1 : 0) }

@@ -38,7 +38,7 @@ public struct WhyReport: Sendable {
         lines += explanation.asContact.map { "  \($0.passes ? "✓" : "✗") \($0.text)" }
         let unread = WhereCounts.unread(config, savedSelect: try store.meta("delta_select"))
         if !unread.isEmpty {
-            lines.append("  note: the snapshot does not hold \(unread.joined(separator: ", ")) yet (a where rule is newer than the last cycle): the rules read it as absent until the next cycle")
+            lines.append("  note: the snapshot does not hold \(unread.joined(separator: ", ")) yet (a where rule is newer than the last cycle): the rules read \(unread.count == 1 ? "it" : "them") as absent until the next cycle")
         }
         lines.append("  → " + (explanation.isContact ? "a contact in every target mailbox" : "NOT a contact: " + explanation.asContact.filter { !$0.passes }.map(\.text).joined(separator: "; ")))
         var o: [String: JSONValue] = [

@@ -86,11 +86,15 @@ public struct ScopeExplanation: Sendable, Equatable {
         asTarget = target
     }
 
-    /// What the rule saw: ` (department = "Sales", jobTitle absent)`.
+    /// What the rule saw, path by path: ` (employeeType = "Service", onPremisesExtensionAttributes/extensionAttribute1 = "TEST")`.
     static func values(_ rule: WhereRule, _ user: DirectoryUser) -> String {
-        let shown = rule.properties.sorted().map { p in
-            user.value(p).map { "\(p) = \(String(decoding: $0.encoded(), as: UTF8.self))" } ?? "\(p) absent"
+        var seen: Set<[String]> = [], shown: [String] = []
+        for path in rule.filter.paths where seen.insert(path).inserted {
+            var value = user.value(path[0])
+            for key in path.dropFirst() { value = value?.objectValue.flatMap { o in o[key] ?? o.first { $0.key.lowercased() == key.lowercased() }?.value } }
+            let name = path.joined(separator: "/")
+            shown.append(value.map { "\(name) = \(String(decoding: $0.encoded(), as: UTF8.self))" } ?? "\(name) absent")
         }
-        return " (" + shown.joined(separator: ", ") + ")"
+        return " (" + shown.sorted().joined(separator: ", ") + ")"
     }
 }

@@ -91,7 +91,7 @@ import Testing
             let marked = try #require(users.first { !Self.notATestAccount($0) })
             let why = try WhyReport(user: marked["id"]!.stringValue!, mailbox: nil, config: h.config, store: StateStore(path: h.statePath, readOnly: true))
             #expect(why.text.contains("✗ left out by directory.where: \(Self.testAccounts)"), "\(why.text)")
-            #expect(why.text.contains("\"extensionAttribute1\":\"TEST\""), "the verdict shows the value it saw: \(why.text)")
+            #expect(why.text.contains("(onPremisesExtensionAttributes/extensionAttribute1 = \"TEST\")"), "the verdict shows the value it saw: \(why.text)")
 
             // A rule naming a property the snapshot lacks cannot be counted yet.
             var changed = h.config
