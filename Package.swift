@@ -108,24 +108,26 @@ let package = Package(
         .testTarget(name: "GalsyncCryptoTests", dependencies: ["GalsyncCrypto"]),
         // The fuzz suites' shared seed, time box and draws (test support, not shipped).
         .target(name: "FuzzSupport", dependencies: ["GraphSimulator"], path: "Tests/FuzzSupport"),
+        // Children started with posix_spawn, not Foundation.Process (test support, not shipped).
+        .target(name: "ProcessSupport", path: "Tests/ProcessSupport"),
         .testTarget(name: "GalsyncJSONTests", dependencies: ["GalsyncJSON", "FuzzSupport", "GraphSimulator"]),
-        .testTarget(name: "GalsyncConfigTests", dependencies: ["GalsyncConfig", "FuzzSupport", "GraphSimulator"]),
+        .testTarget(name: "GalsyncConfigTests", dependencies: ["GalsyncConfig", "FuzzSupport", "GraphSimulator", "ProcessSupport"]),
         .testTarget(name: "GalsyncPlanTests", dependencies: ["GalsyncPlan", "GalsyncCrypto", "GalsyncJSON"]),
         .testTarget(name: "GalsyncWriterTests", dependencies: ["GalsyncWriter", "GalsyncPlan", "GalsyncJSON"]),
         // The engine's integration tests (the simulator, the built binary) cover the run loop too.
         .testTarget(
             name: "GalsyncCoreTests",
-            dependencies: ["GalsyncCore", "GalsyncRun", "GalsyncWriter", "GalsyncPlan", "GalsyncConfig", "GraphSimulator", "GalsyncCrypto", "SyncStore", "FuzzSupport",
+            dependencies: ["GalsyncCore", "GalsyncRun", "GalsyncWriter", "GalsyncPlan", "GalsyncConfig", "GraphSimulator", "GalsyncCrypto", "SyncStore", "FuzzSupport", "ProcessSupport",
                            .product(name: "InMemoryLogging", package: "swift-log")]
         ),
         .testTarget(name: "GalsyncRunTests", dependencies: ["GalsyncRun", "GalsyncCore", "GalsyncCrypto", "GalsyncConfig", "SyncStore"]),
         .testTarget(name: "SyncStoreTests", dependencies: ["SyncStore"]),
         .testTarget(name: "GraphFilterTests", dependencies: ["GraphFilter", "GalsyncJSON"]),
         .testTarget(name: "GalsyncTextTests", dependencies: ["GalsyncText", "SystemdSupport", "GraphClient", .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "GraphClientTests", dependencies: ["GraphClient", "GraphSimulator", "GalsyncCrypto", "GraphHTTP"], exclude: ["Python"]),
+        .testTarget(name: "GraphClientTests", dependencies: ["GraphClient", "GraphSimulator", "GalsyncCrypto", "GraphHTTP", "ProcessSupport"], exclude: ["Python"]),
         .testTarget(
             name: "GraphSimulatorTests",
-            dependencies: ["GraphSimulator", "GalsyncCrypto", "GraphHTTP", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["GraphSimulator", "GalsyncCrypto", "GraphHTTP", "ProcessSupport", .product(name: "Logging", package: "swift-log")],
             exclude: ["Python"]
         ),
     ],

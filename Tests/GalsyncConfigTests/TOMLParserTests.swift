@@ -2,6 +2,7 @@ import Foundation
 import FuzzSupport
 import GraphSimulator
 @testable import GalsyncConfig
+import ProcessSupport
 import Testing
 
 /// galsync's own TOML parser: what TOML 1.0 says, checked case by case and, for random
@@ -208,14 +209,12 @@ enum TOMLOracle {
     }
 
     private static func run(_ code: String, input: Data) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", code]
+        let process = SpawnedProcess("/usr/bin/env", ["python3", "-c", code])
         let stdin = Pipe(), stdout = Pipe()
         process.standardInput = stdin
         process.standardOutput = stdout
         process.standardError = FileHandle.nullDevice
-        try process.run()
+        try process.start()
         try stdin.fileHandleForWriting.write(contentsOf: input)
         try stdin.fileHandleForWriting.close()
         let data = stdout.fileHandleForReading.readDataToEndOfFile()

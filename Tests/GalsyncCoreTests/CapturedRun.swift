@@ -1,4 +1,5 @@
 import Foundation
+import ProcessSupport
 
 /// A finished child galsync with what it printed, for tests that assert on an operator's view:
 /// the exit status, stdout and stderr. The output files go to `GALSYNC_CHILD_OUTPUT` when set
@@ -38,12 +39,8 @@ struct CapturedRun: Sendable {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("galsync-ro-probe-\(UUID().uuidString)").path
         try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
-        p.arguments = ["-m", "sh", "-c", #"mount --bind -o ro "$1" "$1" && ! touch "$1/w" 2>/dev/null"#, "sh", dir]
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        guard (try? p.run()) != nil else { return false }
+        let p = SpawnedProcess("/usr/bin/unshare", ["-m", "sh", "-c", #"mount --bind -o ro "$1" "$1" && ! touch "$1/w" 2>/dev/null"#, "sh", dir])
+        guard (try? p.start()) != nil else { return false }
         p.waitUntilExit()
         return p.terminationStatus == 0
     }()

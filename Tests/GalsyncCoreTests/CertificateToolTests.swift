@@ -1,6 +1,7 @@
 import Foundation
 @testable import GalsyncCore
 import GalsyncCrypto
+import ProcessSupport
 import Testing
 
 @Suite struct CertificateToolTests {
@@ -10,13 +11,12 @@ import Testing
     static func openssl(_ args: [String]) async throws -> (Int32, String) {
         try await withCheckedThrowingContinuation { c in
             DispatchQueue.global().async {
-                let p = Process()
-                p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-                p.arguments = ["openssl"] + args
+                let p = SpawnedProcess("/usr/bin/env", ["openssl"] + args)
                 let pipe = Pipe()
                 p.standardOutput = pipe
+                p.standardError = FileHandle.standardError
                 do {
-                    try p.run()
+                    try p.start()
                     let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
                     p.waitUntilExit()
                     c.resume(returning: (p.terminationStatus, out))

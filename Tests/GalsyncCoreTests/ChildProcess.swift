@@ -1,4 +1,5 @@
 import Foundation
+import ProcessSupport
 
 /// A child process awaited without blocking Swift's cooperative threads: the in-process
 /// simulator it talks to needs them.
@@ -6,17 +7,14 @@ import Foundation
 /// Its stdout and stderr go to a file in `GALSYNC_CHILD_OUTPUT` (set by `scripts/test`, which
 /// runs the secrets sweep over them: a child galsync's logs must hold no token or key either),
 /// or nowhere when that is unset.
-final class ChildProcess: @unchecked Sendable {
-    let process = Process()
-    private let exited = DispatchSemaphore(value: 0)
+final class ChildProcess: Sendable {
+    let process: SpawnedProcess
 
     init(_ executable: String, _ arguments: [String]) {
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
+        process = SpawnedProcess(executable, arguments)
         let output = Self.outputFile(executable)
         process.standardOutput = output
         process.standardError = output
-        process.terminationHandler = { [exited] _ in exited.signal() }
     }
 
     /// A new file for one child's output, or the null device.
@@ -28,19 +26,12 @@ final class ChildProcess: @unchecked Sendable {
         return handle
     }
 
-    func start() throws { try process.run() }
+    func start() throws { try process.start() }
     var isRunning: Bool { process.isRunning }
-    func kill() { Foundation.kill(process.processIdentifier, SIGKILL) }
+    func kill() { process.kill(SIGKILL) }
 
-    /// Waits for the exit on a Dispatch thread; returns the exit status.
-    func wait() async -> Int32 {
-        await withCheckedContinuation { continuation in
-            DispatchQueue.global().async { [exited, process] in
-                exited.wait()
-                continuation.resume(returning: process.terminationStatus)
-            }
-        }
-    }
+    /// Waits for the exit (reaped on a Dispatch thread); returns the exit status.
+    func wait() async -> Int32 { await process.wait() }
 
     static func run(_ executable: String, _ arguments: [String]) async throws -> Int32 {
         let child = ChildProcess(executable, arguments)

@@ -4,6 +4,7 @@ import GalsyncConfig
 @testable import GalsyncPlan
 @testable import GalsyncRun
 import GraphSimulator
+import ProcessSupport
 import SyncStore
 import Synchronization
 import Testing
@@ -145,18 +146,17 @@ import Testing
             while await (h.counters()["batchItemsTotal"]?.numberValue ?? 0) == 0 {
                 try await Task.sleep(for: .milliseconds(20))
             }
-            let locker = Process()
-            locker.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            locker.arguments = ["python3", "-c", "import sqlite3,sys,time; c=sqlite3.connect(sys.argv[1], isolation_level=None); c.execute('BEGIN IMMEDIATE'); print('locked', flush=True); time.sleep(20)", h.statePath]
+            let locker = SpawnedProcess("/usr/bin/env", ["python3", "-c", "import sqlite3,sys,time; c=sqlite3.connect(sys.argv[1], isolation_level=None); c.execute('BEGIN IMMEDIATE'); print('locked', flush=True); time.sleep(20)", h.statePath])
             let out = Pipe()
             locker.standardOutput = out
-            try locker.run()
-            defer { locker.terminate() }
+            locker.standardError = FileHandle.standardError
+            try locker.start()
+            defer { locker.kill() }
             _ = out.fileHandleForReading.availableData  // "locked"
             let started = Date()
             await #expect(throws: (any Error).self) { _ = try await cycle.value }
             #expect(Date().timeIntervalSince(started) < 15, "the cycle ended \(Date().timeIntervalSince(started)) s after the lock")
-            locker.terminate()
+            locker.kill()
             locker.waitUntilExit()
             _ = try await h.sim.updateSettings(["latencyMs": 0])
             h.config.mailboxes.all = true

@@ -3,6 +3,7 @@ import Foundation
 import GalsyncRun
 import GalsyncWriter
 import GraphSimulator
+import ProcessSupport
 import Testing
 
 /// Issue 13's progress: one live line on a terminal (on stderr, so stdout keeps the summary
@@ -29,16 +30,14 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: out) }
         var env = environment
         env["PATH"] = "/usr/bin:/bin"
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/script")
-        p.arguments = ["-qec", command, out]
+        let p = SpawnedProcess("/usr/bin/script", ["-qec", command, out])
         p.environment = env
         p.standardInput = FileHandle.nullDevice
         p.standardOutput = FileHandle.nullDevice
         p.standardError = FileHandle.nullDevice
-        try p.run()
-        await withCheckedContinuation { c in DispatchQueue.global().async { p.waitUntilExit(); c.resume() } }
-        return (p.terminationStatus, (try? String(contentsOfFile: out, encoding: .utf8)) ?? "")
+        try p.start()
+        let status = await p.wait()
+        return (status, (try? String(contentsOfFile: out, encoding: .utf8)) ?? "")
     }
 
     @Test func aTerminalGetsALiveLineAndAPipeDoesNot() async throws {

@@ -1,6 +1,7 @@
 import Foundation
 import GalsyncCrypto
 import GraphClient
+import ProcessSupport
 import Testing
 
 /// galsync's assertions must verify with an independent JWT implementation (PyJWT on Python's
@@ -22,14 +23,12 @@ import Testing
     func run(_ arguments: [String]) async throws -> (Int32, String) {
         try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global().async {
-                let process = Process()
-                process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-                process.arguments = arguments
+                let process = SpawnedProcess("/usr/bin/env", arguments)
                 let pipe = Pipe()
                 process.standardOutput = pipe
                 process.standardError = pipe
                 do {
-                    try process.run()
+                    try process.start()
                     let data = pipe.fileHandleForReading.readDataToEndOfFile()
                     process.waitUntilExit()
                     continuation.resume(returning: (process.terminationStatus, String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)))

@@ -1,4 +1,5 @@
 import Foundation
+import ProcessSupport
 
 /// A tiny HTTP server in a `python3` child on 127.0.0.1, for answers the simulator cannot give:
 /// `GET /gzip?mib=N` answers N MiB of zeros gzip-compressed (`Content-Encoding: gzip`, about
@@ -44,23 +45,21 @@ final class LocalPythonServer: @unchecked Sendable {
         os._exit(0)
         """
 
-    let process = Process()
+    let process = SpawnedProcess("/usr/bin/env", ["python3", "-c", LocalPythonServer.script])
     /// Its standard input: closed by `stop()` or by this process ending, either way the server exits.
     let input = Pipe()
     let port: Int
 
     init() throws {
         let out = Pipe()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", Self.script]
         process.standardOutput = out
         process.standardInput = input
         process.standardError = FileHandle.nullDevice  // never the test runner's pipes: it waits for them to close
-        try process.run()
+        try process.start()
         var line = Data()
         while let byte = try out.fileHandleForReading.read(upToCount: 1), !byte.isEmpty, byte != Data("\n".utf8) { line += byte }
         guard let port = Int(String(decoding: line, as: UTF8.self)) else {
-            process.terminate()
+            process.kill()
             throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "the python3 test server did not start"])
         }
         self.port = port
@@ -70,7 +69,7 @@ final class LocalPythonServer: @unchecked Sendable {
 
     func stop() {
         try? input.fileHandleForWriting.close()
-        process.terminate()
+        process.kill()
         process.waitUntilExit()
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import GalsyncCrypto
 @testable import GraphSimulator
+import ProcessSupport
 import Testing
 
 /// Microsoft's own MSAL for Python must get a token from the simulator: the simulator's
@@ -36,15 +37,13 @@ import Testing
     static func run(_ arguments: [String], environment: [String: String]) async throws -> (Int32, String) {
         try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global().async {
-                let process = Process()
-                process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-                process.arguments = arguments
+                let process = SpawnedProcess("/usr/bin/env", arguments)
                 process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
                 let pipe = Pipe()
                 process.standardOutput = pipe
                 process.standardError = pipe
                 do {
-                    try process.run()
+                    try process.start()
                     let data = pipe.fileHandleForReading.readDataToEndOfFile()
                     process.waitUntilExit()
                     continuation.resume(returning: (process.terminationStatus, String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)))
