@@ -94,6 +94,10 @@ public struct Configuration: Sendable, Equatable {
         public var `where`: WhereRule?
         /// Users whose `showInAddressList` is false (Entra's flag) are not sources.
         public var honorHidden = true
+        /// `mailboxSettings.userPurpose` values whose mailboxes are neither sources nor targets.
+        public var excludeMailboxTypes: [String] = ["shared", "room", "equipment"]
+        /// The values `userPurpose` takes (v1.0 `userPurpose` enum, less `unknownFutureValue`).
+        public static let mailboxTypes = ["user", "linked", "shared", "room", "equipment", "others"]
         public init() {}
     }
 

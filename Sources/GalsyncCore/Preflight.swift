@@ -124,6 +124,16 @@ public struct Preflight: Sendable {
         } else {
             steps.append(Step(name: "permissions", outcome: .pass, detail: Self.requiredPermissions.map(\.0).joined(separator: ", ")))
         }
+        if !config.directory.excludeMailboxTypes.isEmpty {
+            let types = config.directory.excludeMailboxTypes.joined(separator: ", ")
+            if granted.isDisjoint(with: SyncEngine.purposeRoles) {
+                steps.append(Step(name: "mailbox types", outcome: .warn,
+                                  detail: "MailboxSettings.Read is not granted: exclude_mailbox_types (\(types)) cannot be applied, and cycles go on without it",
+                                  fix: consentFix(["MailboxSettings.Read"]) + "; or set exclude_mailbox_types = [] to stop asking"))
+            } else {
+                steps.append(Step(name: "mailbox types", outcome: .pass, detail: "MailboxSettings.Read granted: \(types) mailboxes are neither contacts nor targets"))
+            }
+        }
 
         let graph = GraphAPI(graphEndpoint: config.tenant.graphEndpoint, tokens: tokens, transport: transport)
         let candidates: [String]

@@ -43,7 +43,7 @@ public struct PurgePreview: Sendable {
         }
         out.insert("galsync's contacts in \(owners.count) mailbox\(owners.count == 1 ? "" : "es"), \(total) in all (as the state knows them; each mailbox is listed to be sure):", at: 0)
         for m in unknown { out.append("  \(m): not in galsync's state; the purge looks for galsync's contacts there anyway") }
-        let scope = SyncScope(users: users, groupMembers: try store.groupMembers(), config: config, hidden: try store.hiddenUsers())
+        let scope = SyncScope(users: users, groupMembers: try store.groupMembers(), config: config, hidden: try store.hiddenUsers(), purposes: try store.mailboxPurposes().mapValues(\.purpose))
         stillTargets = owners.filter { scope.targets.contains($0) }.map(handle).sorted()
         if !stillTargets.isEmpty {
             out.append("warning: \(stillTargets.count) of these mailboxes are still targets in the configuration ([mailboxes]): the next cycle fills them again; "

@@ -78,7 +78,13 @@ public struct SyncEngine: Sendable {
             throw SyncError.folderChanged(from: previous, to: config.sync.folder)
         }
         if !options.planOnly { try store.setMeta("folder", config.sync.folder) }
-        let scope = SyncScope(users: round.users, groupMembers: round.groupMembers, config: config, hidden: try hiddenUsers(round, options: options, summary: &summary))
+        let hidden = try hiddenUsers(round, options: options, summary: &summary)
+        var scope = SyncScope(users: round.users, groupMembers: round.groupMembers, config: config, hidden: hidden)
+        if !config.directory.excludeMailboxTypes.isEmpty {
+            // The mailbox types of the candidates the other rules keep decide the final scope.
+            let purposes = try await mailboxPurposes(round, candidates: Set(scope.sources.keys).union(scope.targets), options: options, summary: &summary)
+            scope = SyncScope(users: round.users, groupMembers: round.groupMembers, config: config, hidden: hidden, purposes: purposes)
+        }
         for target in scope.unresolvedTargets { summary.problems[target] = "not in the directory: check [mailboxes] users" }
         let desired = try await desiredContacts(scope.sources, round: round, options: options)
 

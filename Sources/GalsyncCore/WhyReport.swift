@@ -33,7 +33,7 @@ public struct WhyReport: Sendable {
         let name = { (id: String, d: DirectoryUser?) in
             d.map { PersonName(id: id, upn: $0.userPrincipalName, displayName: $0.string("displayName")).label } ?? names[id]?.label ?? id
         }
-        let explanation = ScopeExplanation(user: u, mailbox: target?.user, groupMembers: try store.groupMembers(), config: config, hidden: try store.hiddenUsers())
+        let explanation = ScopeExplanation(user: u, mailbox: target?.user, groupMembers: try store.groupMembers(), config: config, hidden: try store.hiddenUsers(), purposes: try store.mailboxPurposes().mapValues(\.purpose))
         var lines = ["\(name(uid, u)), object id \(uid)", "as a contact ([directory]):"]
         lines += explanation.asContact.map { "  \($0.passes ? "✓" : "✗") \($0.text)" }
         let unread = WhereCounts.unread(config, savedSelect: try store.meta("delta_select"))

@@ -17,7 +17,15 @@ public struct ScopeExplanation: Sendable, Equatable {
     public var isTarget: Bool
     public var belongsInMailbox: Bool
 
-    public init(user: DirectoryUser?, mailbox: DirectoryUser?, groupMembers: [String: Set<String>], config: Configuration, hidden: Set<String> = []) {
+    public init(user: DirectoryUser?, mailbox: DirectoryUser?, groupMembers: [String: Set<String>], config: Configuration, hidden: Set<String> = [],
+                purposes: [String: String] = [:]) {
+        func typeRule(_ id: String) -> Rule? {
+            guard !config.directory.excludeMailboxTypes.isEmpty else { return nil }
+            guard let purpose = purposes[id] else { return Rule(passes: true, text: "mailbox type not known yet (not excluded for it)") }
+            let excluded = config.directory.excludeMailboxTypes.contains(purpose)
+            let what = purpose == "none" ? "no Exchange Online mailbox" : "a \(purpose) mailbox"
+            return Rule(passes: !excluded, text: excluded ? "\(what) (exclude_mailbox_types = \(config.directory.excludeMailboxTypes))" : what)
+        }
         let d = config.directory
         var rules: [Rule] = []
         if let u = user {
@@ -40,6 +48,7 @@ public struct ScopeExplanation: Sendable, Equatable {
                 rules.append(.init(passes: excludedBy.isEmpty, text: excludedBy.isEmpty
                     ? "not in exclude_groups" : "a member of exclude_groups \(excludedBy.joined(separator: ", "))"))
             }
+            if let rule = typeRule(u.id) { rules.append(rule) }
             if d.honorHidden, hidden.contains(u.id) {
                 rules.append(.init(passes: false, text: "hidden from the address list (showInAddressList = false in Entra; honor_hidden = true)"))
             }
@@ -55,7 +64,7 @@ public struct ScopeExplanation: Sendable, Equatable {
 
         var target: [Rule] = []
         if let m = mailbox {
-            let scope = SyncScope(users: [m.id: m], groupMembers: groupMembers, config: config)
+            let scope = SyncScope(users: [m.id: m], groupMembers: groupMembers, config: config, purposes: purposes)
             let c = config.mailboxes
             if c.all {
                 let ok = !m.isGuest && m.isEnabled && m.has("mail")
@@ -71,6 +80,7 @@ public struct ScopeExplanation: Sendable, Equatable {
                 target.append(.init(passes: named, text: named ? "named in mailboxes.users" : "not named in mailboxes.users"))
             }
             isTarget = scope.targets.contains(m.id)
+            if let rule = typeRule(m.id), !rule.passes { target.append(rule) }
             if let rule = c.where {
                 let kept = rule.keeps(m.value)
                 target.append(.init(passes: kept, text: "\(kept ? "kept" : "left out") by mailboxes.where: \(rule.text)\(Self.values(rule, m))"))

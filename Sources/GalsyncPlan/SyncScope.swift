@@ -11,15 +11,19 @@ public struct SyncScope: Sendable {
     public let unresolvedTargets: [String]
 
     /// `hidden`: the users hidden from the address list (ids, lowercased), left out of the
-    /// sources when `honor_hidden` is on; they stay targets.
-    public init(users: [String: DirectoryUser], groupMembers: [String: Set<String>], config: Configuration, hidden: Set<String> = []) {
+    /// sources when `honor_hidden` is on; they stay targets. `purposes`: user id → mailbox
+    /// type; a type in `exclude_mailbox_types` is neither source nor target (unknown: kept).
+    public init(users: [String: DirectoryUser], groupMembers: [String: Set<String>], config: Configuration, hidden: Set<String> = [],
+                purposes: [String: String] = [:]) {
+        let excludedTypes = Set(config.directory.excludeMailboxTypes)
+        func excludedType(_ id: String) -> Bool { purposes[id].map(excludedTypes.contains) ?? false }
         let d = config.directory
         let include = d.includeGroups.isEmpty ? nil : d.includeGroups.reduce(into: Set<String>()) { $0.formUnion(groupMembers[$1] ?? []) }
         let exclude = d.excludeGroups.reduce(into: Set<String>()) { $0.formUnion(groupMembers[$1] ?? []) }
         sources = users.filter { id, u in
             (d.includeGuests || !u.isGuest) && (d.includeDisabled || u.isEnabled)
                 && d.require.allSatisfy(u.has) && (include?.contains(id) ?? true) && !exclude.contains(id)
-                && (d.where?.keeps(u.value) ?? true) && !(d.honorHidden && hidden.contains(id))
+                && (d.where?.keeps(u.value) ?? true) && !(d.honorHidden && hidden.contains(id)) && !excludedType(id)
         }
         let m = config.mailboxes
         var targets = Set<String>()
@@ -36,6 +40,7 @@ public struct SyncScope: Sendable {
             else { unresolved.append(u) }
         }
         if let rule = m.where { targets = targets.filter { users[$0].map { rule.keeps($0.value) } ?? false } }
+        if !purposes.isEmpty { targets = targets.filter { !excludedType($0) } }
         self.targets = targets
         unresolvedTargets = unresolved
     }

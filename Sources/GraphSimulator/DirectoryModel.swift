@@ -9,6 +9,9 @@ public struct SimUser: Sendable, Hashable {
     public var hasMailbox: Bool
     /// Soft-deleted users are gone from `/users` and reported by delta as `@removed`.
     public var deleted: Bool = false
+    /// The mailbox's `mailboxSettings.userPurpose` (user, shared, room, equipment, linked,
+    /// others): Exchange's, not a directory property, so never in `/users` nor the delta.
+    public var purpose: String = "user"
 
     public var userPrincipalName: String { properties["userPrincipalName"]?.stringValue ?? id }
 

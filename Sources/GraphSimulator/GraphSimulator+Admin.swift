@@ -101,6 +101,13 @@ extension GraphSimulator {
         if !changed.isEmpty { changeLog.append(DirectoryChange(userId: user.id, keys: changed, removal: nil)) }
     }
 
+    /// Converts a mailbox (`Set-Mailbox -Type Shared` and the like): Exchange's, so no delta entry.
+    public func setMailboxPurpose(_ idOrUPN: String, _ purpose: String) throws(AdminError) {
+        guard var user = lookupUser(idOrUPN) else { throw AdminError(status: 404, description: "no user '\(idOrUPN)'") }
+        user.purpose = purpose
+        users[user.id] = user
+    }
+
     /// Deletes a user: soft (restorable, delta reason `changed`) or permanent (`deleted`).
     public func deleteUser(_ idOrUPN: String, permanent: Bool = false) throws(AdminError) {
         guard let user = lookupUser(idOrUPN), !user.deleted else { throw AdminError(status: 404, description: "no user '\(idOrUPN)'") }
@@ -224,6 +231,7 @@ extension GraphSimulator {
         let userList: [JSONValue] = userOrder.compactMap { users[$0] }.map { u in
             var o = u.properties
             o["hasMailbox"] = .bool(u.hasMailbox)
+            o["purpose"] = .string(u.purpose)
             o["deleted"] = .bool(u.deleted)
             return .object(o)
         }

@@ -9,6 +9,7 @@ extension GraphSimulator {
         guard let user = lookupUser(path[1]) else {
             return .graphError(404, "ErrorInvalidUser", "The requested user '\(path[1])' is invalid.", request: request)
         }
+        if path.count >= 3, path[2].lowercased() == "mailboxsettings" { return mailboxSettings(request, caller: caller, user: user, rest: Array(path.dropFirst(3))) }
         let write = request.method != "GET"
         let needed: Set<String> = write ? ["Contacts.ReadWrite"] : Self.contactReadRoles
         guard !caller.roles.isDisjoint(with: needed) else {

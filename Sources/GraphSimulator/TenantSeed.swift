@@ -104,7 +104,14 @@ public struct TenantSeed: Sendable {
         }
         for name in SimUser.propertyNames where p[name] == nil { p[name] = .null }
         let hasMailbox = !isGuest && !noMail && rng.chance(mailboxShare)
-        return SimUser(id: id, properties: p, hasMailbox: hasMailbox)
+        var user = SimUser(id: id, properties: p, hasMailbox: hasMailbox)
+        // Every 50th mailbox from the 41st is a shared mailbox, from the 44th a room, from the
+        // 47th equipment. Nothing else about them changes (no random draw, the same enabled
+        // state): the rest of the tenant stays as it was, and they are the enabled resource
+        // mailboxes that only userPurpose reveals (Exchange makes its own disabled, which the
+        // `include_disabled` rule already leaves out).
+        if hasMailbox, let purpose = [41: "shared", 44: "room", 47: "equipment"][i % 50] { user.purpose = purpose }
+        return user
     }
 
     private func makeGroups(users: [SimUser], rng: inout SeededRandom) -> [SimGroup] {

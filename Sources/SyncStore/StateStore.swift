@@ -81,6 +81,11 @@ public final class StateStore: Sendable {
                     SELECT id, json_extract(json, '$.userPrincipalName'), json_extract(json, '$.displayName') FROM directory_user WHERE json_valid(json);
                 """)
         }
+        m.registerMigration("v6") { db in
+            // What kind of mailbox each user has (mailboxSettings.userPurpose; "none" without one),
+            // read one user at a time since Graph cannot list it: kept until the next full reconcile.
+            try db.execute(sql: "CREATE TABLE mailbox_purpose (user_id TEXT PRIMARY KEY, purpose TEXT NOT NULL, read_at REAL NOT NULL) WITHOUT ROWID")
+        }
         return m
     }
 

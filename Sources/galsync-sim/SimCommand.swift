@@ -25,7 +25,7 @@ struct SimCommand: AsyncParsableCommand {
     @Option(help: "Write galsync.toml, galsync.key and galsync.crt for a registered app into this directory.") var writeConfig: String?
     @Option(help: "Client id of the registered app (with --write-config).") var clientId = "11111111-2222-3333-4444-555555555555"
     @Option(parsing: .upToNextOption, help: "Application permissions granted to the app.")
-    var roles = ["User.Read.All", "GroupMember.Read.All", "Contacts.ReadWrite"]
+    var roles = ["User.Read.All", "GroupMember.Read.All", "Contacts.ReadWrite", "MailboxSettings.Read"]
     @Flag(help: "Serve HTTPS with a generated self-signed certificate (written to --write-config DIR as sim-ca.crt).") var tls = false
     @Option(help: "Write {url, tenantId, clientId} as JSON here once listening.") var readyFile: String?
     @Option(help: "Access token lifetime in seconds.") var tokenLifetime = 3599

@@ -85,6 +85,7 @@ enum EffectiveConfiguration {
                 ("require", .strings(d.require)),
                 ("where", d.where.map { .string($0.text) } ?? .unset("none: every user the rules above let through")),
                 ("honor_hidden", .bool(d.honorHidden)),
+                ("exclude_mailbox_types", .strings(d.excludeMailboxTypes)),
             ]),
             ("mailboxes", [
                 ("groups", .strings(m.groups)),

@@ -142,7 +142,7 @@ import Testing
             let object = try #require(Self.object(run.stdout), "\(run.stdout)")
             #expect(object["ok"] as? Bool == true && object["error"] == nil)
             let steps = object["steps"] as? [[String: Any]] ?? []
-            #expect(steps.compactMap { $0["name"] as? String } == ["config", "key and certificate", "certificate validity", "token", "permissions", "directory read", "mailbox"])
+            #expect(steps.compactMap { $0["name"] as? String } == ["config", "key and certificate", "certificate validity", "token", "permissions", "mailbox types", "directory read", "hidden users", "mailbox"])
             #expect(steps.allSatisfy { $0["ok"] as? Bool == true && $0["message"] is String && $0.keys.contains("fix") })
 
             // The key of another certificate: the steps up to the failed one, and the error.

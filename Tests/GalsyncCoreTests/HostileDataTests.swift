@@ -34,8 +34,11 @@ import Testing
         }
     }
 
+    /// The delta read alone, as a plain GET (`honor_hidden` off): with the hidden-users read
+    /// beside it, both go in one `$batch`, and a page that comes back unreadable inside the
+    /// batch is asked for again alone (`batchedPagesTheBatchSpoilsAreReadAgainAlone`).
     @Test func malformedAndTruncatedPagesLeaveTheSnapshotAlone() async throws {
-        try await SyncHarness.with(users: 6) { h in
+        try await SyncHarness.with(users: 6, { $0.directory.honorHidden = false }) { h in
             try await h.sync()
             let saved = try deltaLink(h)
             let users = try StateStore(path: h.statePath).directoryUsers()
@@ -46,6 +49,23 @@ import Testing
                 #expect(try StateStore(path: h.statePath).directoryUsers() == users)
             }
             try await h.sync()
+            await h.expectExact()
+        }
+    }
+
+    /// In a `$batch` beside the hidden-users read, an unreadable delta page is asked for again
+    /// alone; unreadable again, the cycle fails and nothing is saved.
+    @Test func batchedPagesTheBatchSpoilsAreReadAgainAlone() async throws {
+        try await SyncHarness.with(users: 6) { h in
+            try await h.sync()
+            let saved = try deltaLink(h)
+            let users = try StateStore(path: h.statePath).directoryUsers()
+            for _ in 0..<2 { await h.sim.queueResponse(route: "GET /users/delta", body: Data("not json at all".utf8)) }
+            await #expect(throws: (any Error).self) { try await h.sync() }
+            #expect(try deltaLink(h) == saved)
+            #expect(try StateStore(path: h.statePath).directoryUsers() == users)
+            await h.sim.queueResponse(route: "GET /users/delta", body: Data("not json at all".utf8))
+            try await h.sync()  // spoiled once in the batch, read alone: the cycle goes on
             await h.expectExact()
         }
     }

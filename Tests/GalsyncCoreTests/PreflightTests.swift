@@ -51,13 +51,21 @@ struct SimulatedInstall {
     }
 
     @Test func everyStepPassesOnAWorkingInstall() async throws {
-        let report = try await check(try await SimulatedInstall())
+        let roles = ["User.Read.All", "GroupMember.Read.All", "Contacts.ReadWrite", "MailboxSettings.Read"]
+        let report = try await check(try await SimulatedInstall(roles: roles))
         #expect(report.exitStatus == .ok)
-        #expect(report.steps.map(\.name) == ["config", "key and certificate", "certificate validity", "token", "permissions", "directory read", "hidden users", "mailbox"])
+        #expect(report.steps.map(\.name) == ["config", "key and certificate", "certificate validity", "token", "permissions", "mailbox types", "directory read", "hidden users", "mailbox"])
         #expect(report.steps.allSatisfy { $0.outcome == .pass })
         // The count comes from the advanced query's @odata.count.
         let hidden = report.steps.first { $0.name == "hidden users" }?.detail ?? ""
         #expect(Int(hidden.prefix { $0.isNumber }) != nil && hidden.contains(" users have showInAddressList = false in Entra"), "\(hidden)")
+    }
+
+    @Test func withoutMailboxSettingsReadTheMailboxTypesStepWarnsWithTheFix() async throws {
+        let report = try await check(try await SimulatedInstall())
+        #expect(report.exitStatus == .ok)
+        let step = try #require(report.steps.first { $0.name == "mailbox types" })
+        #expect(step.outcome == .warn && step.fix?.contains("MailboxSettings.Read") == true, "\(step)")
     }
 
     /// The shipped example's placeholder ids fail the config step, each with its fix.

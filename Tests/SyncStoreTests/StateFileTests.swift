@@ -156,7 +156,7 @@ import Testing
         #expect(throws: StateStoreError.outdated(path: state)) { try StateStore(path: state, readOnly: true) }
 
         let store = try StateStore(path: state)
-        #expect(try Self.pragma(state, "user_version") == 5 && StateIdentity.schemaVersion == 5)
+        #expect(try Self.pragma(state, "user_version") == 6 && StateIdentity.schemaVersion == 6)
         #expect(try store.people(["m", "u"]) == ["m": PersonName(id: "m", upn: "mo@contoso.com", displayName: "Mo")], "v5 names the snapshot's users")
         #expect(try store.meta("delta_link") == "L1")
         #expect(try store.mailboxes()["m"] == .init(ownerId: "m", folderId: "f", state: "ok", reason: nil, reconciled: nil, applied: nil))
