@@ -11,7 +11,7 @@ struct ConfigReader {
     static let sections: [String: [String]] = [
         "tenant": ["id", "client_id", "certificate", "private_key", "passphrase_file", "cloud", "login_endpoint", "graph_endpoint", "ca_file", "assertion_algorithm"],
         "sync": ["interval", "state", "folder", "full_reconcile", "drift_check", "max_deletes_percent", "concurrency", "metrics_file"],
-        "directory": ["include_groups", "exclude_groups", "include_guests", "include_disabled", "require", "where", "honor_hidden", "exclude_mailbox_types"],
+        "directory": ["include_groups", "exclude_groups", "include_guests", "include_disabled", "require", "where", "honor_hidden", "exclude_mailbox_types", "include_org_contacts"],
         "mailboxes": ["groups", "users", "all", "include_self", "where"],
         "contact": ["exclude_fields"],
     ]
@@ -75,6 +75,7 @@ struct ConfigReader {
         }
         directory.where = whereRule("directory.where")
         directory.honorHidden = bool("directory.honor_hidden") ?? true
+        directory.includeOrgContacts = bool("directory.include_org_contacts") ?? false
         if let types = strings("directory.exclude_mailbox_types") {
             let known = Configuration.DirectoryScope.mailboxTypes
             for t in types where !known.contains(t) {

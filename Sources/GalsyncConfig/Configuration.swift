@@ -96,6 +96,9 @@ public struct Configuration: Sendable, Equatable {
         public var honorHidden = true
         /// `mailboxSettings.userPurpose` values whose mailboxes are neither sources nor targets.
         public var excludeMailboxTypes: [String] = ["shared", "room", "equipment"]
+        /// The tenant's mail contacts (orgContact) become contacts too (`require`, `where` and
+        /// `exclude_groups` apply; `include_groups` limits users only).
+        public var includeOrgContacts = false
         /// The values `userPurpose` takes (v1.0 `userPurpose` enum, less `unknownFutureValue`).
         public static let mailboxTypes = ["user", "linked", "shared", "room", "equipment", "others"]
         public init() {}

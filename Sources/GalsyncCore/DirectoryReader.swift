@@ -36,6 +36,24 @@ struct DirectoryReader {
         /// Graph refused the query (then `hiddenProblem` says why and the last set stands).
         var hidden: Set<String>? = nil
         var hiddenProblem: String? = nil
+        /// The tenant's mail contacts after their own delta round, when asked for.
+        var org: OrgRound? = nil
+    }
+
+    /// One `/contacts/delta` round (`include_org_contacts`).
+    struct OrgRound: Sendable {
+        var contacts: [String: DirectoryUser]
+        var changed: [String: DirectoryUser]
+        var removed: Set<String>
+        var deltaLink: String
+        var full: Bool
+    }
+
+    /// The stored mail contacts and their saved link, to start a round from (nil: not asked).
+    struct OrgStart {
+        var snapshot: [String: DirectoryUser]
+        var deltaLink: String?
+        var select: String?
     }
 
     static let select = DirectoryUser.selectedProperties.joined(separator: ",")
@@ -46,7 +64,7 @@ struct DirectoryReader {
 
     /// Applies one delta round to `snapshot` (`StateStore.directorySnapshot()`, taken over:
     /// changed in place, not copied) and reads `groups`' members.
-    func read(snapshot: consuming [String: DirectoryUser], deltaLink: String?, savedSelect: String?, groups: [String] = []) async throws -> Round {
+    func read(snapshot: consuming [String: DirectoryUser], deltaLink: String?, savedSelect: String?, groups: [String] = [], org: OrgStart? = nil) async throws -> Round {
         var start = deltaLink
         if savedSelect != select { start = nil }  // the attributes changed: enumerate again
         // A saved link from another endpoint (graph_endpoint or the cloud changed) is not followed
@@ -58,8 +76,24 @@ struct DirectoryReader {
         var hiddenPages = HiddenUserPages()
         var hiddenProblem: String?
         let hiddenRead = hidden ? 1 + members.count : nil
-        let starts = [start ?? fresh] + members.map(\.firstURL) + (hidden ? [HiddenUserPages.firstURL] : [])
+        var orgStartLink = org?.deltaLink
+        if org?.select != OrgContactPages.select { orgStartLink = nil }
+        if let link = orgStartLink, !graph.isGraphLink(link) { orgStartLink = nil }
+        var orgPages = org.map { OrgContactPages(full: orgStartLink == nil, snapshot: $0.snapshot) }
+        let orgRead = org == nil ? nil : 1 + members.count + (hidden ? 1 : 0)
+        let starts = [start ?? fresh] + members.map(\.firstURL) + (hidden ? [HiddenUserPages.firstURL] : []) + (org == nil ? [] : [orgStartLink ?? OrgContactPages.firstURL])
         try await PagedReads(graph: graph, retry: retry).run(starts, headers: hiddenRead.map { [$0: HiddenUserPages.headers] } ?? [:]) { read, result in
+            if read == orgRead {
+                switch result {
+                case .success(let page): return try orgPages!.consume(page, graph: graph)
+                case .failure(let error as GraphError) where !orgPages!.full && (error.status == 410 || error.status == 400):
+                    orgPages!.restart()  // expired: read every mail contact again
+                    return OrgContactPages.firstURL
+                case .failure(let error as GraphError) where error.status == 403:
+                    throw SyncError.badConfiguration("include_org_contacts: Graph refused /contacts/delta (403 \(error.code)): grant the OrgContact.Read.All application permission (with admin consent), or set include_org_contacts = false")
+                case .failure(let error): throw error
+                }
+            }
             if read == hiddenRead {
                 switch result {
                 case .success(let page): return try hiddenPages.consume(page, graph: graph)
@@ -97,6 +131,10 @@ struct DirectoryReader {
         let (users, dropped) = delta.users()
         return Round(users: users, changed: delta.changed, removed: delta.removed, known: delta.known, dropped: dropped, deltaLink: link, select: select,
                      full: delta.full, from: delta.full ? nil : start, groupMembers: Dictionary(members.map { ($0.group, $0.users) }, uniquingKeysWith: { a, _ in a }),
-                     hidden: hidden && hiddenProblem == nil ? hiddenPages.users : nil, hiddenProblem: hiddenProblem)
+                     hidden: hidden && hiddenProblem == nil ? hiddenPages.users : nil, hiddenProblem: hiddenProblem,
+                     org: try orgPages.map { pages in
+                         guard let link = pages.deltaLink else { throw SyncError.badData("a /contacts/delta round ended without a deltaLink") }
+                         return OrgRound(contacts: pages.contacts(), changed: pages.changed, removed: pages.removed, deltaLink: link, full: pages.full)
+                     })
     }
 }

@@ -141,6 +141,16 @@ public struct Preflight: Sendable {
             let users = try await graph.request("GET", "/users?$select=id,userPrincipalName&$top=5").json?["value"]?.arrayValue ?? []
             steps.append(Step(name: "directory read", outcome: .pass, detail: "GET /users answered"))
             if config.directory.honorHidden { steps.append(await Self.hiddenStep(graph)) }
+            if config.directory.includeOrgContacts {
+                do {
+                    _ = try await graph.request("GET", "/contacts?$top=1&$select=id")
+                    steps.append(Step(name: "org contacts", outcome: .pass, detail: "GET /contacts answered (include_org_contacts)"))
+                } catch let error as GraphError where error.status == 403 {
+                    steps.append(Step(name: "org contacts", outcome: .fail, detail: "include_org_contacts is on, but Graph refused /contacts: \(error)",
+                                      fix: consentFix(["OrgContact.Read.All"]) + "; or set include_org_contacts = false"))
+                    return done(.permission)
+                }
+            }
             var names = config.mailboxes.users
             for group in config.mailboxes.groups where names.isEmpty {
                 let members = try await graph.request("GET", "/groups/\(GraphPath.segment(group))/transitiveMembers?$select=id,userPrincipalName&$top=5").json?["value"]?.arrayValue ?? []

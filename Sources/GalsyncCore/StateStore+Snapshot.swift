@@ -11,4 +11,11 @@ extension StateStore {
         try forEachDirectoryUser { id, json in users[id] = DirectoryUser(id: id, json: json) }
         return users
     }
+
+    /// The stored mail contacts (`include_org_contacts`), user-shaped.
+    func orgContactSnapshot() throws -> [String: DirectoryUser] {
+        var contacts: [String: DirectoryUser] = [:]
+        try forEachOrgContact { id, json in contacts[id] = DirectoryUser(id: id, json: json) }
+        return contacts
+    }
 }

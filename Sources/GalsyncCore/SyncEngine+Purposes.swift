@@ -19,6 +19,7 @@ extension SyncEngine {
         }
         let stale = now().addingTimeInterval(-config.sync.fullReconcile)
         let needed = candidates.filter { id in
+            guard round.users[id]?.isOrgContact != true else { return false }  // a mail contact has no mailbox
             guard let known = cached[id] else { return true }
             return round.changed[id] != nil || known.readAt < stale
         }.sorted()

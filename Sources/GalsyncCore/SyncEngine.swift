@@ -56,9 +56,12 @@ public struct SyncEngine: Sendable {
         // 1. Directory, saved (not by `plan`) before anything else happens, unless a full
         //    enumeration would drop a suspicious share of the known users.
         progress.phase("reading the directory")
-        let round = try await DirectoryReader(graph: graph, retry: retry, extra: SyncScope.extraProperties(config), hidden: config.directory.honorHidden)
+        let orgStart = config.directory.includeOrgContacts
+            ? DirectoryReader.OrgStart(snapshot: try store.orgContactSnapshot(), deltaLink: try store.meta("contacts_delta_link"), select: try store.meta("contacts_delta_select"))
+            : nil
+        var round = try await DirectoryReader(graph: graph, retry: retry, extra: SyncScope.extraProperties(config), hidden: config.directory.honorHidden)
             .read(snapshot: try store.directorySnapshot(), deltaLink: try store.meta("delta_link"), savedSelect: try store.meta("delta_select"),
-                  groups: SyncScope.groups(config))
+                  groups: SyncScope.groups(config), org: orgStart)
         try Task.checkCancellation()
         if round.full, round.known > 0, !options.allowMassDelete {
             let dropped = round.dropped
@@ -71,6 +74,17 @@ public struct SyncEngine: Sendable {
         if !options.planOnly {
             try store.applyDirectory(upserts: round.changed.lazy.map { ($0.key, $0.value.json) }, removals: round.removed, deltaLink: round.deltaLink, select: round.select, replaceAll: round.full)
             try store.setGroupMembers(round.groupMembers)
+        }
+        if let org = round.org {
+            if !options.planOnly {
+                try store.applyOrgContacts(upserts: org.changed.lazy.map { ($0.key, $0.value.json) }, removals: org.removed, deltaLink: org.deltaLink,
+                                           select: OrgContactPages.select, replaceAll: org.full)
+            }
+            // From here on the mail contacts are sources like users (never targets); what changed
+            // among them is projected again like a changed user.
+            round.users.merge(org.contacts) { user, _ in user }
+            for (id, c) in org.changed { round.changed[id] = c }
+            round.removed.formUnion(org.removed)
         }
 
         // 2. Scope and desired contacts.

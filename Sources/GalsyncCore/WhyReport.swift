@@ -18,7 +18,7 @@ public struct WhyReport: Sendable {
     }
 
     public init(user: String, mailbox: String?, config: Configuration, store: StateStore) throws {
-        let users = try store.directorySnapshot()
+        let users = try store.directorySnapshot().merging(config.directory.includeOrgContacts ? store.orgContactSnapshot() : [:]) { user, _ in user }
         func resolve(_ who: String) throws -> (id: String, user: DirectoryUser?) {
             let key = who.lowercased()
             if let u = users[key] { return (key, u) }

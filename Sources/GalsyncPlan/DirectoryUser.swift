@@ -100,6 +100,8 @@ public struct DirectoryUser: Sendable, Equatable {
     }
 
     public var isGuest: Bool { rawString("userType")?.lowercased() == "guest" }
+    /// One of the tenant's mail contacts (`include_org_contacts`), held user-shaped: a source, never a target.
+    public var isOrgContact: Bool { rawString("userType") == "OrgContact" }
     public var isEnabled: Bool { value("accountEnabled")?.boolValue ?? true }
     public var userPrincipalName: String? { string("userPrincipalName") }
 

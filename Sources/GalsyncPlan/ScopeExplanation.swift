@@ -29,7 +29,7 @@ public struct ScopeExplanation: Sendable, Equatable {
         let d = config.directory
         var rules: [Rule] = []
         if let u = user {
-            rules.append(.init(passes: true, text: "in the directory snapshot"))
+            rules.append(.init(passes: true, text: u.isOrgContact ? "a mail contact of the tenant (orgContact; include_org_contacts = \(d.includeOrgContacts))" : "in the directory snapshot"))
             rules.append(.init(passes: d.includeGuests || !u.isGuest,
                                text: u.isGuest ? "a guest (include_guests = \(d.includeGuests))" : "not a guest"))
             rules.append(.init(passes: d.includeDisabled || u.isEnabled,

@@ -22,14 +22,14 @@ public struct SyncScope: Sendable {
         let exclude = d.excludeGroups.reduce(into: Set<String>()) { $0.formUnion(groupMembers[$1] ?? []) }
         sources = users.filter { id, u in
             (d.includeGuests || !u.isGuest) && (d.includeDisabled || u.isEnabled)
-                && d.require.allSatisfy(u.has) && (include?.contains(id) ?? true) && !exclude.contains(id)
+                && d.require.allSatisfy(u.has) && ((include?.contains(id) ?? true) || u.isOrgContact) && !exclude.contains(id)
                 && (d.where?.keeps(u.value) ?? true) && !(d.honorHidden && hidden.contains(id)) && !excludedType(id)
         }
         let m = config.mailboxes
         var targets = Set<String>()
         if m.all {
             // Every enabled member with mail: guests have no mailbox here, disabled accounts are rooms and shared mailboxes.
-            for u in users.values where !u.isGuest && u.isEnabled && u.has("mail") { targets.insert(u.id) }
+            for u in users.values where !u.isGuest && !u.isOrgContact && u.isEnabled && u.has("mail") { targets.insert(u.id) }
         }
         for g in m.groups { targets.formUnion((groupMembers[g] ?? []).filter { users[$0] != nil }) }
         var unresolved: [String] = []

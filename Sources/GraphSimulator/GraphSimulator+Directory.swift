@@ -31,6 +31,8 @@ extension GraphSimulator {
                 return groupMembers(request, group: group, transitive: lower[2] == "transitivemembers")
             }
             return .graphError(400, "BadRequest", "Resource not found for the segment '\(path[2])'.", request: request)
+        case "contacts":
+            return orgContactOperation(request, caller: caller, path: path)
         case "me":
             return meError(request)
         default:

@@ -20,6 +20,11 @@ public actor GraphSimulator {
     var groups: [String: SimGroup] = [:]
     var groupOrder: [String] = []
     var changeLog: [DirectoryChange] = []
+    /// Organizational contacts (`/contacts`), in creation order, and their change log (ids;
+    /// a removal when deleted) for `/contacts/delta`.
+    var orgContacts: [String: SimOrgContact] = [:]
+    var orgContactOrder: [String] = []
+    var orgContactLog: [(id: String, removed: Bool)] = []
     var deltaGeneration = 1
     var mailboxes: [String: Mailbox] = [:]
     var apps: [String: AppRegistration] = [:]
@@ -64,6 +69,11 @@ public actor GraphSimulator {
             upnIndex[user.userPrincipalName.lowercased()] = user.id
         }
         for group in made.groups { groups[group.id] = group; groupOrder.append(group.id) }
+        for contact in made.orgContacts {
+            orgContacts[contact.id] = contact
+            orgContactOrder.append(contact.id)
+            orgContactLog.append((contact.id, false))
+        }
     }
 
     // MARK: Entry point

@@ -7,11 +7,14 @@ public struct TenantSeed: Sendable {
     public var seed: UInt64
     /// Share of member users with mail that have an Exchange Online mailbox.
     public var mailboxShare: Double
+    /// Mail contacts of the tenant (`orgContact`: partners, suppliers).
+    public var orgContacts: Int
 
-    public init(users: Int, seed: UInt64, mailboxShare: Double = 0.92) {
+    public init(users: Int, seed: UInt64, mailboxShare: Double = 0.92, orgContacts: Int = 0) {
         self.users = users
         self.seed = seed
         self.mailboxShare = mailboxShare
+        self.orgContacts = orgContacts
     }
 
     static let givenNames = ["Ada", "José", "Zoë", "Łukasz", "Øyvind", "Ingrid", "Amélie", "Björn", "Siobhán", "Nuño",
@@ -31,6 +34,7 @@ public struct TenantSeed: Sendable {
     public struct Result: Sendable {
         public var users: [SimUser]
         public var groups: [SimGroup]
+        public var orgContacts: [SimOrgContact] = []
     }
 
     public func make() -> Result {
@@ -47,8 +51,13 @@ public struct TenantSeed: Sendable {
                 "mail": .string("room\(n + 1)@contoso.com"), "mailNickname": .string("room\(n + 1)"),
                 "accountEnabled": false, "userType": "Member", "businessPhones": [],
             ], hasMailbox: true))
+            users[users.count - 1].purpose = "room"
         }
-        return Result(users: users, groups: makeGroups(users: users, rng: &rng))
+        let groups = makeGroups(users: users, rng: &rng)
+        // Org contacts from a generator of their own, so the users and groups stay as they were.
+        var contactRng = SeededRandom(seed: seed ^ 0x0C0A_7AC7)
+        let contacts = (0..<orgContacts).map { SimOrgContact.seeded(index: $0, rng: &contactRng) }
+        return Result(users: users, groups: groups, orgContacts: contacts)
     }
 
     private var users_count: Int { users }

@@ -86,6 +86,11 @@ public final class StateStore: Sendable {
             // read one user at a time since Graph cannot list it: kept until the next full reconcile.
             try db.execute(sql: "CREATE TABLE mailbox_purpose (user_id TEXT PRIMARY KEY, purpose TEXT NOT NULL, read_at REAL NOT NULL) WITHOUT ROWID")
         }
+        m.registerMigration("v7") { db in
+            // The tenant's mail contacts (orgContact) as the last /contacts/delta round left them,
+            // in the user-shaped JSON galsync projects them from (include_org_contacts).
+            try db.execute(sql: "CREATE TABLE org_contact (id TEXT PRIMARY KEY, json TEXT NOT NULL) WITHOUT ROWID")
+        }
         return m
     }
 

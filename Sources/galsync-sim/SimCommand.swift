@@ -22,10 +22,11 @@ struct SimCommand: AsyncParsableCommand {
     @Option(help: "Directory users to make.") var users = 200
     @Option(help: "Seed for the tenant and the fault sequence.") var seed: UInt64 = 42
     @Option(help: "Share of member users with mail that have a mailbox (0...1).") var mailboxShare = 0.92
+    @Option(help: "Mail contacts of the tenant (orgContact: partners, suppliers).") var orgContacts = 12
     @Option(help: "Write galsync.toml, galsync.key and galsync.crt for a registered app into this directory.") var writeConfig: String?
     @Option(help: "Client id of the registered app (with --write-config).") var clientId = "11111111-2222-3333-4444-555555555555"
     @Option(parsing: .upToNextOption, help: "Application permissions granted to the app.")
-    var roles = ["User.Read.All", "GroupMember.Read.All", "Contacts.ReadWrite", "MailboxSettings.Read"]
+    var roles = ["User.Read.All", "GroupMember.Read.All", "Contacts.ReadWrite", "MailboxSettings.Read", "OrgContact.Read.All"]
     @Flag(help: "Serve HTTPS with a generated self-signed certificate (written to --write-config DIR as sim-ca.crt).") var tls = false
     @Option(help: "Write {url, tenantId, clientId} as JSON here once listening.") var readyFile: String?
     @Option(help: "Access token lifetime in seconds.") var tokenLifetime = 3599
@@ -60,7 +61,7 @@ struct SimCommand: AsyncParsableCommand {
         settings.rate504 = rate504
         settings.rateDrop = rateDrop
         settings.faultSeed = seed
-        let simulator = try GraphSimulator(seed: TenantSeed(users: users, seed: seed, mailboxShare: mailboxShare), settings: settings)
+        let simulator = try GraphSimulator(seed: TenantSeed(users: users, seed: seed, mailboxShare: mailboxShare, orgContacts: orgContacts), settings: settings)
 
         var written: DemoFiles?
         if let dir = writeConfig {

@@ -86,6 +86,7 @@ enum EffectiveConfiguration {
                 ("where", d.where.map { .string($0.text) } ?? .unset("none: every user the rules above let through")),
                 ("honor_hidden", .bool(d.honorHidden)),
                 ("exclude_mailbox_types", .strings(d.excludeMailboxTypes)),
+                ("include_org_contacts", .bool(d.includeOrgContacts)),
             ]),
             ("mailboxes", [
                 ("groups", .strings(m.groups)),

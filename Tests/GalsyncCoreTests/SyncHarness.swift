@@ -85,7 +85,7 @@ struct SyncHarness {
         }
         let include = config.directory.includeGroups.isEmpty ? nil : config.directory.includeGroups.reduce(into: Set<String>()) { $0.formUnion(members($1)) }
         let exclude = config.directory.excludeGroups.reduce(into: Set<String>()) { $0.formUnion(members($1)) }
-        return state["users"]!.arrayValue!.filter { u in
+        let users = state["users"]!.arrayValue!.filter { u in
             let id = u["id"]!.stringValue!
             let mail = u["mail"]?.stringValue ?? ""
             return u["deleted"] == false && u["userType"] != "Guest" && u["accountEnabled"] == true && !mail.isEmpty
@@ -93,6 +93,25 @@ struct SyncHarness {
                 && !(config.directory.honorHidden && u["showInAddressList"] == false)  // hidden from the address list in Entra
                 && !excludedPurposes.contains(u["purpose"]?.stringValue ?? "user")
         }
+        guard config.directory.includeOrgContacts else { return users }
+        return users + (await sim.orgContactsState()).filter { $0["deleted"] == false && !($0["mail"]?.stringValue ?? "").isEmpty }
+            .map(Self.userShaped).filter { keepSource?($0) ?? true }
+    }
+
+    /// A mail contact as the contract turns it into a contact, written here from Graph's
+    /// orgContact shape: business and mobile phones from `phones` by type (null numbers
+    /// skipped), the address from the first entry with any part.
+    static func userShaped(_ c: JSONValue) -> JSONValue {
+        var u: [String: JSONValue] = [:]
+        for k in ["id", "displayName", "givenName", "surname", "mail", "jobTitle", "department", "companyName"] { u[k] = c[k] ?? .null }
+        let phones = c["phones"]?.arrayValue ?? []
+        func number(_ type: String) -> JSONValue? { phones.first { $0["type"]?.stringValue == type && !($0["number"]?.stringValue ?? "").isEmpty }?["number"] }
+        u["businessPhones"] = .array(number("business").map { [$0] } ?? [])
+        u["mobilePhone"] = number("mobile") ?? .null
+        if let a = (c["addresses"]?.arrayValue ?? []).first(where: { a in ["street", "city", "state", "postalCode", "countryOrRegion"].contains { !(a[$0]?.stringValue ?? "").isEmpty } }) {
+            u["streetAddress"] = a["street"]; u["city"] = a["city"]; u["state"] = a["state"]; u["postalCode"] = a["postalCode"]; u["country"] = a["countryOrRegion"]
+        }
+        return .object(u)
     }
 
     /// A test's own reading of a `[directory] where` rule (written in the test, not taken from

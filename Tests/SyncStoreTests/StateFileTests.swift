@@ -103,9 +103,10 @@ import Testing
         defer { s.remove() }
         let state = s.path("state.db")
         _ = try StateStore(path: state)
-        try Self.sqlite(state, "PRAGMA user_version = 7")
+        let newer = StateIdentity.schemaVersion + 1
+        try Self.sqlite(state, "PRAGMA user_version = \(newer)")
         for readOnly in [false, true] {
-            #expect(throws: StateStoreError.newer(path: state, version: 7, supported: StateIdentity.schemaVersion)) {
+            #expect(throws: StateStoreError.newer(path: state, version: newer, supported: StateIdentity.schemaVersion)) {
                 try StateStore(path: state, readOnly: readOnly)
             }
         }
@@ -156,7 +157,7 @@ import Testing
         #expect(throws: StateStoreError.outdated(path: state)) { try StateStore(path: state, readOnly: true) }
 
         let store = try StateStore(path: state)
-        #expect(try Self.pragma(state, "user_version") == 6 && StateIdentity.schemaVersion == 6)
+        #expect(try Self.pragma(state, "user_version") == 7 && StateIdentity.schemaVersion == 7)
         #expect(try store.people(["m", "u"]) == ["m": PersonName(id: "m", upn: "mo@contoso.com", displayName: "Mo")], "v5 names the snapshot's users")
         #expect(try store.meta("delta_link") == "L1")
         #expect(try store.mailboxes()["m"] == .init(ownerId: "m", folderId: "f", state: "ok", reason: nil, reconciled: nil, applied: nil))
