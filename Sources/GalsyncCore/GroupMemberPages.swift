@@ -3,8 +3,8 @@ import GalsyncJSON
 import GalsyncPlan
 import GraphClient
 
-/// The pages of one group's `/transitiveMembers`, folded into the ids of its member users
-/// (nested groups' users included by Graph; the groups themselves, devices and contacts left out).
+/// The pages of one group's `/transitiveMembers`, folded into the ids of its member users and
+/// mail contacts (nested groups' included by Graph; the groups themselves and devices left out).
 struct GroupMemberPages {
     let group: String
     private(set) var users: Set<String> = []
@@ -17,8 +17,11 @@ struct GroupMemberPages {
     mutating func consume(_ body: JSONValue, graph: GraphAPI) throws -> String? {
         guard let value = body["value"]?.arrayValue else { throw SyncError.badData("a page of group \(group)'s members was not the expected JSON") }
         for member in value {
-            // An entry without a type is taken for a user, as `$select=id` may leave it out.
-            if let id = member["id"]?.stringValue, member["@odata.type"]?.stringValue.map({ $0 == "#microsoft.graph.user" }) ?? true { users.insert(id) }
+            // An entry without a type is taken for a user, as `$select=id` may leave it out. Mail
+            // contacts are kept too (`include_org_contacts` with `exclude_groups`); the scope
+            // never makes them targets.
+            let type = member["@odata.type"]?.stringValue
+            if let id = member["id"]?.stringValue, type.map({ $0 == "#microsoft.graph.user" || $0 == "#microsoft.graph.orgContact" }) ?? true { users.insert(id) }
         }
         guard let next = body["@odata.nextLink"]?.stringValue else { return nil }
         guard graph.isGraphLink(next) else {

@@ -17,7 +17,7 @@ struct MailboxPurposeReader {
     static let rounds = 4
 
     enum Outcome: Sendable, Equatable {
-        /// user, shared, room, equipment, linked; `others` and values Graph adds later read as user.
+        /// user, shared, room, equipment, linked, others; values Graph adds later read as user.
         case purpose(String)
         /// 404 `MailboxNotEnabledForRESTAPI`: no Exchange Online mailbox (not a target; can be a source).
         case noMailbox
@@ -91,12 +91,13 @@ struct MailboxPurposeReader {
     }
 
     /// The purpose in an answer: `{"value": "shared"}` (v1.0, the property alone), or the beta
-    /// and documentation-example shapes `{"value": {"value": …}}` and `{"userPurpose": …}`.
+    /// and documentation-example shapes `{"value": {"value": …}}` and `{"userPurpose": …}`;
+    /// `unknownFutureValue` and values Graph adds later count as `user`.
     static func purpose(_ body: JSONValue?) -> String? {
         guard let body else { return nil }
         let raw = body["value"]?.stringValue ?? body["value"]?["value"]?.stringValue
             ?? body["userPurpose"]?.stringValue ?? body["userPurpose"]?["value"]?.stringValue
         guard let value = raw?.lowercased() else { return nil }
-        return ["user", "linked", "shared", "room", "equipment"].contains(value) ? value : "user"
+        return ["user", "linked", "shared", "room", "equipment", "others"].contains(value) ? value : "user"
     }
 }

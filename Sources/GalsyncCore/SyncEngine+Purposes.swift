@@ -21,7 +21,8 @@ extension SyncEngine {
         let needed = candidates.filter { id in
             guard round.users[id]?.isOrgContact != true else { return false }  // a mail contact has no mailbox
             guard let known = cached[id] else { return true }
-            return round.changed[id] != nil || known.readAt < stale
+            // A full round reports everyone: only staleness asks again then.
+            return (!round.full && round.changed[id] != nil) || known.readAt < stale
         }.sorted()
         guard !needed.isEmpty else {
             try clearWarning(options: options)
@@ -31,18 +32,22 @@ extension SyncEngine {
         let outcomes = try await MailboxPurposeReader(graph: graph, retry: retry).read(needed)
         var read: [String: String] = [:]
         var denied = 0
+        // Every answer is kept, refusals and unknowns too (never excluded for them), so that an
+        // access policy refusing thousands of mailboxes is asked again at full reconcile, not
+        // every cycle.
         for (id, outcome) in outcomes {
             switch outcome {
             case .purpose(let p): read[id] = p
             case .noMailbox: read[id] = "none"
-            case .denied: denied += 1
-            case .unknown: break
+            case .denied: read[id] = "denied"; denied += 1
+            case .unknown: read[id] = "unknown"
             }
         }
         purposes.merge(read) { _, new in new }
         if !options.planOnly { try store.setMailboxPurposes(read, at: now(), keeping: Set(round.users.keys)) }
         if denied > 0 {
-            summary.warnings.append("\(denied) of \(needed.count) mailboxes refused to tell their type (403: an application access policy or Exchange RBAC for Applications keeps them out); they are not excluded by exclude_mailbox_types")
+            try warnOnce("some mailboxes refuse to tell their type (403: an application access policy or Exchange RBAC for Applications keeps them out): they are not excluded by exclude_mailbox_types, and are asked again at full reconcile",
+                         options: options, summary: &summary)
         } else {
             try clearWarning(options: options)
         }

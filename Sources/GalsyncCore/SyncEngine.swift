@@ -59,7 +59,7 @@ public struct SyncEngine: Sendable {
         let orgStart = config.directory.includeOrgContacts
             ? DirectoryReader.OrgStart(snapshot: try store.orgContactSnapshot(), deltaLink: try store.meta("contacts_delta_link"), select: try store.meta("contacts_delta_select"))
             : nil
-        var round = try await DirectoryReader(graph: graph, retry: retry, extra: SyncScope.extraProperties(config), hidden: config.directory.honorHidden)
+        var round = try await DirectoryReader(graph: graph, retry: retry, extra: SyncScope.extraProperties(config), hidden: try hiddenReadDue())
             .read(snapshot: try store.directorySnapshot(), deltaLink: try store.meta("delta_link"), savedSelect: try store.meta("delta_select"),
                   groups: SyncScope.groups(config), org: orgStart)
         try Task.checkCancellation()

@@ -31,7 +31,7 @@ public struct SyncScope: Sendable {
             // Every enabled member with mail: guests have no mailbox here, disabled accounts are rooms and shared mailboxes.
             for u in users.values where !u.isGuest && !u.isOrgContact && u.isEnabled && u.has("mail") { targets.insert(u.id) }
         }
-        for g in m.groups { targets.formUnion((groupMembers[g] ?? []).filter { users[$0] != nil }) }
+        for g in m.groups { targets.formUnion((groupMembers[g] ?? []).filter { users[$0].map { !$0.isOrgContact } ?? false }) }
         var unresolved: [String] = []
         let byUPN = Self.ids(ofPrincipalNames: m.users.filter { users[$0.lowercased()] == nil }, in: users)
         for u in m.users {
@@ -40,7 +40,11 @@ public struct SyncScope: Sendable {
             else { unresolved.append(u) }
         }
         if let rule = m.where { targets = targets.filter { users[$0].map { rule.keeps($0.value) } ?? false } }
-        if !purposes.isEmpty { targets = targets.filter { !excludedType($0) } }
+        // A mailbox named in mailboxes.users is a target whatever its type: the operator chose it.
+        if !purposes.isEmpty {
+            let named = Set(m.users.map { $0.lowercased() }).union(byUPN.values)
+            targets = targets.filter { named.contains($0) || !excludedType($0) }
+        }
         self.targets = targets
         unresolvedTargets = unresolved
     }

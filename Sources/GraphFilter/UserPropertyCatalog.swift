@@ -180,10 +180,15 @@ public enum UserPropertyCatalog {
 
     /// The kind of `path`, nil when it cannot be known (a lambda variable, a directory extension).
     static func kindOf(_ path: [String], text: String, variables: Set<String>) throws(ODataFilter.ParseError) -> Kind? {
-        if variables.contains(path[0]) || isDirectoryExtension(path[0]) { return nil }
+        if variables.contains(path[0]) { return nil }
         let name = path[0]
+        if !variables.isEmpty {
+            // Inside any(p: …) galsync reads the element only: other names would be read as null.
+            throw .init("inside any(…), name the element through its variable (\(variables.sorted().joined(separator: ", "))), not '\(name)'", column: column(of: name, in: text))
+        }
+        if isDirectoryExtension(name) { return nil }
         if let why = unreadable[name] { throw .init("'\(name)' cannot be used in a where rule: \(why)", column: column(of: name, in: text)) }
-        let kind = kinds[name]!
+        guard let kind = kinds[name] else { throw .init("'\(name)' is not a property of a Graph user", column: column(of: name, in: text)) }
         guard path.count > 1 else { return kind }
         guard let inner = members[name], path.count == 2 else {
             throw .init("'\(path.joined(separator: "/"))': galsync cannot reach into '\(name)'", column: column(of: name, in: text))
@@ -215,11 +220,16 @@ public enum UserPropertyCatalog {
         }
     }
 
-    /// The 1-based column of `name`'s first appearance in `text` as a whole word (1 if not found).
+    /// The 1-based column of `name`'s first appearance in `text` as a whole word outside
+    /// quoted text (1 if not found).
     static func column(of name: String, in text: String) -> Int {
         let chars = Array(text.lowercased()), word = Array(name.lowercased())
         guard !word.isEmpty, chars.count >= word.count else { return 1 }
-        for i in 0...(chars.count - word.count) where Array(chars[i..<(i + word.count)]) == word {
+        var quoted = Array(repeating: false, count: chars.count), inside = false
+        for (i, c) in chars.enumerated() {
+            if c == "'" { inside.toggle(); quoted[i] = true } else { quoted[i] = inside }
+        }
+        for i in 0...(chars.count - word.count) where !quoted[i] && Array(chars[i..<(i + word.count)]) == word {
             let before = i == 0 ? " " : chars[i - 1], after = i + word.count < chars.count ? chars[i + word.count] : " "
             if !(before.isLetter || before.isNumber || before == "_"), !(after.isLetter || after.isNumber || after == "_") { return i + 1 }
         }

@@ -124,7 +124,7 @@ extension GraphSimulator {
     public func changeMembers(group: String, add: [String] = [], remove: [String] = []) throws(AdminError) {
         guard groups[group.lowercased()] != nil else { throw AdminError(status: 404, description: "no group '\(group)'") }
         for id in add where !groups[group.lowercased()]!.members.contains(id.lowercased()) {
-            guard users[id.lowercased()] != nil || groups[id.lowercased()] != nil else { throw AdminError(status: 404, description: "no user or group '\(id)'") }
+            guard users[id.lowercased()] != nil || groups[id.lowercased()] != nil || orgContacts[id.lowercased()] != nil else { throw AdminError(status: 404, description: "no user, group or org contact '\(id)'") }
             groups[group.lowercased()]!.members.append(id.lowercased())
         }
         groups[group.lowercased()]!.members.removeAll { remove.map { $0.lowercased() }.contains($0) }

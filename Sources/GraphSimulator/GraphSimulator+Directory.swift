@@ -331,6 +331,8 @@ extension GraphSimulator {
                     if transitive { stack.append(nested) }
                 } else if let u = users[m], !u.deleted {
                     ids.append(m)
+                } else if let c = orgContacts[m], !c.deleted {
+                    ids.append(m)  // mail contacts are group members too (distribution lists)
                 }
             }
             if !transitive { break }
@@ -338,6 +340,11 @@ extension GraphSimulator {
         let slice = ids.dropFirst(page.offset).prefix(page.size)
         let value: [JSONValue] = slice.map { id in
             if let g = groups[id] { return renderGroup(g) }
+            if let c = orgContacts[id] {
+                var o = renderOrgContact(c, select: select?.filter { SimOrgContact.propertyNames.contains($0) }).objectValue ?? [:]
+                o["@odata.type"] = "#microsoft.graph.orgContact"
+                return .object(o)
+            }
             var o = renderUser(users[id]!, select: select).objectValue ?? [:]
             o["@odata.type"] = "#microsoft.graph.user"
             return .object(o)

@@ -63,8 +63,13 @@ import Testing
             let refused = try await h.sync()
             #expect(refused.warnings.contains { $0.contains("honor_hidden keeps the last set") }, "\(refused.warnings)")
             #expect(refused.deleted == 0, "the last set stands: the newly hidden user is not removed yet")
+            // Not asked again until the next full reconcile: the idle cycle is one request.
+            await h.sim.resetCounters()
             let again = try await h.sync()
             #expect(!again.warnings.contains { $0.contains("honor_hidden") } && again.deleted == 0, "said once: \(again.warnings)")
+            #expect(await h.counters()["totalRequests"] == 1, "the refused query is not repeated every cycle")
+            h.config.sync.fullReconcile = 0  // the next full reconcile is due: asked again, answered
+            await h.sim.clearCannedResponses()
             let answered = try await h.sync()
             #expect(answered.deleted > 0)
             await h.expectExact()

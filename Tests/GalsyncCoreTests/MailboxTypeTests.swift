@@ -82,7 +82,7 @@ import Testing
 
     @Test(arguments: [
         (#"{"value":"Shared"}"#, "shared"), (#"{"value":{"value":"room"}}"#, "room"), (#"{"userPurpose":"equipment"}"#, "equipment"),
-        (#"{"userPurpose":{"value":"linked"}}"#, "linked"), (#"{"value":"others"}"#, "user"), (#"{"value":"unknownFutureValue"}"#, "user"),
+        (#"{"userPurpose":{"value":"linked"}}"#, "linked"), (#"{"value":"others"}"#, "others"), (#"{"value":"somethingNew"}"#, "user"), (#"{"value":"unknownFutureValue"}"#, "user"),
     ])
     func everyShapeOfTheAnswerReads(_ body: String, _ purpose: String) {
         #expect(MailboxPurposeReader.purpose(JSONValue.parse(Data(body.utf8))) == purpose)

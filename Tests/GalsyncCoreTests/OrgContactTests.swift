@@ -72,6 +72,34 @@ import Testing
         }
     }
 
+    /// A mail contact in an excluded group (a distribution list) is left out; one in a target
+    /// group never becomes a target.
+    @Test func groupsApplyToMailContactsWithoutMakingThemTargets() async throws {
+        let install = try await SimulatedInstall(users: 24, roles: Self.roles)
+        let ids = await Self.seed(SyncHarness(install: install, url: "", config: install.config("https://unused"), statePath: ""))
+        let excluded = await install.sim.createGroup(displayName: "Former suppliers", members: [ids[2]])
+        let targetGroup = try #require(await install.sim.group(named: "Mailbox Users"))
+        try await install.sim.changeMembers(group: targetGroup.id, add: [ids[3]])
+        try await install.run { url in
+            var config = install.config(url)
+            config.sync.state = install.dir.appendingPathComponent("s.db").path
+            config.directory.includeOrgContacts = true
+            config.directory.excludeGroups = [excluded]
+            config.mailboxes.all = false
+            config.mailboxes.groups = [targetGroup.id]
+            var h = SyncHarness(install: install, url: url, config: config, statePath: config.sync.state)
+            h.keepSource = { $0["id"]?.stringValue != ids[2] }
+            let first = try await h.sync()
+            #expect(first.mailboxesFailed == 0)
+            await h.expectExact()  // the harness's targets are users with a mailbox: never ids[3]
+            let holders = await h.expectedTargets()
+            for owner in holders {
+                let tags = (await install.sim.mailboxState(owner)["contacts"]?.arrayValue ?? []).compactMap { $0["extendedProperties"]?[SyncHarness.tag]?.stringValue }
+                #expect(!tags.contains(ids[2]) && tags.contains(ids[0]))
+            }
+        }
+    }
+
     @Test func withoutThePermissionTheCycleSaysWhatToGrantBeforeAnyWrite() async throws {
         try await SyncHarness.with(users: 24, { $0.mailboxes.all = true; $0.directory.includeOrgContacts = true }) { h in
             _ = await Self.seed(h)

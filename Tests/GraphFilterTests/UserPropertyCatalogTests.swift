@@ -23,6 +23,10 @@ import Testing
         ("onPremisesExtensionAttributes/extensionAttribute16 eq 'x'", 31, "is not part of"),
         ("assignedLicenses eq null or skills/any(s: s eq 'x')", 29, "one user at a time"),
         ("department/any(d: d eq 'x')", 1, "not a collection"),
+        ("proxyAddresses/any(p: P eq 'x')", 20, "through its variable"),
+        ("proxyAddresses/any(p: employeeType eq 'x')", 23, "through its variable"),
+        ("proxyAddresses/any(p: nosuchthing eq 'x')", 23, "through its variable"),
+        ("jobTitle eq 'city' or city eq true", 23, "text"),
     ])
     func mistakesAreRefusedWithAColumn(_ text: String, _ column: Int, _ says: String) {
         do { _ = try check(text); Issue.record("accepted \(text)") } catch {
