@@ -71,6 +71,15 @@ public struct SyncEngine: Sendable {
                 summary.warnings.append("sync would refuse this cycle: \(refusal)")
             }
         }
+        // The same valve for the mail contacts' own full round (an expired link, a new select).
+        if let org = round.org, org.full, let known = orgStart?.snapshot, !known.isEmpty, !options.allowMassDelete {
+            let dropped = known.keys.reduce(0) { $0 + (org.contacts[$1] == nil ? 1 : 0) }
+            if dropped == known.count || (dropped > 10 && Double(dropped) > Double(known.count) * config.sync.maxDeletesPercent / 100) {
+                let refusal = SyncError.directoryShrank(dropped: dropped, known: known.count, limit: config.sync.maxDeletesPercent, what: "mail contacts")
+                guard options.planOnly else { throw refusal }
+                summary.warnings.append("sync would refuse this cycle: \(refusal)")
+            }
+        }
         if !options.planOnly {
             try store.applyDirectory(upserts: round.changed.lazy.map { ($0.key, $0.value.json) }, removals: round.removed, deltaLink: round.deltaLink, select: round.select, replaceAll: round.full)
             try store.setGroupMembers(round.groupMembers)

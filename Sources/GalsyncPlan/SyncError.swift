@@ -9,7 +9,7 @@ public enum SyncError: Error, Sendable, CustomStringConvertible {
     case folderChanged(from: String, to: String)
     /// A full enumeration of the directory (after an expired deltaLink) that would drop most
     /// known users: an empty or truncated answer must not wipe the snapshot and every mailbox.
-    case directoryShrank(dropped: Int, known: Int, limit: Double)
+    case directoryShrank(dropped: Int, known: Int, limit: Double, what: String = "users")
     /// A configuration the loader accepts but galsync refuses to run with (a placeholder id).
     case badConfiguration(String)
 
@@ -20,8 +20,8 @@ public enum SyncError: Error, Sendable, CustomStringConvertible {
         case .massDelete(let p, let m, let l, let largest):
             "refusing to delete \(p) of \(m) managed contacts (more than max_deletes_percent = \(Int(l))%)"
                 + (largest.isEmpty ? "" : ", most in \(largest.joined(separator: ", "))") + ": check the configuration (a mistyped group id?) and run 'galsync plan'; if it is intended, run 'galsync sync --allow-mass-delete' once"
-        case .directoryShrank(let d, let k, let l):
-            "refusing a full directory read that would drop \(d) of the \(k) known users (more than max_deletes_percent = \(Int(l))%): Graph may have answered an empty or cut-short enumeration; nothing was saved or deleted. Run 'galsync plan' to see it again; if the directory really shrank, run 'galsync sync --allow-mass-delete' once"
+        case .directoryShrank(let d, let k, let l, let what):
+            "refusing a full directory read that would drop \(d) of the \(k) known \(what) (more than max_deletes_percent = \(Int(l))%): Graph may have answered an empty or cut-short enumeration; nothing was saved or deleted. Run 'galsync plan' to see it again; if the directory really shrank, run 'galsync sync --allow-mass-delete' once"
         case .badConfiguration(let s): s
         case .folderChanged(let from, let to):
             "sync.folder changed from '\(from)' to '\(to)': galsync would leave its contacts behind in the old folder. Put the old name back and run 'galsync purge --all --yes', then set the new name"

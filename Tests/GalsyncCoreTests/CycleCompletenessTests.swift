@@ -180,7 +180,7 @@ import Testing
             try store.setMeta("delta_link", nil)
             await h.sim.queueResponse(route: "GET /users/delta", body: Data(#"{"value":[],"@odata.deltaLink":"\#(h.url)/v1.0/users/delta?$deltatoken=empty"}"#.utf8))
             await #expect { try await h.sync() } throws: { error in
-                guard case SyncError.directoryShrank(let dropped, let known, _) = error else { return false }
+                guard case SyncError.directoryShrank(let dropped, let known, _, _) = error else { return false }
                 return dropped == users && known == users
             }
             #expect(try store.directoryUsers().count == users)

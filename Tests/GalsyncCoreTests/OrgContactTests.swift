@@ -58,6 +58,25 @@ import Testing
         }
     }
 
+    /// A full contacts round (expired link) that comes back empty is refused before anything
+    /// is saved, as the users' is; the contacts stay in every mailbox.
+    @Test func anEmptyFullRoundOfMailContactsIsRefused() async throws {
+        try await SyncHarness.with(users: 24, { $0.mailboxes.all = true; $0.directory.includeOrgContacts = true }) { h in
+            try await h.sim.setRoles(clientId: SimulatedInstall.clientId, Self.roles)
+            _ = await Self.seed(h)
+            try await h.sync()
+            // The saved link is refused as expired (in the batch, then alone), and the fresh round comes back empty.
+            let gone = Data(#"{"error":{"code":"resyncRequired","message":"The delta token has expired."}}"#.utf8)
+            let empty = JSONValue.object(["value": [], "@odata.deltaLink": .string("\(h.url)/v1.0/contacts/delta?$deltatoken=empty")]).encoded()
+            for _ in 0..<2 { await h.sim.queueResponse(route: "GET /contacts/delta", status: 410, body: gone) }
+            for _ in 0..<2 { await h.sim.queueResponse(route: "GET /contacts/delta", body: empty) }
+            let error = await #expect(throws: SyncError.self) { try await h.sync() }
+            #expect("\(error!)".contains("known mail contacts"), "\(error!)")
+            await h.sim.clearCannedResponses()
+            await h.expectExact()
+        }
+    }
+
     @Test func whereAppliesToMailContactsAndTurningItOffRemovesThem() async throws {
         try await SyncHarness.with(users: 24, { $0.mailboxes.all = true; $0.directory.includeOrgContacts = true; $0.directory.where = try! WhereRule("companyName ne 'Litware'") }) { h in
             try await h.sim.setRoles(clientId: SimulatedInstall.clientId, Self.roles)
