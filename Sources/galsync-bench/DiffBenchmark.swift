@@ -7,7 +7,9 @@ import GalsyncPlan
 /// network: projections (and their hashes) for every user, then one mailbox's plan against a
 /// snapshot holding the same contacts but 1% changed. Then the same for the next cycle of a
 /// running service, where the delta round reported 1% of the users changed and the others'
-/// projections come from `ProjectionCache`. Prints JSON.
+/// projections come from `ProjectionCache`. Last, the scope (`SyncScope`) of those users with
+/// `mailboxes.all`, without and with a `[directory] where` rule over an extra property that
+/// one user in 50 holds. Prints JSON.
 @main
 struct DiffBenchmark {
     static func main() async {
@@ -20,7 +22,8 @@ struct DiffBenchmark {
                 "mail": .string("user\(i)@contoso.com"), "businessPhones": [.string("+1 425 555 \(i % 10000)")],
                 "mobilePhone": .string("+44 7700 \(i)"), "jobTitle": "Engineer", "department": "R&D", "companyName": "Contoso",
                 "officeLocation": "Building 1", "city": "Redmond", "country": "United States", "accountEnabled": true, "userType": "Member",
-            ])
+                "onPremisesExtensionAttributes": i % 50 == 13 ? ["extensionAttribute1": "TEST"] : ["extensionAttribute1": .null],
+            ], extra: ["onPremisesExtensionAttributes"])
         }
         let clock = ContinuousClock()
         let start = clock.now
@@ -45,7 +48,15 @@ struct DiffBenchmark {
         let warmProjections = await cache.projections(of: next, basis: .init(from: "L1", to: "L2", changed: changed), excluding: []).projections
         let warmPlan = MailboxPlan(owner: "owner", desired: warmProjections, actual: actual)
         let warmEnd = clock.now
+        var config = Configuration(tenant: .init(id: "contoso.onmicrosoft.com", clientId: "c", certificate: "/dev/null"))
+        config.mailboxes.all = true
+        let scopeStart = clock.now
+        let plain = SyncScope(users: next, groupMembers: [:], config: config)
+        let scopeEnd = clock.now
+        config.directory.where = try! WhereRule("onPremisesExtensionAttributes/extensionAttribute1 ne 'TEST' and not startsWith(department, 'Test')")
+        let filtered = SyncScope(users: next, groupMembers: [:], config: config)
+        let whereEnd = clock.now
         func s(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
-        print(#"{"users":\#(n),"projection_s":\#(s(projected - start)),"plan_s":\#(s(end - planStart)),"total_s":\#(s(projected - start) + s(end - planStart)),"updates":\#(plan.updates),"unchanged":\#(plan.unchanged),"warm_s":\#(s(warmEnd - warmStart)),"warm_updates":\#(warmPlan.updates)}"#)
+        print(#"{"users":\#(n),"projection_s":\#(s(projected - start)),"plan_s":\#(s(end - planStart)),"total_s":\#(s(projected - start) + s(end - planStart)),"updates":\#(plan.updates),"unchanged":\#(plan.unchanged),"warm_s":\#(s(warmEnd - warmStart)),"warm_updates":\#(warmPlan.updates),"scope_s":\#(s(scopeEnd - scopeStart)),"scope_where_s":\#(s(whereEnd - scopeEnd)),"sources":\#(plain.sources.count),"sources_where":\#(filtered.sources.count)}"#)
     }
 }
