@@ -20,17 +20,21 @@ public struct SyncScope: Sendable {
         let d = config.directory
         let include = d.includeGroups.isEmpty ? nil : d.includeGroups.reduce(into: Set<String>()) { $0.formUnion(groupMembers[$1] ?? []) }
         let exclude = d.excludeGroups.reduce(into: Set<String>()) { $0.formUnion(groupMembers[$1] ?? []) }
-        sources = users.filter { id, u in
-            (d.includeGuests || !u.isGuest) && (d.includeDisabled || u.isEnabled)
-                && d.require.allSatisfy(u.has) && ((include?.contains(id) ?? true) || u.isOrgContact) && !exclude.contains(id)
-                && (d.where?.keeps(u.value) ?? true) && !(d.honorHidden && hidden.contains(id)) && !excludedType(id)
-        }
         let m = config.mailboxes
+        var sources: [String: DirectoryUser] = [:]
+        sources.reserveCapacity(users.count)
         var targets = Set<String>()
-        if m.all {
-            // Every enabled member with mail: guests have no mailbox here, disabled accounts are rooms and shared mailboxes.
-            for u in users.values where !u.isGuest && !u.isOrgContact && u.isEnabled && u.has("mail") { targets.insert(u.id) }
+        // One scan of each user's entries answers every fixed rule (`scopeFacts`).
+        for (id, u) in users {
+            let f = u.scopeFacts(require: d.require)
+            // mailboxes.all: every enabled member with mail; guests have no mailbox here, disabled accounts are rooms and shared mailboxes.
+            if m.all, !f.isGuest, !f.isOrgContact, f.isEnabled, f.hasMail { targets.insert(id) }
+            guard (d.includeGuests || !f.isGuest) && (d.includeDisabled || f.isEnabled) && f.hasRequired,
+                  (include?.contains(id) ?? true) || f.isOrgContact, !exclude.contains(id),
+                  !(d.honorHidden && hidden.contains(id)), !excludedType(id), d.where?.keeps(u.value) ?? true else { continue }
+            sources[id] = u
         }
+        self.sources = sources
         for g in m.groups { targets.formUnion((groupMembers[g] ?? []).filter { users[$0].map { !$0.isOrgContact } ?? false }) }
         var unresolved: [String] = []
         let byUPN = Self.ids(ofPrincipalNames: m.users.filter { users[$0.lowercased()] == nil }, in: users)

@@ -106,4 +106,22 @@ import Testing
         let cleared = merged.merging(["onPremisesExtensionAttributes": .null], extra: ["onPremisesExtensionAttributes"])
         #expect(cleared.value("onPremisesExtensionAttributes") == .null && cleared.value("employeeType") == "Employee")
     }
+
+    /// The scope's one-scan facts agree with the property-at-a-time answers, for every shape.
+    @Test func scopeFactsAgreeWithTheSlowAnswers() {
+        let shapes: [[String: JSONValue]] = [
+            Self.full, [:], ["mail": .null, "accountEnabled": true], ["mail": "  ", "userType": "guest", "accountEnabled": .null],
+            ["mail": "a@b.c", "userType": "OrgContact", "accountEnabled": false, "businessPhones": []],
+            ["mail": 7, "jobTitle": ["x"], "department": [], "accountEnabled": "yes", "userType": 3],
+            ["mail": ["a", 1], "mobilePhone": "", "companyName": .null, "givenName": "\t"],
+        ]
+        let require = ["mail", "givenName", "jobTitle", "department", "mobilePhone", "businessPhones", "companyName"]
+        for (n, p) in shapes.enumerated() {
+            let u = DirectoryUser(id: "u\(n)", properties: p)
+            let f = u.scopeFacts(require: require)
+            #expect(f.isGuest == u.isGuest && f.isEnabled == u.isEnabled && f.isOrgContact == u.isOrgContact && f.hasMail == u.has("mail"), "shape \(n)")
+            #expect(f.hasRequired == require.allSatisfy(u.has), "shape \(n)")
+            for r in require { #expect(u.scopeFacts(require: [r]).hasRequired == u.has(r), "shape \(n), \(r)") }
+        }
+    }
 }
