@@ -31,20 +31,26 @@ extension StateStore {
     /// resync's 100,000 texts need not be held at once.
     public func applyDirectory(upserts: some Sequence<(String, String)>, removals: Set<String>, deltaLink: String, select: String, replaceAll: Bool) throws {
         try db.write { db in
-            if replaceAll { try db.execute(sql: "DELETE FROM directory_user") }
-            let insert = try db.makeStatement(sql: "INSERT OR REPLACE INTO directory_user (id, json) VALUES (?, ?)")
-            let name = try db.makeStatement(sql: Self.upsertPerson)
-            for (id, json) in upserts {
-                try insert.execute(arguments: [id, json])
-                try name.execute(arguments: [id, json])
-            }
-            let delete = try db.makeStatement(sql: "DELETE FROM directory_user WHERE id = ?")
-            for id in removals { try delete.execute(arguments: [id]) }
+            try Self.applyRound(db, table: "directory_user", upserts: upserts, removals: removals, replaceAll: replaceAll)
             if replaceAll { try Self.prunePeople(db) }
             try Self.setMeta(db, "delta_link", deltaLink)
             try Self.setMeta(db, "delta_select", select)
             try Self.setMeta(db, "delta_saved", String(Date().timeIntervalSince1970))
         }
+    }
+
+    /// One delta round's rows into `table` (`id`, `json`), each name into `person` too;
+    /// `replaceAll` (a full round) first empties the table. Shared by the users and the mail contacts.
+    static func applyRound(_ db: Database, table: String, upserts: some Sequence<(String, String)>, removals: Set<String>, replaceAll: Bool) throws {
+        if replaceAll { try db.execute(sql: "DELETE FROM \(table)") }
+        let insert = try db.makeStatement(sql: "INSERT OR REPLACE INTO \(table) (id, json) VALUES (?, ?)")
+        let name = try db.makeStatement(sql: upsertPerson)
+        for (id, json) in upserts {
+            try insert.execute(arguments: [id, json])
+            try name.execute(arguments: [id, json])
+        }
+        let delete = try db.makeStatement(sql: "DELETE FROM \(table) WHERE id = ?")
+        for id in removals { try delete.execute(arguments: [id]) }
     }
 
     /// Replaces the stored members of the given groups.

@@ -16,15 +16,7 @@ extension StateStore {
     /// too, so plans and status name a partner, not a GUID.
     public func applyOrgContacts(upserts: some Sequence<(String, String)>, removals: Set<String>, deltaLink: String, select: String, replaceAll: Bool) throws {
         try db.write { db in
-            if replaceAll { try db.execute(sql: "DELETE FROM org_contact") }
-            let insert = try db.makeStatement(sql: "INSERT OR REPLACE INTO org_contact (id, json) VALUES (?, ?)")
-            let name = try db.makeStatement(sql: Self.upsertPerson)
-            for (id, json) in upserts {
-                try insert.execute(arguments: [id, json])
-                try name.execute(arguments: [id, json])
-            }
-            let delete = try db.makeStatement(sql: "DELETE FROM org_contact WHERE id = ?")
-            for id in removals { try delete.execute(arguments: [id]) }
+            try Self.applyRound(db, table: "org_contact", upserts: upserts, removals: removals, replaceAll: replaceAll)
             try Self.setMeta(db, "contacts_delta_link", deltaLink)
             try Self.setMeta(db, "contacts_delta_select", select)
         }
