@@ -118,7 +118,9 @@ import Testing
             await h.sim.resetCounters()
             let engine = try h.engine().0
             let cycle = Task { try await engine.cycle() }
-            while await (h.counters()["requests"]?["POST /$batch"]?["200"]?.numberValue ?? 0) < 1 { try await Task.sleep(for: .milliseconds(10)) }
+            // The first `$batch` is the directory read (delta and hidden users in one); wait for
+            // the simulator to have carried out a contact write, so the stop lands in the writes.
+            while await (h.counters()["contactWrites"]?.numberValue ?? 0) < 1 { try await Task.sleep(for: .milliseconds(5)) }
             cycle.cancel()
             _ = await cycle.result
             _ = try await h.sim.updateSettings(["latencyMs": 0])
