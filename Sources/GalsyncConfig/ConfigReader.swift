@@ -5,8 +5,13 @@ import Foundation
 struct ConfigReader {
     let root: [String: ConfigValue]
     var problems: [ConfigurationError.Problem] = []
+    /// Put before every problem's key: `list.vendors.` while a list's own tables are read.
+    var prefix = ""
 
-    init(root: [String: ConfigValue]) { self.root = root }
+    init(root: [String: ConfigValue], prefix: String = "") {
+        self.root = root
+        self.prefix = prefix
+    }
 
     static let sections: [String: [String]] = [
         "tenant": ["id", "client_id", "certificate", "private_key", "passphrase_file", "cloud", "login_endpoint", "graph_endpoint", "ca_file", "assertion_algorithm"],
@@ -63,50 +68,20 @@ struct ConfigReader {
         }
         sync.metricsFile = string("sync.metrics_file")
 
-        var directory = Configuration.DirectoryScope()
-        directory.includeGroups = guids("directory.include_groups")
-        directory.excludeGroups = guids("directory.exclude_groups")
-        directory.includeGuests = bool("directory.include_guests") ?? false
-        directory.includeDisabled = bool("directory.include_disabled") ?? false
-        if let r = strings("directory.require") {
-            let known = ["mail", "givenName", "surname", "displayName", "jobTitle", "department", "mobilePhone", "businessPhones", "companyName", "officeLocation"]
-            for a in r where !known.contains(a) { problem("directory.require", "'\(a)' is not a user attribute galsync reads; use some of \(known.joined(separator: ", "))") }
-            directory.require = r
-        }
-        directory.where = whereRule("directory.where")
-        directory.honorHidden = bool("directory.honor_hidden") ?? true
-        directory.includeOrgContacts = bool("directory.include_org_contacts") ?? false
-        if let types = strings("directory.exclude_mailbox_types") {
-            let known = Configuration.DirectoryScope.mailboxTypes
-            for t in types where !known.contains(t) {
-                problem("directory.exclude_mailbox_types", "'\(t)' is not a mailbox type (mailboxSettings.userPurpose); use some of \(known.joined(separator: ", ")), or [] for none")
-            }
-            directory.excludeMailboxTypes = types
-        }
-
-        var mailboxes = Configuration.MailboxTargets()
-        mailboxes.groups = guids("mailboxes.groups")
-        mailboxes.users = strings("mailboxes.users") ?? []
-        mailboxes.all = bool("mailboxes.all") ?? false
-        mailboxes.includeSelf = bool("mailboxes.include_self") ?? false
-        mailboxes.where = whereRule("mailboxes.where")
-        if !mailboxes.all, mailboxes.groups.isEmpty, mailboxes.users.isEmpty, problems.isEmpty {
+        let directory = readDirectory()
+        let mailboxes = readMailboxes()
+        let contact = readContact()
+        let lists = readLists(directory: directory, mailboxes: mailboxes, contact: contact)
+        if lists.isEmpty, !mailboxes.all, mailboxes.groups.isEmpty, mailboxes.users.isEmpty, problems.isEmpty {
             problem("mailboxes", "no target mailboxes: set groups, users, or all = true")
         }
-
-        var contact = Configuration.ContactSettings()
-        if let fields = strings("contact.exclude_fields") {
-            let known = ["givenName", "surname", "emailAddresses", "businessPhones", "mobilePhone", "jobTitle", "department", "companyName", "officeLocation", "businessAddress"]
-            for f in fields where !known.contains(f) { problem("contact.exclude_fields", "'\(f)' is not a contact field galsync writes; use some of \(known.joined(separator: ", "))") }
-            contact.excludeFields = fields
-        }
         guard problems.isEmpty else { return nil }
-        return Configuration(tenant: tenant, sync: sync, directory: directory, mailboxes: mailboxes, contact: contact)
+        return Configuration(tenant: tenant, sync: sync, directory: directory, mailboxes: mailboxes, contact: contact, lists: lists)
     }
 
     // MARK: Typed access
 
-    mutating func problem(_ key: String, _ message: String) { problems.append(.init(key: key, message: message)) }
+    mutating func problem(_ key: String, _ message: String) { problems.append(.init(key: prefix + key, message: message)) }
 
     mutating func value(_ key: String) -> ConfigValue? {
         let parts = key.split(separator: ".").map(String.init)
@@ -223,7 +198,7 @@ struct ConfigReader {
     }
 
     mutating func reportUnknownKeys() {
-        for (section, value) in root {
+        for (section, value) in root where section != "list" {
             guard let known = Self.sections[section] else {
                 problem(section, "unknown section\(Self.suggestion(section, Array(Self.sections.keys)))")
                 continue

@@ -8,14 +8,18 @@ public struct Configuration: Sendable, Equatable {
     public var directory: DirectoryScope
     public var mailboxes: MailboxTargets
     public var contact: ContactSettings
+    /// `[[list]]`, in the file's order; empty: the top-level tables and `sync.folder` are the
+    /// one list (`implicitList`), as before lists existed.
+    public var lists: [ContactList]
 
     public init(tenant: TenantSettings, sync: SyncSettings = SyncSettings(), directory: DirectoryScope = DirectoryScope(),
-                mailboxes: MailboxTargets = MailboxTargets(), contact: ContactSettings = ContactSettings()) {
+                mailboxes: MailboxTargets = MailboxTargets(), contact: ContactSettings = ContactSettings(), lists: [ContactList] = []) {
         self.tenant = tenant
         self.sync = sync
         self.directory = directory
         self.mailboxes = mailboxes
         self.contact = contact
+        self.lists = lists
     }
 
     /// `[tenant]`: who galsync is and where Microsoft is.

@@ -36,6 +36,8 @@ public struct CycleSummary: Sendable {
 
     public struct MailboxPlanSummary: Sendable {
         public var owner: String
+        /// The list the plan is for ("" for the implicit list).
+        public var list = ""
         public var creates: Int, updates: Int, deletes: Int, unchanged: Int
         public var samples: [String]
     }
@@ -70,7 +72,7 @@ public struct CycleSummary: Sendable {
         if !warnings.isEmpty { o["warnings"] = .array(warnings.map(JSONValue.string)) }
         if !plans.isEmpty {
             o["plan"] = .array(plans.map { p in
-                ["mailbox": .string(p.owner), "upn": names[p.owner]?.upn.map(JSONValue.string) ?? .null, "create": .number(Double(p.creates)), "update": .number(Double(p.updates)),
+                ["mailbox": .string(p.owner), "list": .string(p.list), "upn": names[p.owner]?.upn.map(JSONValue.string) ?? .null, "create": .number(Double(p.creates)), "update": .number(Double(p.updates)),
                  "delete": .number(Double(p.deletes)), "unchanged": .number(Double(p.unchanged)), "samples": .array(p.samples.map(JSONValue.string))]
             })
         }
@@ -89,10 +91,32 @@ public struct CycleSummary: Sendable {
             lines.append("  drift check of \(d.checked) mailboxes: \(d.edited) contacts edited and \(d.gone) removed by their owners, written again; \(d.listed) mailboxes listed")
         }
         for p in plans where p.creates + p.updates + p.deletes > 0 {
-            lines.append("  \(safe(handle(p.owner))): +\(p.creates) ~\(p.updates) -\(p.deletes) (=\(p.unchanged))" + (p.samples.isEmpty ? "" : ": " + p.samples.map(safe).joined(separator: "; ")))
+            lines.append("  \(safe(handle(p.owner)))\(p.list.isEmpty ? "" : " [\(p.list)]"): +\(p.creates) ~\(p.updates) -\(p.deletes) (=\(p.unchanged))" + (p.samples.isEmpty ? "" : ": " + p.samples.map(safe).joined(separator: "; ")))
         }
         for (owner, why) in problems.sorted(by: { handle($0.key) < handle($1.key) }) { lines.append("  \(safe(handle(owner))): \(safe(why))") }
         for w in warnings { lines.append("warning: \(safe(w))") }
         return lines.joined(separator: "\n")
+    }
+}
+
+extension CycleSummary {
+    /// Adds one list's part of a cycle: counts summed, plans named with the list, problems
+    /// and warnings said with its name (a mailbox in two lists has one line with both).
+    mutating func absorb(_ part: CycleSummary, list: String) {
+        created += part.created; updated += part.updated; deleted += part.deleted; unchanged += part.unchanged
+        mailboxesOK += part.mailboxesOK; mailboxesFailed += part.mailboxesFailed; mailboxesSkipped += part.mailboxesSkipped
+        pending += part.pending; plannedFromChanges += part.plannedFromChanges
+        isPlan = isPlan || part.isPlan
+        if let d = part.drift {
+            var sum = drift ?? DriftSummary()
+            sum.checked += d.checked; sum.edited += d.edited; sum.gone += d.gone; sum.listed += d.listed
+            drift = sum
+        }
+        let prefix = list.isEmpty ? "" : "list \(list): "
+        for (owner, problem) in part.problems {
+            problems[owner] = problems[owner].map { "\($0); \(prefix)\(problem)" } ?? prefix + problem
+        }
+        warnings += part.warnings.map { prefix + $0 }
+        plans += part.plans.map { var p = $0; p.list = list; return p }
     }
 }

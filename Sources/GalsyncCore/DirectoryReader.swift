@@ -77,18 +77,18 @@ struct DirectoryReader {
         var hiddenProblem: String?
         let hiddenRead = hidden ? 1 + members.count : nil
         var orgStartLink = org?.deltaLink
-        if org?.select != OrgContactPages.select { orgStartLink = nil }
+        if org?.select != OrgContactShape.select { orgStartLink = nil }
         if let link = orgStartLink, !graph.isGraphLink(link) { orgStartLink = nil }
-        var orgPages = org.map { OrgContactPages(full: orgStartLink == nil, snapshot: $0.snapshot) }
+        var orgPages = org.map { ContactDeltaPages(full: orgStartLink == nil, snapshot: $0.snapshot) }
         let orgRead = org == nil ? nil : 1 + members.count + (hidden ? 1 : 0)
-        let starts = [start ?? fresh] + members.map(\.firstURL) + (hidden ? [HiddenUserPages.firstURL] : []) + (org == nil ? [] : [orgStartLink ?? OrgContactPages.firstURL])
+        let starts = [start ?? fresh] + members.map(\.firstURL) + (hidden ? [HiddenUserPages.firstURL] : []) + (org == nil ? [] : [orgStartLink ?? OrgContactShape.firstURL])
         try await PagedReads(graph: graph, retry: retry).run(starts, headers: hiddenRead.map { [$0: HiddenUserPages.headers] } ?? [:]) { read, result in
             if read == orgRead {
                 switch result {
                 case .success(let page): return try orgPages!.consume(page, graph: graph)
                 case .failure(let error as GraphError) where !orgPages!.full && (error.status == 410 || error.status == 400):
                     orgPages!.restart()  // expired: read every mail contact again
-                    return OrgContactPages.firstURL
+                    return OrgContactShape.firstURL
                 case .failure(let error as GraphError) where error.status == 403:
                     throw SyncError.badConfiguration("include_org_contacts: Graph refused /contacts/delta (403 \(error.code)): grant the OrgContact.Read.All application permission (with admin consent), or set include_org_contacts = false")
                 case .failure(let error): throw error

@@ -13,6 +13,8 @@ public struct GalsyncRuntime: Sendable {
     public let tokens: TokenProvider
     /// Last cycle's projections, reused by the next cycle of the same process and configuration.
     public let projections = ProjectionCache()
+    /// The named lists' caches, likewise.
+    public let listProjections = ListProjectionCaches()
 
     public static func make(_ config: Configuration, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> GalsyncRuntime {
         let credential = try CertificateCredential.load(certificatePath: config.tenant.certificate, privateKeyPath: config.tenant.privateKey,

@@ -66,7 +66,7 @@ extension SyncEngine {
                 continue
             }
             if let failure = f.failure {
-                let name = try store.people([owner])[owner]
+                let name = try directory.people([owner])[owner]
                 var fields: Logger.Metadata = ["mailbox": "\(owner)"]
                 if let upn = name?.upn { fields["mailbox_upn"] = "\(upn)" }
                 logger.warning("drift check of \(name?.handle ?? owner) did not finish: \(failure); the next check tries again", metadata: fields)

@@ -197,10 +197,10 @@ extension SyncEngine {
     /// owner left the directory, or that was skipped, is only forgotten.
     /// `forget`: those mailboxes, forgotten only after the mass-delete guard passed (their
     /// managed contacts count as deletes there).
-    func planLeavers(scope: SyncScope, users: [String: DirectoryUser], context: PlanContext) async throws -> (planned: [PlannedMailbox], forget: [String]) {
+    func planLeavers(targets: Set<String>, users: [String: DirectoryUser], context: PlanContext) async throws -> (planned: [PlannedMailbox], forget: [String]) {
         var planned: [PlannedMailbox] = []
         var forget: [String] = []
-        for (owner, record) in context.records where !scope.targets.contains(owner) {
+        for (owner, record) in context.records where !targets.contains(owner) {
             try Task.checkCancellation()
             if users[owner] == nil || record.state == "skipped" {
                 forget.append(owner)
@@ -241,7 +241,7 @@ extension SyncEngine {
             summary.created += plan.creates; summary.updated += plan.updates; summary.deleted += plan.deletes
             let known = try store.managedContacts(entry.sync.owner, userIds: plan.operations.prefix(3).map(\.userId))
             // Leavers are no longer in the snapshot: their names come from the state.
-            let gone = try store.people(plan.operations.prefix(3).map(\.userId).filter { users[$0] == nil })
+            let gone = try directory.people(plan.operations.prefix(3).map(\.userId).filter { users[$0] == nil })
             let samples = try plan.operations.prefix(3).map { op -> String in
                 // Planned from the state, an update does not carry the old fields: look them up to name what changes.
                 guard case .update(let id, let p, nil) = op, let hash = known[p.userId]?.hash,

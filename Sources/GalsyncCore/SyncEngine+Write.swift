@@ -67,8 +67,8 @@ extension SyncEngine {
         // 100,000 mailboxes does not become 100,000 journal lines (journald would drop most).
         let written = results.filter { $0.value.outcome.created + $0.value.outcome.updated + $0.value.outcome.deleted > 0 || !$0.value.failures.isEmpty }
             .sorted { $0.key < $1.key }
-        let names = logger.logLevel <= .debug ? try store.people(written.map(\.key))
-            : logger.logLevel <= .info ? try store.people(written.prefix(Self.namedMailboxes).map(\.key)) : [:]
+        let names = logger.logLevel <= .debug ? try directory.people(written.map(\.key))
+            : logger.logLevel <= .info ? try directory.people(written.prefix(Self.namedMailboxes).map(\.key)) : [:]
         for (i, (owner, r)) in written.enumerated() where i < Self.namedMailboxes || logger.logLevel <= .debug {
             let o = r.outcome
             let level: Logger.Level = i < Self.namedMailboxes ? .info : .debug

@@ -55,7 +55,7 @@ public struct SyncScope: Sendable {
 
     /// Lowercased UPN → user id for the configured `names` that are not ids, found in one pass
     /// (no index of every user's UPN: that was a whole-directory copy); the first user wins.
-    static func ids(ofPrincipalNames names: [String], in users: [String: DirectoryUser]) -> [String: String] {
+    package static func ids(ofPrincipalNames names: [String], in users: [String: DirectoryUser]) -> [String: String] {
         guard !names.isEmpty else { return [:] }
         let wanted = Set(names.map { $0.lowercased() })
         var out: [String: String] = [:]
@@ -67,13 +67,17 @@ public struct SyncScope: Sendable {
 
     /// The user properties the `where` rules read beyond `DirectoryUser.selectedProperties`:
     /// the delta `$select` carries them too (a new one starts a fresh enumeration).
+    /// Every list's rules count (a mailbox-sourced list's `[list.mailboxes]` too).
     public static func extraProperties(_ config: Configuration) -> Set<String> {
-        let read = (config.directory.where?.properties ?? []).union(config.mailboxes.where?.properties ?? [])
+        let read = config.effectiveLists.reduce(into: Set<String>()) { all, list in
+            all.formUnion(list.directory.where?.properties ?? [])
+            all.formUnion(list.mailboxes.where?.properties ?? [])
+        }
         return read.subtracting(DirectoryUser.selectedProperties)
     }
 
-    /// The groups whose members the scope needs.
+    /// The groups whose members the scope needs, over every list.
     public static func groups(_ config: Configuration) -> [String] {
-        Array(Set(config.directory.includeGroups + config.directory.excludeGroups + config.mailboxes.groups)).sorted()
+        Array(Set(config.effectiveLists.flatMap { $0.directory.includeGroups + $0.directory.excludeGroups + $0.mailboxes.groups })).sorted()
     }
 }

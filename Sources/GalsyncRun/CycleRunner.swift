@@ -101,7 +101,7 @@ extension CycleRunner {
                 let exists = FileManager.default.fileExists(atPath: config.sync.state)
                 let store = exists ? try StateStore(path: config.sync.state, readOnly: true) : try StateStore(inMemory: ())
                 let progress = CycleProgress()
-                let engine = SyncEngine(config: config, graph: runtime.graph, store: store, logger: logger, projections: runtime.projections, progress: progress)
+                let engine = SyncEngine(config: config, graph: runtime.graph, store: store, logger: logger, projections: runtime.projections, listProjections: runtime.listProjections, progress: progress)
                 var summary = try await reportingProgress(progress) { try await engine.cycle(options) }
                 summary.requests += await runtime.tokens.requestsSent - tokensBefore
                 return Result(summary: summary, error: nil, exitStatus: summary.exitStatus)
@@ -125,7 +125,7 @@ extension CycleRunner {
             numbered[metadataKey: "cycle"] = "\(id)"
             let progress = CycleProgress()
             progress.cycle(id)
-            let engine = SyncEngine(config: config, graph: runtime.graph, store: store, logger: numbered, projections: runtime.projections, progress: progress)
+            let engine = SyncEngine(config: config, graph: runtime.graph, store: store, logger: numbered, projections: runtime.projections, listProjections: runtime.listProjections, progress: progress)
             let started = Date()
             do {
                 var summary = try await reportingProgress(progress) { try await engine.cycle(options) }

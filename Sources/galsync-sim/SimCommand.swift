@@ -23,6 +23,7 @@ struct SimCommand: AsyncParsableCommand {
     @Option(help: "Seed for the tenant and the fault sequence.") var seed: UInt64 = 42
     @Option(help: "Share of member users with mail that have a mailbox (0...1).") var mailboxShare = 0.92
     @Option(help: "Mail contacts of the tenant (orgContact: partners, suppliers).") var orgContacts = 12
+    @Option(help: "Contacts in the 'Vendors' folder of the shared mailbox contacts@contoso.com (the source of a mailbox list); 0 for no such mailbox.") var vendors = 30
     @Option(help: "Write galsync.toml, galsync.key and galsync.crt for a registered app into this directory.") var writeConfig: String?
     @Option(help: "Client id of the registered app (with --write-config).") var clientId = "11111111-2222-3333-4444-555555555555"
     @Option(parsing: .upToNextOption, help: "Application permissions granted to the app.")
@@ -62,6 +63,7 @@ struct SimCommand: AsyncParsableCommand {
         settings.rateDrop = rateDrop
         settings.faultSeed = seed
         let simulator = try GraphSimulator(seed: TenantSeed(users: users, seed: seed, mailboxShare: mailboxShare, orgContacts: orgContacts), settings: settings)
+        if vendors > 0 { try await simulator.seedSharedFolder(contacts: vendors) }
 
         var written: DemoFiles?
         if let dir = writeConfig {

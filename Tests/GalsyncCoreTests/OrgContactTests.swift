@@ -130,10 +130,10 @@ import Testing
 
     @Test func phonesAndAddressesComeFromTheFirstEntriesThatHoldThem() {
         let entry = JSONValue.object(Self.partner(1, company: "Fabrikam")).objectValue!
-        let u = OrgContactPages.userProperties(entry, id: "c1")
+        let u = OrgContactShape.userProperties(entry, id: "c1")
         #expect(u["businessPhones"] == ["+1 206 555 0101"] && u["mobilePhone"] == .null)
         #expect(u["streetAddress"] == "1 Pier Road" && u["country"] == "United States" && u["userType"] == "OrgContact")
-        #expect(OrgContactPages.userProperties(["displayName": "Only a name"], id: "c2").keys.sorted() == ["displayName", "id", "userType"],
+        #expect(OrgContactShape.userProperties(["displayName": "Only a name"], id: "c2").keys.sorted() == ["displayName", "id", "userType"],
                 "a later round's entry carries only what changed")
     }
 }

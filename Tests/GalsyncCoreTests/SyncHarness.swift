@@ -40,7 +40,7 @@ struct SyncHarness {
     /// caches (projections, what each mailbox holds), where `sync()` starts afresh each time.
     func service() throws -> SyncEngine {
         let rt = try GalsyncRuntime.make(config, environment: [:])
-        return SyncEngine(config: config, graph: rt.graph, store: try StateStore(path: statePath), projections: rt.projections)
+        return SyncEngine(config: config, graph: rt.graph, store: try StateStore(path: statePath), projections: rt.projections, listProjections: rt.listProjections)
     }
 
     @discardableResult
@@ -122,6 +122,8 @@ struct SyncHarness {
     /// Mailbox types that are neither sources nor targets: set by tests whose app may read them
     /// (MailboxSettings.Read); without it galsync keeps today's rules, as the contract says.
     var excludedPurposes: Set<String> = []
+    /// Folders `differences` leaves alone (other lists'), by display name.
+    var ignoredFolders: Set<String> = []
 
     /// Target mailboxes that really have a mailbox.
     func expectedTargets() async -> [String] {
@@ -182,7 +184,9 @@ struct SyncHarness {
             else { folderId = box["folders"]?.arrayValue?.first { $0["displayName"]?.stringValue == config.sync.folder }?["id"]?.stringValue }
             let folders = box["folders"]?.arrayValue?.filter { $0["displayName"]?.stringValue == config.sync.folder } ?? []
             if folders.count > 1 { out.append("duplicate folders in \(owner)") }
-            let tagged = (box["contacts"]?.arrayValue ?? []).filter { $0["extendedProperties"]?[Self.tag] != nil }
+            // Other lists' folders are theirs: checked through their own configuration.
+            let others = Set((box["folders"]?.arrayValue ?? []).filter { ignoredFolders.contains($0["displayName"]?.stringValue ?? "") }.compactMap { $0["id"]?.stringValue })
+            let tagged = (box["contacts"]?.arrayValue ?? []).filter { $0["extendedProperties"]?[Self.tag] != nil && !others.contains($0["parentFolderId"]?.stringValue ?? "") }
             if !tagged.allSatisfy({ $0["parentFolderId"]?.stringValue == folderId }) { out.append("a tagged contact outside the folder in \(owner)") }
             var seen: [String: Int] = [:]
             for c in tagged { seen[c["extendedProperties"]![Self.tag]!.stringValue!, default: 0] += 1 }

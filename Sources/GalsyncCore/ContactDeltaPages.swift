@@ -3,15 +3,17 @@ import GalsyncJSON
 import GalsyncPlan
 import GraphClient
 
-/// One round of `/contacts/delta` (the tenant's mail contacts, `include_org_contacts`) folded
-/// over the stored set, like `DeltaPages` for users. Each contact is held user-shaped, so the
-/// same projection, tag and scope rules apply: business and mobile phones from `phones` by
-/// type (entries with a null number skipped), the address from the first entry with any part,
-/// `userType` "OrgContact" (never a target). Both `@removed` reasons mean gone.
-struct OrgContactPages {
-    /// The delta without `$select` leaves out phones and addresses (orgcontact-delta's example).
-    static let select = "id,displayName,givenName,surname,mail,companyName,jobTitle,department,phones,addresses"
-    static let firstURL = "/contacts/delta?$select=\(select)"
+/// One round of a contacts-like delta (the tenant's mail contacts, `/contacts/delta`; or one
+/// mailbox folder's contacts, a mailbox-sourced list's source) folded over the stored set, like
+/// `DeltaPages` for users. Each entry is held user-shaped (`shape`), so the same projection, tag
+/// and scope rules apply. Both `@removed` reasons mean gone.
+struct ContactDeltaPages {
+    /// An entry as user properties (`OrgContactShape.userProperties`, `FolderContactShape.userProperties`).
+    let shape: @Sendable ([String: JSONValue], String) -> [String: JSONValue]
+    /// The round's name in errors ("/contacts/delta").
+    let what: String
+    /// Directory object ids are GUIDs, compared lowercased; Outlook item ids are case-sensitive.
+    let lowercaseIds: Bool
 
     private(set) var full: Bool
     private var snapshot: [String: DirectoryUser]
@@ -19,8 +21,12 @@ struct OrgContactPages {
     private(set) var removed: Set<String> = []
     private(set) var deltaLink: String?
 
-    init(full: Bool, snapshot: [String: DirectoryUser]) {
+    init(full: Bool, snapshot: [String: DirectoryUser], what: String = "/contacts/delta", lowercaseIds: Bool = true,
+         shape: @escaping @Sendable ([String: JSONValue], String) -> [String: JSONValue] = OrgContactShape.userProperties) {
         self.full = full
+        self.what = what
+        self.lowercaseIds = lowercaseIds
+        self.shape = shape
         self.snapshot = full ? [:] : snapshot
     }
 
@@ -33,25 +39,25 @@ struct OrgContactPages {
     }
 
     mutating func consume(_ body: JSONValue, graph: GraphAPI) throws -> String? {
-        guard let value = body["value"]?.arrayValue else { throw SyncError.badData("a /contacts/delta page was not the expected JSON") }
+        guard let value = body["value"]?.arrayValue else { throw SyncError.badData("a \(what) page was not the expected JSON") }
         for entry in value {
-            guard let id = entry["id"]?.stringValue?.lowercased(), !id.isEmpty else { continue }
+            guard let raw = entry["id"]?.stringValue, case let id = lowercaseIds ? raw.lowercased() : raw, !id.isEmpty else { continue }
             if entry["@removed"] != nil {
                 removed.insert(id)
                 changed[id] = nil
                 continue
             }
             removed.remove(id)
-            let properties = Self.userProperties(entry.objectValue ?? [:], id: id)
+            let properties = shape(entry.objectValue ?? [:], id)
             if let known = changed[id] ?? (full ? nil : snapshot[id]) { changed[id] = known.merging(properties) }
             else { changed[id] = DirectoryUser(id: id, properties: properties) }
         }
         if let next = body["@odata.nextLink"]?.stringValue {
-            guard graph.isGraphLink(next) else { throw SyncError.badData("a /contacts/delta nextLink points away from the Graph host; not followed, the token stays home") }
+            guard graph.isGraphLink(next) else { throw SyncError.badData("a \(what) nextLink points away from the Graph host; not followed, the token stays home") }
             return next
         }
-        guard let delta = body["@odata.deltaLink"]?.stringValue else { throw SyncError.badData("a /contacts/delta round ended without a deltaLink") }
-        guard graph.isGraphLink(delta) else { throw SyncError.badData("the /contacts deltaLink points away from the Graph host; not saved") }
+        guard let delta = body["@odata.deltaLink"]?.stringValue else { throw SyncError.badData("a \(what) round ended without a deltaLink") }
+        guard graph.isGraphLink(delta) else { throw SyncError.badData("the \(what) deltaLink points away from the Graph host; not saved") }
         deltaLink = delta
         return nil
     }
@@ -64,6 +70,15 @@ struct OrgContactPages {
         for id in removed { all[id] = nil }
         return all
     }
+}
+
+/// The tenant's mail contacts (`include_org_contacts`): business and mobile phones from
+/// `phones` by type (entries with a null number skipped), the address from the first entry
+/// with any part, `userType` "OrgContact" (never a target).
+enum OrgContactShape {
+    /// The delta without `$select` leaves out phones and addresses (orgcontact-delta's example).
+    static let select = "id,displayName,givenName,surname,mail,companyName,jobTitle,department,phones,addresses"
+    static let firstURL = "/contacts/delta?$select=\(select)"
 
     /// An orgContact delta entry as user properties: only those it carries (a later round
     /// leaves out what did not change), so merging keeps the rest.

@@ -1,0 +1,93 @@
+import Foundation
+import GalsyncConfig
+import GalsyncJSON
+import GalsyncPlan
+import GraphClient
+import GraphHTTP
+import SyncStore
+
+/// A mailbox-sourced list's sources: the contacts of one folder of one mailbox, read through
+/// that folder's contacts delta (`…/contactFolders/{id}/contacts/delta`, or
+/// `/users/{id}/contacts/delta` for the Contacts folder itself) and kept in the list's own state
+/// like the directory's users (snapshot, deltaLink). An idle cycle costs one request.
+struct MailboxListSource {
+    let graph: GraphAPI
+    let retry: RetryPolicy
+    let list: ContactList
+    /// The list's own state: the source contacts in its `directory_user` table, the link in `meta`.
+    let store: StateStore
+
+    /// Contacts per page (`Prefer: odata.maxpagesize`), as the drift check asks.
+    static let pageSize = 250
+
+    /// The source mailbox's owner id, found in the directory by id or UPN.
+    static func owner(of list: ContactList, in users: [String: DirectoryUser]) throws -> String {
+        guard case .mailbox(let mailbox, _) = list.source else { throw SyncError.badConfiguration("list '\(list.name)' is not copied from a mailbox") }
+        if users[mailbox.lowercased()] != nil { return mailbox.lowercased() }
+        if let id = SyncScope.ids(ofPrincipalNames: [mailbox], in: users)[mailbox.lowercased()] { return id }
+        throw SyncError.badConfiguration("list '\(list.name)': source_mailbox '\(mailbox)' is not in the directory; give the UPN or object id of the mailbox whose folder the list copies")
+    }
+
+    /// One round over the source folder, and what the list's state keeps of where it read it.
+    struct Reading: Sendable {
+        var round: DirectoryReader.Round
+        /// The source mailbox's owner id.
+        var owner: String
+        /// "owner/folder name": another one starts a full read.
+        var key: String
+        var folderId: String
+    }
+
+    /// One round over the source folder (saved by the caller, not by `plan`). `users`: the
+    /// directory after this cycle's round.
+    func read(users: [String: DirectoryUser]) async throws -> Reading {
+        guard case .mailbox(let mailbox, let folderName) = list.source else { throw SyncError.badConfiguration("list '\(list.name)' is not copied from a mailbox") }
+        let owner = try Self.owner(of: list, in: users)
+        // The folder's id and the link belong to one (mailbox, folder): another one starts over.
+        let key = "\(owner)/\(folderName.lowercased())"
+        let sameSource = try store.meta("source_key") == key
+        let sync = MailboxSync(graph: graph, store: store, retry: retry, folderName: folderName, owner: owner)
+        var folderId = sameSource ? try store.meta("source_folder_id") : nil
+        if folderId == nil {
+            folderId = try await sync.findFolder(known: nil)
+            guard folderId != nil else {
+                throw SyncError.badConfiguration("list '\(list.name)': \(mailbox) has no folder '\(folderName)' directly under its Contacts; check source_folder (\"\" is the Contacts folder itself)")
+            }
+        }
+        let base = folderName.isEmpty ? "/users/\(GraphPath.segment(owner))/contacts/delta" : "\(sync.contactsPath(folderId))/delta"
+        let fresh = "\(base)?$select=\(FolderContactShape.select)"
+        let savedSelect = try store.meta("delta_select")
+        var start = sameSource && savedSelect == FolderContactShape.select ? try store.meta("delta_link") : nil
+        if let link = start, !graph.isGraphLink(link) { start = nil }
+        let snapshot = try store.directorySnapshot()
+        var pages = ContactDeltaPages(full: start == nil, snapshot: snapshot, what: "list '\(list.name)' source folder delta", lowercaseIds: false,
+                                      shape: FolderContactShape.userProperties)
+        var url = start ?? fresh
+        while true {
+            try Task.checkCancellation()
+            let body: JSONValue
+            do {
+                let response = try await retry.run { try await graph.request("GET", url, headers: [("Prefer", "odata.maxpagesize=\(Self.pageSize)")]) }
+                guard let json = response.json else { throw SyncError.badData("list '\(list.name)': a source folder delta page was not JSON") }
+                body = json
+            } catch let error as GraphError where !pages.full && (error.status == 410 || error.status == 400) {
+                pages.restart()  // the link expired: read the folder again in full
+                url = fresh
+                continue
+            } catch let error as GraphError where error.status == 404 {
+                // Never "every copy goes": nothing is saved, and the folder is looked up by
+                // name again next cycle (a new folder of that name is another source: full read).
+                throw SyncError.badConfiguration("list '\(list.name)': the source folder '\(folderName)' of \(mailbox) is gone (\(error.code)); nothing was deleted; restore the folder or change source_folder")
+            }
+            guard let next = try pages.consume(body, graph: graph) else { break }
+            url = next
+        }
+        guard let link = pages.deltaLink else { throw SyncError.badData("list '\(list.name)': the source folder delta ended without a deltaLink") }
+        let contacts = pages.contacts()
+        let dropped = snapshot.keys.reduce(0) { $0 + (contacts[$1] == nil ? 1 : 0) }
+        let round = DirectoryReader.Round(users: contacts, changed: pages.changed, removed: pages.full ? Set(snapshot.keys).subtracting(contacts.keys) : pages.removed,
+                                     known: snapshot.count, dropped: dropped, deltaLink: link, select: FolderContactShape.select, full: pages.full,
+                                     from: pages.full ? nil : start, groupMembers: [:])
+        return Reading(round: round, owner: owner, key: key, folderId: folderId ?? "")
+    }
+}

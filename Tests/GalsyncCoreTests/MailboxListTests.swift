@@ -1,0 +1,107 @@
+import Foundation
+import GalsyncConfig
+@testable import GalsyncCore
+import GalsyncJSON
+import GalsyncPlan
+import GraphSimulator
+import SyncStore
+import Testing
+
+/// `source = "mailbox"`: a folder of one mailbox (a front office's "Vendors") copied into every
+/// target's own folder, following the owner's edits, and never into its own mailbox.
+@Suite struct MailboxListTests {
+    static func vendors(_ c: inout Configuration) {
+        let home = ContactList(name: "directory", folder: c.sync.folder, directory: c.directory, mailboxes: c.mailboxes, contact: c.contact)
+        let vendors = ContactList(name: "vendors", folder: "Vendors", source: .mailbox(mailbox: "contacts@contoso.com", folder: "Vendors"),
+                                  directory: c.directory, mailboxes: c.mailboxes, contact: c.contact)
+        c.lists = [home, vendors]
+    }
+
+    /// A contact's fields as compared: the e-mail addresses without their display names (a copy's
+    /// is the contact's display name, as for users: a documented limit).
+    static func fields(_ c: JSONValue) -> [String: JSONValue] {
+        var f = SyncHarness.listedFields(c)
+        f["emailAddresses"] = f["emailAddresses"]?.arrayValue.map { .array($0.map { ["address": $0["address"] ?? .null] }) } ?? .null
+        return f
+    }
+
+    /// How every target's "Vendors" folder differs from the source folder (empty: exact).
+    static func differences(_ h: SyncHarness, source: (owner: String, folderId: String)) async -> [String] {
+        let box = await h.sim.mailboxState(source.owner)
+        let originals = (box["contacts"]?.arrayValue ?? []).filter { $0["parentFolderId"]?.stringValue == source.folderId }
+        let want = Dictionary(uniqueKeysWithValues: originals.map { ($0["id"]!.stringValue!, Self.fields($0)) })
+        var out: [String] = []
+        for owner in await h.expectedTargets() {
+            #expect(owner != source.owner)
+            let target = await h.sim.mailboxState(owner)
+            let folder = target["folders"]?.arrayValue?.first { $0["displayName"]?.stringValue == "Vendors" }?["id"]?.stringValue
+            let copies = (target["contacts"]?.arrayValue ?? []).filter { $0["parentFolderId"]?.stringValue == folder && folder != nil }
+            var seen: [String: [String: JSONValue]] = [:]
+            for c in copies {
+                guard let tag = c["extendedProperties"]?[SyncHarness.tag]?.stringValue else { out.append("\(owner): an untagged contact in Vendors"); continue }
+                if seen[tag] != nil { out.append("\(owner): \(tag) twice") }
+                seen[tag] = Self.fields(c)
+            }
+            if Set(seen.keys) != Set(want.keys) { out.append("\(owner): \(seen.count) copies of \(want.count) vendors") }
+            for (id, fields) in seen where want[id] != nil && want[id] != fields { out.append("\(owner): \(id) is \(fields), not \(want[id]!)") }
+        }
+        return out
+    }
+
+    @Test func aMailboxFolderIsCopiedToEveryTargetAndFollowsItsOwnersEdits() async throws {
+        try await SyncHarness.with(users: 20) { h in
+            let source = try await h.sim.seedSharedFolder(contacts: 12)
+            Self.vendors(&h.config)
+            let first = try await h.sync()
+            #expect(first.exitStatus == .ok, "\(first.text)")
+            let diff0 = await Self.differences(h, source: source)
+            #expect(diff0.isEmpty, "\(diff0)")
+            var home = h
+            home.ignoredFolders = ["Vendors"]
+            await home.expectExact()
+
+            // The front office edits one vendor, removes one and adds one.
+            let box = await h.sim.mailboxState(source.owner)
+            let ids = (box["contacts"]?.arrayValue ?? []).filter { $0["parentFolderId"]?.stringValue == source.folderId }.map { $0["id"]!.stringValue! }
+            try await h.sim.ownerEditsContact(mailbox: source.owner, contactId: ids[0], properties: ["jobTitle": "Head of Sales", "mobilePhone": "+1 206 555 0999"])
+            try await h.sim.ownerDeletesContact(mailbox: source.owner, contactId: ids[1])
+            try await h.sim.ownerCreatesContact(mailbox: source.owner, folderId: source.folderId, properties: [
+                "displayName": "Quinn Novak (Contoso Pharma)", "givenName": "Quinn", "surname": "Novak", "companyName": "Contoso Pharma",
+                "emailAddresses": [["address": "quinn@pharma.example", "name": "Quinn Novak"]],
+            ])
+            let changed = try await h.sync()
+            let targets = await h.expectedTargets().count
+            #expect(changed.exitStatus == .ok && changed.created == targets && changed.updated == targets && changed.deleted == targets, "\(changed.text)")
+            let diff = await Self.differences(h, source: source)
+            #expect(diff.isEmpty, "\(diff)")
+
+            await h.sim.resetCounters()
+            let idle = try await h.sync()
+            #expect(idle.created + idle.updated + idle.deleted == 0)
+            let c = await h.counters()
+            #expect(c["totalRequests"] == 2, "the directory's batch and the folder's delta: \(c["requests"]!)")
+        }
+    }
+
+    /// A source folder that disappears fails the cycle, naming the list; no copy is deleted.
+    @Test func aMissingSourceFolderFailsTheCycleAndDeletesNothing() async throws {
+        try await SyncHarness.with(users: 20) { h in
+            let source = try await h.sim.seedSharedFolder(contacts: 12)
+            Self.vendors(&h.config)
+            try await h.sync()
+            try await h.sim.ownerDeletesFolder(mailbox: source.owner, folderId: source.folderId)
+            await h.sim.resetCounters()
+            await #expect(throws: SyncError.self) { try await h.sync() }
+            #expect(await h.counters()["contactWrites"] == 0)
+        }
+    }
+
+    /// The source mailbox is never a target of its own list, even when named in its users.
+    @Test func anUnknownSourceMailboxIsACycleErrorNamingIt() async throws {
+        try await SyncHarness.with(users: 20) { h in
+            Self.vendors(&h.config)
+            let error = await #expect(throws: SyncError.self) { try await h.sync() }
+            #expect("\(error!)".contains("contacts@contoso.com") && "\(error!)".contains("vendors"))
+        }
+    }
+}
