@@ -14,6 +14,11 @@ public struct ConfigurationError: Error, Sendable, Equatable, CustomStringConver
     public var file: String
     public var problems: [Problem]
 
+    public init(file: String, problems: [Problem]) {
+        self.file = file
+        self.problems = problems
+    }
+
     public var description: String {
         let head = problems.count == 1 ? "\(file): 1 problem" : "\(file): \(problems.count) problems"
         return ([head] + problems.map { "  - " + ($0.key.isEmpty ? "" : "\($0.key): ") + $0.message }).joined(separator: "\n")

@@ -102,7 +102,7 @@ public struct CycleSummary: Sendable {
 extension CycleSummary {
     /// Adds one list's part of a cycle: counts summed, plans named with the list, problems
     /// and warnings said with its name (a mailbox in two lists has one line with both).
-    mutating func absorb(_ part: CycleSummary, list: String) {
+    package mutating func absorb(_ part: CycleSummary, list: String) {
         created += part.created; updated += part.updated; deleted += part.deleted; unchanged += part.unchanged
         mailboxesOK += part.mailboxesOK; mailboxesFailed += part.mailboxesFailed; mailboxesSkipped += part.mailboxesSkipped
         pending += part.pending; plannedFromChanges += part.plannedFromChanges

@@ -167,7 +167,8 @@ public struct Preflight: Sendable {
             do {
                 _ = try await graph.request("GET", "/users/\(GraphPath.segment(mailbox))/contactFolders?$top=1")
                 steps.append(Step(name: "mailbox", outcome: .pass, detail: "contact folders of \(mailbox) can be listed"))
-                return done(.ok)
+                steps += await Self.listSteps(config, graph: graph)
+                return done(steps.contains { $0.outcome == .fail } ? .config : .ok)
             } catch let error as GraphError where error.code == "MailboxNotEnabledForRESTAPI" && i < candidates.count - 1 {
                 continue  // that user has no mailbox; try the next
             } catch {
@@ -176,7 +177,8 @@ public struct Preflight: Sendable {
             }
         }
         steps.append(Step(name: "mailbox", outcome: .warn, detail: "no user to try a mailbox with"))
-        return done(.ok)
+        steps += await Self.listSteps(config, graph: graph)
+        return done(steps.contains { $0.outcome == .fail } ? .config : .ok)
     }
 
     /// `honor_hidden`: the advanced query galsync reads the hidden users with, asked for one

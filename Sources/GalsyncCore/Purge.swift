@@ -10,12 +10,17 @@ import SyncStore
 public struct Purge: Sendable {
     let config: Configuration
     let graph: GraphAPI
+    /// The list's state (what galsync wrote where).
     let store: StateStore
+    /// The directory's state, for people's names (a named list's state has none).
+    let directory: StateStore
 
-    public init(config: Configuration, graph: GraphAPI, store: StateStore) {
+    /// `config`: the one list to purge (`Configuration.keeping`).
+    public init(config: Configuration, graph: GraphAPI, store: StateStore, directory: StateStore? = nil) {
         self.config = config
         self.graph = graph
         self.store = store
+        self.directory = directory ?? store
     }
 
     /// `mailboxes`: ids or UPNs; nil = every mailbox the state knows.
@@ -31,7 +36,7 @@ public struct Purge: Sendable {
             for m in mailboxes {
                 if known[m.lowercased()] != nil || departed[m.lowercased()] != nil { owners.append(m.lowercased()); continue }
                 // A UPN the state knows (a departed owner's too, whom Graph no longer finds): as the preview resolves it.
-                if let id = try store.personId(upn: m), known[id] != nil || departed[id] != nil { owners.append(id); continue }
+                if let id = try directory.personId(upn: m), known[id] != nil || departed[id] != nil { owners.append(id); continue }
                 let path = "/users/\(GraphPath.segment(m))?$select=id"
                 do {
                     let r = try await retry.run { try await graph.request("GET", path) }
@@ -82,7 +87,7 @@ public struct Purge: Sendable {
                     summary.problems[owner] = "pending: \(unknown) deletes unconfirmed; run purge again"
                     continue
                 }
-                try await SyncEngine(config: config, graph: graph, store: store).removeFolderIfEmpty(sync, folderId: folder)
+                try await SyncEngine(config: config, graph: graph, store: store, directory: directory).removeFolderIfEmpty(sync, folderId: folder)
                 try store.forgetMailbox(owner)
                 summary.mailboxesOK += 1
             } catch let error as GraphError where known[owner] == nil && departed[owner] != nil && error.status == 404 {
@@ -100,7 +105,7 @@ public struct Purge: Sendable {
         summary.requests = graph.metrics.requests
         summary.throttled = graph.metrics.throttled
         summary.duration = Date().timeIntervalSince(started)
-        summary.names = try store.people(summary.problems.keys)
+        summary.names = try directory.people(summary.problems.keys)
         return summary
     }
 }

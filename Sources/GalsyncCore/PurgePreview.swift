@@ -11,7 +11,8 @@ public struct PurgePreview: Sendable {
     /// Mailboxes still in the configuration's targets, named.
     public let stillTargets: [String]
 
-    public init(config: Configuration, store: StateStore?, mailboxes: [String]?) throws {
+    /// `directory`: the directory's state when `store` is a named list's (names, the scope).
+    public init(config: Configuration, store: StateStore?, directory: StateStore? = nil, mailboxes: [String]?) throws {
         guard let store else {
             lines = ["galsync has no state yet; the purge looks for its contacts in \(mailboxes?.joined(separator: ", ") ?? "no mailbox")"]
             stillTargets = []
@@ -19,20 +20,21 @@ public struct PurgePreview: Sendable {
         }
         let known = try store.mailboxes()
         let departed = try store.departedMailboxes()
-        let users = try store.directorySnapshot()
+        let dir = directory ?? store
+        let users = try dir.directorySnapshot()
         var owners: [String] = []
         var unknown: [String] = []
         if let mailboxes {
             for m in mailboxes {
                 let key = m.lowercased()
                 if known[key] != nil || departed[key] != nil { owners.append(key) }
-                else if let id = try store.personId(upn: m), known[id] != nil || departed[id] != nil { owners.append(id) }
+                else if let id = try dir.personId(upn: m), known[id] != nil || departed[id] != nil { owners.append(id) }
                 else { unknown.append(m) }
             }
         } else {
             owners = Set(known.keys).union(departed.keys).sorted()
         }
-        let names = try store.people(owners)
+        let names = try dir.people(owners)
         let handle = { (id: String) in names[id]?.handle ?? id }
         var out: [String] = []
         var total = 0
@@ -43,7 +45,7 @@ public struct PurgePreview: Sendable {
         }
         out.insert("galsync's contacts in \(owners.count) mailbox\(owners.count == 1 ? "" : "es"), \(total) in all (as the state knows them; each mailbox is listed to be sure):", at: 0)
         for m in unknown { out.append("  \(m): not in galsync's state; the purge looks for galsync's contacts there anyway") }
-        let scope = SyncScope(users: users, groupMembers: try store.groupMembers(), config: config, hidden: try store.hiddenUsers(), purposes: try store.mailboxPurposes().mapValues(\.purpose))
+        let scope = SyncScope(users: users, groupMembers: try dir.groupMembers(), config: config, hidden: try dir.hiddenUsers(), purposes: try dir.mailboxPurposes().mapValues(\.purpose))
         stillTargets = owners.filter { scope.targets.contains($0) }.map(handle).sorted()
         if !stillTargets.isEmpty {
             out.append("warning: \(stillTargets.count) of these mailboxes are still targets in the configuration ([mailboxes]): the next cycle fills them again; "

@@ -62,32 +62,25 @@ extension SyncEngine {
             let s = scope(lists[i], purposes: purposes)
             lists[i].targets = s.targets
             for target in s.unresolved { lists[i].summary.problems[target] = "not in the directory: check [mailboxes] users" }
-            try await lists[i].engine.plan(&lists[i], sources: s.sources, owners: round.users, options: options)
+            do {
+                try await lists[i].engine.plan(&lists[i], sources: s.sources, owners: round.users, options: options)
+            } catch let error as SyncError where !lists[i].list.name.isEmpty {
+                throw SyncError.inList(lists[i].list.name, error)
+            }
             lists[i].departed = Set(lists[i].forget.filter { round.users[$0] == nil })
         }
         return lists
     }
 
-    /// The lists this configuration keeps, and, when `[[list]]` left `sync.folder` to none of
-    /// them, the earlier implicit list with no targets: its contacts are removed (under the
-    /// mass-delete guard) rather than abandoned.
-    func keptLists() throws -> [ContactList] {
-        var lists = config.effectiveLists
-        if config.homeList == nil, !(try store.mailboxes().isEmpty) {
-            var retired = config.implicitList
-            retired.folder = try store.meta("folder") ?? config.sync.folder
-            retired.mailboxes = Configuration.MailboxTargets()
-            lists.insert(retired, at: 0)
-        }
-        return lists
-    }
+    /// The lists this cycle keeps (`KeptLists.all`).
+    func keptLists() throws -> [ContactList] { try KeptLists.all(config, home: store) }
 
     /// The engine that keeps `list`: the home list's state is this engine's; a named list's is
     /// its own file (`Configuration.statePath(of:)`), opened read-only (or empty) by `plan`.
     func engine(for list: ContactList, options: Options) throws -> SyncEngine {
         let path = config.statePath(of: list)
         let listConfig = config.keeping(list)
-        if path == config.sync.state || list.name.isEmpty { return keeping(listConfig, store: store, projections: projections) }
+        if KeptLists.isHome(list, config) { return keeping(listConfig, store: store, projections: projections) }
         let listStore: StateStore
         if options.planOnly {
             listStore = FileManager.default.fileExists(atPath: path) ? try StateStore(path: path, readOnly: true) : try StateStore(inMemory: ())

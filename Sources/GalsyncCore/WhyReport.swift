@@ -17,8 +17,15 @@ public struct WhyReport: Sendable {
         }
     }
 
-    public init(user: String, mailbox: String?, config: Configuration, store: StateStore) throws {
+    /// `list`: the `[[list]]` asked about (`why --list`), whose state is `listStore`; `config`
+    /// is then that list's (`Configuration.keeping`). A mailbox-sourced list's subject is a
+    /// contact of its source folder.
+    public init(user: String, mailbox: String?, config: Configuration, store: StateStore, list: ContactList? = nil, listStore: StateStore? = nil) throws {
+        let held = listStore ?? store
+        var copied: [String: DirectoryUser] = [:]
+        if case .mailbox? = list?.source { copied = try held.directorySnapshot() }
         let users = try store.directorySnapshot().merging(config.directory.includeOrgContacts ? store.orgContactSnapshot() : [:]) { user, _ in user }
+            .merging(copied) { user, _ in user }
         func resolve(_ who: String) throws -> (id: String, user: DirectoryUser?) {
             let key = who.lowercased()
             if let u = users[key] { return (key, u) }
@@ -33,8 +40,16 @@ public struct WhyReport: Sendable {
         let name = { (id: String, d: DirectoryUser?) in
             d.map { PersonName(id: id, upn: $0.userPrincipalName, displayName: $0.string("displayName")).label } ?? names[id]?.label ?? id
         }
-        let explanation = ScopeExplanation(user: u, mailbox: target?.user, groupMembers: try store.groupMembers(), config: config, hidden: try store.hiddenUsers(), purposes: try store.mailboxPurposes().mapValues(\.purpose))
-        var lines = ["\(name(uid, u)), object id \(uid)", "as a contact ([directory]):"]
+        var explanation = ScopeExplanation(user: u, mailbox: target?.user, groupMembers: try store.groupMembers(), config: config, hidden: try store.hiddenUsers(), purposes: try store.mailboxPurposes().mapValues(\.purpose))
+        if case .mailbox(let m, let f)? = list?.source {
+            // Every contact of the source folder is one, as it is; nothing else is.
+            let inFolder = copied[uid] != nil
+            explanation.asContact = [.init(passes: inFolder, text: inFolder ? "in \(m)'s folder '\(f)', which list \(list!.name) copies" : "not in \(m)'s folder '\(f)', which list \(list!.name) copies")]
+            explanation.isContact = inFolder
+            explanation.belongsInMailbox = inFolder && explanation.isTarget
+        }
+        var lines = ["\(name(uid, u)), \(copied[uid] == nil ? "object id" : "contact id") \(uid)" + (list.map { " — list \($0.name) (folder '\($0.folder)')" } ?? ""),
+                     "as a contact (\(list.map { "[list.directory] of \($0.name)" } ?? "[directory]")):"]
         lines += explanation.asContact.map { "  \($0.passes ? "✓" : "✗") \($0.text)" }
         let unread = WhereCounts.unread(config, savedSelect: try store.meta("delta_select"))
         if !unread.isEmpty {
@@ -44,18 +59,19 @@ public struct WhyReport: Sendable {
         var o: [String: JSONValue] = [
             "user": ["id": .string(uid), "upn": (u?.userPrincipalName ?? names[uid]?.upn).map(JSONValue.string) ?? .null],
             "is_contact": .bool(explanation.isContact),
+            "list": list.map { .string($0.name) } ?? .null,
             "rules": .array(explanation.asContact.map { ["passes": .bool($0.passes), "rule": .string($0.text)] }),
         ]
         if let target {
             let owner = target.id
             lines.append("in \(name(owner, target.user))'s mailbox ([mailboxes]):")
             lines += explanation.asTarget.map { "  \($0.passes ? "✓" : "✗") \($0.text)" }
-            let record = try store.mailboxes()[owner]
-            let held = try store.managedContacts(owner, userIds: [uid])[uid]
+            let record = try held.mailboxes()[owner]
+            let contact = try held.managedContacts(owner, userIds: [uid])[uid]
             let holds: String
-            if let held {
-                let shown = try store.projection(held.hash).flatMap { JSONValue.parse(Data($0.utf8))?["displayName"]?.stringValue }
-                holds = "galsync holds contact \(held.contactId)" + (shown.map { " (\"\($0)\")" } ?? "") + " in this mailbox"
+            if let contact {
+                let shown = try held.projection(contact.hash).flatMap { JSONValue.parse(Data($0.utf8))?["displayName"]?.stringValue }
+                holds = "galsync holds contact \(contact.contactId)" + (shown.map { " (\"\($0)\")" } ?? "") + " in this mailbox"
                     + (explanation.belongsInMailbox ? "" : "; the next cycle deletes it")
             } else {
                 holds = "galsync holds no contact for them here" + (explanation.belongsInMailbox ? "; the next cycle creates it" : "")
@@ -65,9 +81,9 @@ public struct WhyReport: Sendable {
             o["mailbox"] = ["id": .string(owner), "upn": (target.user?.userPrincipalName ?? names[owner]?.upn).map(JSONValue.string) ?? .null,
                             "is_target": .bool(explanation.isTarget), "belongs": .bool(explanation.belongsInMailbox),
                             "rules": .array(explanation.asTarget.map { ["passes": .bool($0.passes), "rule": .string($0.text)] }),
-                            "contact_id": held.map { .string($0.contactId) } ?? .null, "state": record.map { .string($0.state) } ?? .null]
+                            "contact_id": contact.map { .string($0.contactId) } ?? .null, "state": record.map { .string($0.state) } ?? .null]
         } else {
-            let holding = try store.mailboxesHolding(uid)
+            let holding = try held.mailboxesHolding(uid)
             lines.append("galsync holds their contact in \(holding.count) mailbox\(holding.count == 1 ? "" : "es"); add --mailbox UPN to look at one")
             o["mailboxes_holding"] = .number(Double(holding.count))
         }

@@ -8,6 +8,10 @@ public struct ScopeExplanation: Sendable, Equatable {
     public struct Rule: Sendable, Equatable {
         public var passes: Bool
         public var text: String
+        package init(passes: Bool, text: String) {
+            self.passes = passes
+            self.text = text
+        }
     }
 
     public var asContact: [Rule]

@@ -46,13 +46,15 @@ public struct StatusReport: Sendable {
         }
         let failing = mailboxes.values.filter { $0.state != "ok" && $0.reason != nil && $0.state != "skipped" }
         let skipped = mailboxes.values.filter { $0.state == "skipped" }
-        let names = try store.people(failing.map(\.ownerId) + skipped.map(\.ownerId))
+        let lists = ListStatus.all(config, home: store)
+        let names = try store.people(failing.map(\.ownerId) + skipped.map(\.ownerId) + lists.flatMap { $0.failing.map(\.owner) })
         let handle = { (id: String) in names[id]?.handle ?? id }
         let byState = Dictionary(grouping: mailboxes.values, by: \.state).mapValues(\.count)
         let pending = cycles.first?.pending ?? 0
         var nextDue: Date?
         if running?.isService == true, let last = cycles.first, let finished = last.finished { nextDue = finished + config.sync.interval }
-        health = StatusHealth.assess(cycles: cycles, lastSuccess: lastSuccess, running: running, failing: failing.map { handle($0.ownerId) }.sorted(),
+        let listFailing = lists.flatMap { l in l.failing.map { "\(handle($0.owner)) (list \(l.list.name))" } }
+        health = StatusHealth.assess(cycles: cycles, lastSuccess: lastSuccess, running: running, failing: (failing.map { handle($0.ownerId) } + listFailing).sorted(),
                                      pending: pending, certificateDays: certDays, interval: config.sync.interval, now: now)
 
         let iso = ISO8601DateFormatter()
@@ -75,6 +77,7 @@ public struct StatusReport: Sendable {
             "pending": .number(Double(pending)),
             "mailboxes_to_list": .number(Double(relist.count)),
             "managed_contacts": .number(Double(managed)),
+            "lists": .array(lists.map(\.json)),
             "delta_link_age_s": deltaAge.map { .number($0.rounded()) } ?? .null,
             "certificate_days_left": certDays.map { .number(Double($0)) } ?? .null,
             "health": ["code": .number(Double(health.level.rawValue)), "status": .string(health.level.word), "message": .string(health.line)],
@@ -117,6 +120,10 @@ public struct StatusReport: Sendable {
         if !skipped.isEmpty {
             lines.append("  skipped (no Exchange Online mailbox): " + skipped.map { handle($0.ownerId) }.sorted().prefix(5).map(safe).joined(separator: ", ")
                 + (skipped.count > 5 ? " and \(skipped.count - 5) more" : ""))
+        }
+        for l in lists {
+            lines.append(l.line)
+            for f in l.failing { lines.append("  \(safe(handle(f.owner))): \(safe(f.problem))") }
         }
         if pending > 0 || !relist.isEmpty {
             lines.append("pending: \(pending) operations unconfirmed at the end of the last cycle; \(relist.count) mailboxes to list again")

@@ -180,6 +180,7 @@ struct PurgeCommand: AsyncParsableCommand {
     @OptionGroup var options: ConfigOption
     @Option(name: .customLong("mailbox"), help: "A mailbox (object id or UPN); repeatable.") var mailboxes: [String] = []
     @Flag(help: "Every mailbox galsync has written to.") var all = false
+    @Option(name: .customLong("list"), help: "Only this [[list]]'s contacts (its name); without it, every list's.") var list: String?
     @Flag(help: "Do not ask for confirmation.") var yes = false
     @Flag(help: "Print the summary as JSON.") var json = false
 
@@ -196,12 +197,20 @@ struct PurgeCommand: AsyncParsableCommand {
             // anything is asked or deleted (on stderr with --json).
             let lock = try StateLock(statePath: config.sync.state)
             defer { withExtendedLifetime(lock) {} }
-            let store = try StateStore(path: config.sync.state)
-            let preview = try PurgePreview(config: config, store: store, mailboxes: all ? nil : mailboxes)
+            let home = try StateStore(path: config.sync.state)
+            let lists = try KeptLists.named(list, in: KeptLists.all(config, home: home))
             let say = { (text: String) in
                 if json { FileHandle.standardError.write(Data((text + "\n").utf8)) } else { print(text) }
             }
-            for line in preview.lines { say(SafeText.line(line)) }
+            // Each list's contacts live in its own folder and state: purged list by list.
+            var work: [(ContactList, StateStore)] = []
+            for l in lists {
+                guard let store = try KeptLists.state(of: l, config, home: home, readOnly: false) else { continue }
+                work.append((l, store))
+                if lists.count > 1 || !l.name.isEmpty { say(l.name.isEmpty ? "folder '\(l.folder)':" : "list \(l.name) (folder '\(l.folder)'):") }
+                let preview = try PurgePreview(config: config.keeping(l), store: store, directory: home, mailboxes: all ? nil : mailboxes)
+                for line in preview.lines { say(SafeText.line(line)) }
+            }
             if !yes {
                 guard isatty(0) == 1 else {
                     throw CommandFailure.exit(PurgeRefusal(), command: "purge", json: json, status: .config)
@@ -212,7 +221,16 @@ struct PurgeCommand: AsyncParsableCommand {
             let progress = CycleProgress()
             let output = ProgressOutput(logger: Logger(label: "galsync"))
             let summary = try await output.reporting.around(progress, metrics: rt.graph.metrics) {
-                try await Purge(config: config, graph: rt.graph, store: store).run(mailboxes: all ? nil : mailboxes, progress: progress)
+                var summary = CycleSummary()
+                for (l, store) in work {
+                    let part = try await Purge(config: config.keeping(l), graph: rt.graph, store: store, directory: home).run(mailboxes: all ? nil : mailboxes, progress: progress)
+                    summary.absorb(part, list: l.name)
+                    summary.duration += part.duration
+                }
+                summary.requests = rt.graph.metrics.requests
+                summary.throttled = rt.graph.metrics.throttled
+                summary.names = try home.people(summary.problems.keys)
+                return summary
             }
             output.finish()
             print(json ? String(decoding: summary.json.encoded(), as: UTF8.self) : summary.text)

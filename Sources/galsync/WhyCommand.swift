@@ -6,7 +6,7 @@ import GalsyncJSON
 import GalsyncText
 import SyncStore
 
-/// `galsync why USER [--mailbox MAILBOX]`: why a user is or is not a contact (in a mailbox),
+/// `galsync why USER [--mailbox MAILBOX] [--list NAME]`: why a user is or is not a contact (in a mailbox),
 /// rule by rule, and the contact galsync holds for them. Reads the state only (root, as
 /// the state is root's).
 struct WhyCommand: AsyncParsableCommand {
@@ -16,6 +16,7 @@ struct WhyCommand: AsyncParsableCommand {
     @OptionGroup var options: ConfigOption
     @Argument(help: "The user: UPN or object id.") var user: String
     @Option(help: "A target mailbox: UPN or object id.") var mailbox: String?
+    @Option(help: "A [[list]] by name (its folder, rules and state); without it, the list on sync.folder.") var list: String?
     @Flag(help: "Print as JSON.") var json = false
 
     func run() async throws {
@@ -26,7 +27,14 @@ struct WhyCommand: AsyncParsableCommand {
         }
         do {
             let store = try StateStore(path: config.sync.state, readOnly: true)
-            let report = try WhyReport(user: user, mailbox: mailbox, config: config, store: store)
+            let report: WhyReport
+            if let list {
+                let picked = try KeptLists.named(list, in: config.lists)[0]
+                let listStore = try KeptLists.state(of: picked, config, home: store, readOnly: true)
+                report = try WhyReport(user: user, mailbox: mailbox, config: config.keeping(picked), store: store, list: picked, listStore: listStore ?? StateStore(inMemory: ()))
+            } else {
+                report = try WhyReport(user: user, mailbox: mailbox, config: config.homeList.map(config.keeping) ?? config, store: store)
+            }
             if json { print(String(decoding: report.json.encoded(), as: UTF8.self)) } else { printForPeople(report.text) }
         } catch let error as WhyReport.NotFound {
             throw CommandFailure.exit(error, command: "why", json: json, status: .usage)

@@ -47,7 +47,10 @@ import Testing
             try await h.sim.updateUser(try #require(ids.first), ["department": "Finance"])
             // One of two Sales people leaving is half of that list's contacts: the guard's business
             // (per list), let through here.
+            // Refused before any list writes: the directory list's update waits too.
+            await h.sim.resetCounters()
             await #expect(throws: SyncError.self) { try await h.sync() }
+            #expect(await h.counters()["contactWrites"] == 0)
             let changed = try await h.sync { $0.allowMassDelete = true }
             #expect(changed.exitStatus == .ok && changed.deleted > 0 && changed.updated > 0)
             await Self.view(h, "directory").expectExact()
@@ -71,7 +74,8 @@ import Testing
             let s = try await h.sync()
             let salesOnly = try StateStore(path: (h.statePath as NSString).deletingLastPathComponent + "/lists/sales.db").managedContactCount()
             #expect(s.exitStatus == .ok && s.created == salesOnly && s.updated == 0 && s.deleted == 0, "\(s.text)")
-            #expect(s.plans.isEmpty)
+            // The home list kept its state: every mailbox of it planned from the changes (none listed).
+            #expect(s.plannedFromChanges == (await h.expectedTargets()).count, "\(s.plannedFromChanges) planned from the changes")
             await Self.view(h, "directory").expectExact()
             await Self.view(h, "sales").expectExact()
         }
@@ -93,6 +97,31 @@ import Testing
                 #expect(!(box["folders"]?.arrayValue ?? []).contains { $0["displayName"]?.stringValue == "Company Directory" }, "the old folder is removed once empty")
             }
             await Self.view(h, "sales").expectExact()
+        }
+    }
+}
+
+extension ContactListTests {
+    /// `purge --list sales`: that list's contacts and folder go; the other list is untouched.
+    @Test func purgingOneListLeavesTheOthersContacts() async throws {
+        try await SyncHarness.with(users: 30) { h in
+            try Self.twoLists(&h.config)
+            try await h.sync()
+            let rt = try GalsyncRuntime.make(h.config, environment: [:])
+            let home = try StateStore(path: h.statePath)
+            let lists = try KeptLists.named("sales", in: KeptLists.all(h.config, home: home))
+            #expect(lists.map(\.name) == ["sales"])
+            let store = try #require(try KeptLists.state(of: lists[0], h.config, home: home, readOnly: false))
+            let held = try store.managedContactCount()
+            let s = try await Purge(config: h.config.keeping(lists[0]), graph: rt.graph, store: store, directory: home).run(mailboxes: nil)
+            #expect(s.exitStatus == .ok && s.deleted == held && held > 0)
+            #expect(try store.managedContactCount() == 0)
+            for owner in await h.expectedTargets() {
+                let box = await h.sim.mailboxState(owner)
+                #expect(!(box["folders"]?.arrayValue ?? []).contains { $0["displayName"]?.stringValue == "Sales Team" })
+            }
+            await Self.view(h, "directory").expectExact()
+            #expect(throws: ConfigurationError.self) { try KeptLists.named("vendors", in: KeptLists.all(h.config, home: home)) }
         }
     }
 }

@@ -88,6 +88,7 @@ import Testing
         try await SyncHarness.with(users: 20) { h in
             let source = try await h.sim.seedSharedFolder(contacts: 12)
             Self.vendors(&h.config)
+            h.config.sync.maxDeletesPercent = 100  // not the guard: the 404 itself must delete nothing
             try await h.sync()
             try await h.sim.ownerDeletesFolder(mailbox: source.owner, folderId: source.folderId)
             await h.sim.resetCounters()
@@ -96,7 +97,24 @@ import Testing
         }
     }
 
-    /// The source mailbox is never a target of its own list, even when named in its users.
+    /// The source mailbox is never a target of its own list, even when every mailbox is: its
+    /// folder would otherwise receive copies of itself.
+    @Test func theSourceMailboxIsNeverATargetOfItsOwnList() async throws {
+        try await SyncHarness.with(users: 20) { h in
+            let owner = try #require(await h.expectedTargets().first)
+            let users = await h.sim.fullState()["users"]?.arrayValue ?? []
+            let upn = try #require(users.first { $0["id"]?.stringValue == owner }?["userPrincipalName"]?.stringValue)
+            let source = try await h.sim.seedSharedFolder(upn: upn, contacts: 5)
+            Self.vendors(&h.config)
+            h.config.lists[1].source = .mailbox(mailbox: upn, folder: "Vendors")
+            let s = try await h.sync()
+            #expect(s.exitStatus == .ok)
+            let box = await h.sim.mailboxState(source.owner)
+            let inFolder = (box["contacts"]?.arrayValue ?? []).filter { $0["parentFolderId"]?.stringValue == source.folderId }
+            #expect(inFolder.count == 5 && inFolder.allSatisfy { $0["extendedProperties"]?[SyncHarness.tag] == nil }, "\(inFolder.count) contacts in the source folder")
+        }
+    }
+
     @Test func anUnknownSourceMailboxIsACycleErrorNamingIt() async throws {
         try await SyncHarness.with(users: 20) { h in
             Self.vendors(&h.config)
