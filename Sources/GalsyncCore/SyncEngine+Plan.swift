@@ -241,7 +241,9 @@ extension SyncEngine {
             summary.created += plan.creates; summary.updated += plan.updates; summary.deleted += plan.deletes
             let known = try store.managedContacts(entry.sync.owner, userIds: plan.operations.prefix(3).map(\.userId))
             // Leavers are no longer in the snapshot: their names come from the state.
-            let gone = try directory.people(plan.operations.prefix(3).map(\.userId).filter { users[$0] == nil })
+            // (A mailbox list's removed source contacts are named in the list's own state.)
+            let goneIds = plan.operations.prefix(3).map(\.userId).filter { users[$0] == nil }
+            let gone = try directory.people(goneIds).merging(store === directory ? [:] : try store.people(goneIds)) { a, _ in a }
             let samples = try plan.operations.prefix(3).map { op -> String in
                 // Planned from the state, an update does not carry the old fields: look them up to name what changes.
                 guard case .update(let id, let p, nil) = op, let hash = known[p.userId]?.hash,

@@ -27,6 +27,7 @@ public struct WhyReport: Sendable {
         let users = try store.directorySnapshot().merging(config.directory.includeOrgContacts ? store.orgContactSnapshot() : [:]) { user, _ in user }
             .merging(copied) { user, _ in user }
         func resolve(_ who: String) throws -> (id: String, user: DirectoryUser?) {
+            if let u = users[who] { return (who, u) }  // an Outlook contact id (a mailbox list's source) is case-sensitive
             let key = who.lowercased()
             if let u = users[key] { return (key, u) }
             if let u = users.values.first(where: { $0.userPrincipalName?.lowercased() == key }) { return (u.id, u) }
@@ -49,7 +50,7 @@ public struct WhyReport: Sendable {
             explanation.belongsInMailbox = inFolder && explanation.isTarget
         }
         var lines = ["\(name(uid, u)), \(copied[uid] == nil ? "object id" : "contact id") \(uid)" + (list.map { " — list \($0.name) (folder '\($0.folder)')" } ?? ""),
-                     "as a contact (\(list.map { "[list.directory] of \($0.name)" } ?? "[directory]")):"]
+                     "as a contact (\(list.map { copied.isEmpty ? "[list.directory] of \($0.name)" : "the source folder of list \($0.name)" } ?? "[directory]")):"]
         lines += explanation.asContact.map { "  \($0.passes ? "✓" : "✗") \($0.text)" }
         let unread = WhereCounts.unread(config, savedSelect: try store.meta("delta_select"))
         if !unread.isEmpty {

@@ -77,28 +77,47 @@ enum EffectiveConfiguration {
                 ("concurrency", .number(Double(s.concurrency))),
                 ("metrics_file", path(s.metricsFile, "none: no Prometheus textfile")),
             ]),
-            ("directory", [
-                ("include_groups", .strings(d.includeGroups)),
-                ("exclude_groups", .strings(d.excludeGroups)),
-                ("include_guests", .bool(d.includeGuests)),
-                ("include_disabled", .bool(d.includeDisabled)),
-                ("require", .strings(d.require)),
-                ("where", d.where.map { .string($0.text) } ?? .unset("none: every user the rules above let through")),
-                ("honor_hidden", .bool(d.honorHidden)),
-                ("exclude_mailbox_types", .strings(d.excludeMailboxTypes)),
-                ("include_org_contacts", .bool(d.includeOrgContacts)),
-            ]),
-            ("mailboxes", [
-                ("groups", .strings(m.groups)),
-                ("users", .strings(m.users)),
-                ("all", .bool(m.all)),
-                ("include_self", .bool(m.includeSelf)),
-                ("where", m.where.map { .string($0.text) } ?? .unset("none: every mailbox the rules above name")),
-            ]),
-            ("contact", [
-                ("exclude_fields", .strings(c.contact.excludeFields)),
-            ]),
+            ("directory", directory(d)),
+            ("mailboxes", mailboxes(m)),
+            ("contact", contact(c.contact)),
+        ] + c.lists.flatMap { l -> [Section] in
+            var head: [(key: String, value: Value)] = [("name", .string(l.name)), ("folder", .string(l.folder))]
+            switch l.source {
+            case .directory: head.append(("source", .string("directory")))
+            case .mailbox(let mailbox, let folder): head += [("source", .string("mailbox")), ("source_mailbox", .string(mailbox)), ("source_folder", .string(folder))]
+            }
+            // A list copied from a mailbox takes no [list.directory] (its sources are that folder's).
+            return [("[list]", head)] + (l.source == .directory ? [("list.directory", directory(l.directory))] : [])
+                + [("list.mailboxes", mailboxes(l.mailboxes)), ("list.contact", contact(l.contact))]
+        }
+    }
+
+    static func directory(_ d: Configuration.DirectoryScope) -> [(key: String, value: Value)] {
+        [
+            ("include_groups", .strings(d.includeGroups)),
+            ("exclude_groups", .strings(d.excludeGroups)),
+            ("include_guests", .bool(d.includeGuests)),
+            ("include_disabled", .bool(d.includeDisabled)),
+            ("require", .strings(d.require)),
+            ("where", d.where.map { .string($0.text) } ?? .unset("none: every user the rules above let through")),
+            ("honor_hidden", .bool(d.honorHidden)),
+            ("exclude_mailbox_types", .strings(d.excludeMailboxTypes)),
+            ("include_org_contacts", .bool(d.includeOrgContacts)),
         ]
+    }
+
+    static func mailboxes(_ m: Configuration.MailboxTargets) -> [(key: String, value: Value)] {
+        [
+            ("groups", .strings(m.groups)),
+            ("users", .strings(m.users)),
+            ("all", .bool(m.all)),
+            ("include_self", .bool(m.includeSelf)),
+            ("where", m.where.map { .string($0.text) } ?? .unset("none: every mailbox the rules above name")),
+        ]
+    }
+
+    static func contact(_ c: Configuration.ContactSettings) -> [(key: String, value: Value)] {
+        [("exclude_fields", .strings(c.excludeFields))]
     }
 
     /// What the environment changes beside the file: systemd credentials win over the key paths.
@@ -118,7 +137,7 @@ enum EffectiveConfiguration {
         var lines = ["# The effective configuration: \(file) with every default filled in."]
         lines += notes.map { "# Note: \($0)." }
         for section in sections {
-            lines += ["", "[\(section.name)]"]
+            lines += ["", "[\(section.name)]"]  // "[list]" gives [[list]]
             for (key, value) in section.keys {
                 switch value {
                 case .unset(let why): lines.append("# \(key) is not set (\(why))")
@@ -142,6 +161,7 @@ enum EffectiveConfiguration {
 
     static func json(_ sections: [Section], file: String) -> JSONValue {
         var object: [String: JSONValue] = ["file": .string(file)]
+        var lists: [JSONValue] = []
         for section in sections {
             var keys: [String: JSONValue] = [:]
             for (key, value) in section.keys {
@@ -154,8 +174,14 @@ enum EffectiveConfiguration {
                 case .unset: keys[key] = .null
                 }
             }
-            object[section.name] = .object(keys)
+            // Each [[list]] is one object in "list", its tables inside it.
+            if section.name == "[list]" { lists.append(.object(keys)) }
+            else if section.name.hasPrefix("list."), case .object(var list)? = lists.popLast() {
+                list[String(section.name.dropFirst("list.".count))] = .object(keys)
+                lists.append(.object(list))
+            } else { object[section.name] = .object(keys) }
         }
+        if !lists.isEmpty { object["list"] = .array(lists) }
         return .object(object)
     }
 

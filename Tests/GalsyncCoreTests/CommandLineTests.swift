@@ -61,6 +61,34 @@ import Testing
         for command in ["sync", "status", "check", "config", "cert"] { #expect(run.stdout.contains(command), "\(shell) lacks \(command)") }
     }
 
+    /// `config show` with lists: each `[[list]]` with its tables, read back as the same
+    /// configuration; `--json` holds them as an array under "list".
+    @Test func configShowPrintsEachListAndReadsBackTheSame() async throws {
+        let install = try await SimulatedInstall(register: false)
+        defer { try? FileManager.default.removeItem(at: install.dir) }
+        let path = try Self.configFile(install, extra: """
+            [[list]]
+            name = "directory"
+            folder = "Company Directory"
+            [list.directory]
+            where = "department ne 'Legal'"
+
+            [[list]]
+            name = "vendors"
+            folder = "Vendors"
+            source = "mailbox"
+            source_mailbox = "contacts@contoso.com"
+            source_folder = "Vendors"
+            """)
+        let run = try await Self.galsync("config", "show", "--config", path)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.components(separatedBy: "[[list]]").count == 3 && run.stdout.components(separatedBy: "[list.directory]").count == 2, "\(run.stdout)")
+        #expect(try ConfigurationLoader.parse(run.stdout) == ConfigurationLoader.load(path: path))
+        let json = try await Self.galsync("config", "show", "--config", path, "--json")
+        let lists = try #require(Self.object(json.stdout)?["list"] as? [[String: Any]])
+        #expect(lists.map { $0["name"] as? String } == ["directory", "vendors"] && lists[1]["directory"] == nil && lists[1]["mailboxes"] != nil)
+    }
+
     @Test func configShowPrintsEveryKeyWithDefaultsAndNoSecrets() async throws {
         let install = try await SimulatedInstall(register: false)
         defer { try? FileManager.default.removeItem(at: install.dir) }
