@@ -112,11 +112,13 @@ extension CycleSummary {
             sum.checked += d.checked; sum.edited += d.edited; sum.gone += d.gone; sum.listed += d.listed
             drift = sum
         }
-        let prefix = list.isEmpty ? "" : "list \(list): "
         for (owner, problem) in part.problems {
-            problems[owner] = problems[owner].map { "\($0); \(prefix)\(problem)" } ?? prefix + problem
+            // A mailbox-wide fact (no Exchange Online mailbox) is said once, without a list.
+            let text = list.isEmpty || problem.hasPrefix("skipped") ? problem : "list \(list): \(problem)"
+            guard let known = problems[owner] else { problems[owner] = text; continue }
+            if !known.contains(text) { problems[owner] = "\(known); \(text)" }
         }
-        warnings += part.warnings.map { prefix + $0 }
+        warnings += part.warnings.map { list.isEmpty ? $0 : "list \(list): \($0)" }.filter { !warnings.contains($0) }
         plans += part.plans.map { var p = $0; p.list = list; return p }
     }
 }
