@@ -16,12 +16,7 @@ extension Configuration {
     /// the directory-sourced `[[list]]` on `sync.folder`, so that an install that adds lists
     /// and keeps its folder keeps its state (no listing, no re-creation). nil when no list is.
     public var homeList: ContactList? {
-        lists.isEmpty ? implicitList : lists.first { $0.source == .directory && $0.folder == sync.folder }
-    }
-
-    /// The list called `name` ("" is the implicit list, or the home list), if there is one.
-    public func list(named name: String) -> ContactList? {
-        name.isEmpty ? homeList : lists.first { $0.name == name }
+        lists.isEmpty ? implicitList : lists.first { $0.source == .directory && $0.folder.lowercased() == sync.folder.lowercased() }
     }
 
     /// Where a list keeps what it wrote into each mailbox: `sync.state` for the home list, else

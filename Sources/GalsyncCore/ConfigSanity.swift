@@ -33,7 +33,8 @@ public enum ConfigSanity {
     /// Why the state at `sync.state` cannot be used with this configuration, or nil (also nil
     /// when there is no state or it cannot be read: other steps say so).
     public static func stateProblem(_ config: Configuration) -> SyncError? {
-        guard FileManager.default.fileExists(atPath: config.sync.state),
+        // With lists and none on sync.folder, the earlier folder is retired by the cycle (KeptLists).
+        guard config.homeList != nil, FileManager.default.fileExists(atPath: config.sync.state),
               let store = try? StateStore(path: config.sync.state, readOnly: true),
               let previous = try? store.meta("folder"), previous != config.sync.folder,
               let mailboxes = try? store.mailboxes(), !mailboxes.isEmpty else { return nil }

@@ -28,6 +28,13 @@ public struct CycleSummary: Sendable {
     /// Names of the mailboxes in `problems` and `plans` (from the state, no Graph request):
     /// the text says `alice@contoso.com`, the JSON carries both id and UPN.
     public var names: [String: PersonName] = [:]
+    /// The mailboxes behind the counts, so that a cycle of several lists counts each mailbox
+    /// once (`countingMailboxesOnce`).
+    package var outcomes = MailboxOutcomes()
+
+    package struct MailboxOutcomes: Sendable {
+        var ok: Set<String> = [], failed: Set<String> = [], skipped: Set<String> = [], pending: Set<String> = []
+    }
 
     /// A mailbox as people know it: its owner's UPN, else the id.
     public func handle(_ owner: String) -> String { names[owner]?.handle ?? owner }
@@ -72,8 +79,13 @@ public struct CycleSummary: Sendable {
         if !warnings.isEmpty { o["warnings"] = .array(warnings.map(JSONValue.string)) }
         if !plans.isEmpty {
             o["plan"] = .array(plans.map { p in
-                ["mailbox": .string(p.owner), "list": .string(p.list), "upn": names[p.owner]?.upn.map(JSONValue.string) ?? .null, "create": .number(Double(p.creates)), "update": .number(Double(p.updates)),
-                 "delete": .number(Double(p.deletes)), "unchanged": .number(Double(p.unchanged)), "samples": .array(p.samples.map(JSONValue.string))]
+                var entry: [String: JSONValue] = [
+                    "mailbox": .string(p.owner), "upn": names[p.owner]?.upn.map(JSONValue.string) ?? .null, "create": .number(Double(p.creates)),
+                    "update": .number(Double(p.updates)), "delete": .number(Double(p.deletes)), "unchanged": .number(Double(p.unchanged)),
+                    "samples": .array(p.samples.map(JSONValue.string)),
+                ]
+                if !p.list.isEmpty { entry["list"] = .string(p.list) }  // only with [[list]]: the shape stays as before without
+                return .object(entry)
             })
         }
         return .object(o)
@@ -120,5 +132,16 @@ extension CycleSummary {
         }
         warnings += part.warnings.map { list.isEmpty ? $0 : "list \(list): \($0)" }.filter { !warnings.contains($0) }
         plans += part.plans.map { var p = $0; p.list = list; return p }
+        outcomes.ok.formUnion(part.outcomes.ok); outcomes.failed.formUnion(part.outcomes.failed)
+        outcomes.skipped.formUnion(part.outcomes.skipped); outcomes.pending.formUnion(part.outcomes.pending)
+    }
+
+    /// The mailbox counts of several lists' parts, each mailbox once: failed if any list
+    /// failed in it, skipped if skipped, ok only if every list that wrote to it is.
+    package mutating func countingMailboxesOnce() {
+        let failed = outcomes.failed, skipped = outcomes.skipped.subtracting(failed)
+        mailboxesFailed = failed.count
+        mailboxesSkipped = skipped.count
+        mailboxesOK = outcomes.ok.subtracting(failed).subtracting(skipped).subtracting(outcomes.pending).count
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import GalsyncConfig
+import GalsyncPlan
 import SyncStore
 
 /// The lists a cycle (or `purge`, or `status`) deals with, and the state of each.
@@ -7,15 +8,42 @@ public enum KeptLists {
     /// The configuration's lists and, when `[[list]]` left the install's earlier folder to none
     /// of them, that earlier implicit list with no targets (its contacts are removed under the
     /// mass-delete guard, or purged, rather than abandoned). `home`: the state at `sync.state`.
+    /// A named list taken out of the configuration (its `lists/<name>.db` still holding
+    /// mailboxes) is retired the same way.
     public static func all(_ config: Configuration, home: StateStore) throws -> [ContactList] {
-        var lists = config.effectiveLists
-        if config.homeList == nil, !(try home.mailboxes().isEmpty) {
-            var retired = config.implicitList
-            retired.folder = try home.meta("folder") ?? config.sync.folder
-            retired.mailboxes = Configuration.MailboxTargets()
-            lists.insert(retired, at: 0)
+        var retiredLists: [ContactList] = []
+        if config.homeList == nil, try holds(home) { retiredLists.append(try retired("", home, config)) }
+        let folder = ((config.sync.state as NSString).deletingLastPathComponent as NSString).appendingPathComponent("lists")
+        let named = Set(config.lists.map(\.name))
+        for file in ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).sorted() where file.hasSuffix(".db") {
+            let name = String(file.dropLast(3))
+            guard ContactList.isValidName(name), !named.contains(name) else { continue }
+            let store = try StateStore(path: (folder as NSString).appendingPathComponent(file), readOnly: true)
+            if try holds(store) { retiredLists.append(try retired(name, store, config)) }
         }
-        return lists
+        // Two lists on one folder would undo each other: the retired one deletes what the other adopts.
+        for r in retiredLists {
+            guard let other = config.lists.first(where: { $0.folder.lowercased() == r.folder.lowercased() }) else { continue }
+            throw SyncError.badConfiguration("list '\(other.name)' uses the folder '\(other.folder)', which still holds the contacts of "
+                + (r.name.isEmpty ? "galsync's earlier list (before [[list]], in \(config.sync.state))" : "the list '\(r.name)' taken out of the configuration")
+                + ": make it a list from the directory on sync.folder (it then keeps that state), or purge them first ('galsync purge --all' with the earlier configuration)")
+        }
+        return retiredLists.filter { $0.name.isEmpty } + config.effectiveLists + retiredLists.filter { !$0.name.isEmpty }
+    }
+
+    /// Whether a list's state still holds mailboxes galsync wrote to (or departed owners' ones).
+    static func holds(_ store: StateStore) throws -> Bool {
+        let mailboxes = try store.mailboxes(), departed = try store.departedMailboxes()
+        return !mailboxes.isEmpty || !departed.isEmpty
+    }
+
+    /// A list no longer configured: its folder (as its state recorded it), no targets.
+    static func retired(_ name: String, _ store: StateStore, _ config: Configuration) throws -> ContactList {
+        var list = config.implicitList
+        list.name = name
+        list.folder = try store.meta("folder") ?? config.sync.folder
+        list.mailboxes = Configuration.MailboxTargets()
+        return list
     }
 
     /// Whether `list` keeps its state in the home state (`sync.state`).

@@ -48,21 +48,23 @@ struct MailboxListSource {
         let sameSource = try store.meta("source_key") == key
         let sync = MailboxSync(graph: graph, store: store, retry: retry, folderName: folderName, owner: owner)
         var folderId = sameSource ? try store.meta("source_folder_id") : nil
+        var lookedUp = folderId == nil  // the folder's id is found by name this cycle
         if folderId == nil {
             folderId = try await sync.findFolder(known: nil)
             guard folderId != nil else {
                 throw SyncError.badConfiguration("list '\(list.name)': \(mailbox) has no folder '\(folderName)' directly under its Contacts; check source_folder (\"\" is the Contacts folder itself)")
             }
         }
-        let base = folderName.isEmpty ? "/users/\(GraphPath.segment(owner))/contacts/delta" : "\(sync.contactsPath(folderId))/delta"
-        let fresh = "\(base)?$select=\(FolderContactShape.select)"
+        func fresh(_ folderId: String?) -> String {
+            (folderName.isEmpty ? "/users/\(GraphPath.segment(owner))/contacts/delta" : "\(sync.contactsPath(folderId))/delta") + "?$select=\(FolderContactShape.select)"
+        }
         let savedSelect = try store.meta("delta_select")
         var start = sameSource && savedSelect == FolderContactShape.select ? try store.meta("delta_link") : nil
         if let link = start, !graph.isGraphLink(link) { start = nil }
         let snapshot = try store.directorySnapshot()
         var pages = ContactDeltaPages(full: start == nil, snapshot: snapshot, what: "list '\(list.name)' source folder delta", lowercaseIds: false,
                                       shape: FolderContactShape.userProperties)
-        var url = start ?? fresh
+        var url = start ?? fresh(folderId)
         while true {
             try Task.checkCancellation()
             let body: JSONValue
@@ -72,12 +74,19 @@ struct MailboxListSource {
                 body = json
             } catch let error as GraphError where !pages.full && (error.status == 410 || error.status == 400) {
                 pages.restart()  // the link expired: read the folder again in full
-                url = fresh
+                url = fresh(folderId)
                 continue
             } catch let error as GraphError where error.status == 404 {
-                // Never "every copy goes": nothing is saved, and the folder is looked up by
-                // name again next cycle (a new folder of that name is another source: full read).
-                throw SyncError.badConfiguration("list '\(list.name)': the source folder '\(folderName)' of \(mailbox) is gone (\(error.code)); nothing was deleted; restore the folder or change source_folder")
+                // The saved id is gone: a folder of that name made again is the source now,
+                // read in full (under the shrink valve). None: never "every copy goes".
+                if !lookedUp, !folderName.isEmpty, let again = try await sync.findFolder(known: nil) {
+                    lookedUp = true
+                    folderId = again
+                    pages.restart()
+                    url = fresh(again)
+                    continue
+                }
+                throw SyncError.badConfiguration("list '\(list.name)': the source folder '\(folderName)' of \(mailbox) is gone (\(error.code)); nothing was deleted; make the folder again or change source_folder")
             }
             guard let next = try pages.consume(body, graph: graph) else { break }
             url = next

@@ -58,9 +58,17 @@ extension SyncEngine {
             }
             purposes = try await reader.mailboxPurposes(round, candidates: candidates, options: options, summary: &summary)
         }
+        for i in lists.indices { lists[i].targets = scope(lists[i], purposes: purposes).targets }
+        // A folder galsync writes is never a source: it would copy its own copies.
+        for work in lists {
+            guard case .mailbox(let m, let f) = work.list.source, let owner = work.source?.owner else { continue }
+            if let other = lists.first(where: { $0.list.folder.lowercased() == f.lowercased() && $0.targets.contains(owner) }) {
+                throw SyncError.badConfiguration("list '\(work.list.name)' copies \(m)'s folder '\(f)', which list '\(other.list.name)' writes (that mailbox is one of its targets): "
+                    + "copy a folder people keep by hand, or leave \(m) out of list '\(other.list.name)''s targets")
+            }
+        }
         for i in lists.indices {
             let s = scope(lists[i], purposes: purposes)
-            lists[i].targets = s.targets
             for target in s.unresolved { lists[i].summary.problems[target] = "not in the directory: check [mailboxes] users" }
             do {
                 try await lists[i].engine.plan(&lists[i], sources: s.sources, owners: round.users, options: options)

@@ -72,6 +72,7 @@ extension SyncEngine {
             return true
         }
         summary.mailboxesSkipped += targets.count - owners.count
+        summary.outcomes.skipped.formUnion(targets.subtracting(owners))
         let width = max(1, min(Self.planWidth, config.sync.concurrency / 4))
         let folders = try await findFolders(owners.filter { context.records[$0]?.folderId == nil })
         let outcomes = try await Self.eachOf(owners, width: width) { owner -> Result<PlannedMailbox, any Error> in
@@ -89,10 +90,12 @@ extension SyncEngine {
                 planned.append(entry)
             case .failure(let error as GraphError)? where error.code == "MailboxNotEnabledForRESTAPI":
                 summary.mailboxesSkipped += 1
+                summary.outcomes.skipped.insert(owner)
                 summary.problems[owner] = "skipped: no Exchange Online mailbox (\(error.code))"
                 if !planOnly { try store.setMailbox(owner, state: "skipped", reason: "no Exchange Online mailbox (MailboxNotEnabledForRESTAPI)") }
             case .failure(let error)?:
                 summary.mailboxesFailed += 1
+                summary.outcomes.failed.insert(owner)
                 let reason = await AccessDeniedDiagnosis.reason(for: error, mailbox: owner, tokens: graph.tokens)
                 summary.problems[owner] = "failed: \(reason)"
                 if !planOnly { try store.setMailbox(owner, state: "failed", reason: reason) }
@@ -256,6 +259,7 @@ extension SyncEngine {
                                        samples: samples))
         }
         summary.mailboxesOK = planned.count
+        summary.outcomes.ok = Set(planned.map(\.sync.owner))
     }
 
     /// "create Alice Ng (alice@contoso.com)", "delete Ravi Kowalski (ravi@contoso.com)".

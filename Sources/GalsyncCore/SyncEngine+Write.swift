@@ -82,12 +82,15 @@ extension SyncEngine {
             summary.created += r.outcome.created; summary.updated += r.outcome.updated; summary.deleted += r.outcome.deleted
             if !r.failures.isEmpty {
                 summary.mailboxesFailed += 1
+                summary.outcomes.failed.insert(owner)
                 summary.problems[owner] = "failed: \(r.reason)"
             } else if r.unconfirmed > 0 {
                 summary.pending += r.unconfirmed
+                summary.outcomes.pending.insert(owner)
                 summary.problems[owner] = "pending: \(r.unconfirmed) operations unconfirmed after \(Self.followUpRounds) listings; the next cycle lists this mailbox again"
             } else if !r.leaving {
                 summary.mailboxesOK += 1
+                summary.outcomes.ok.insert(owner)
             }
         }
     }

@@ -106,6 +106,7 @@ public struct SyncEngine: Sendable {
                 try lists[i].engine.describePlans(lists[i].planned, users: lists[i].round.users, summary: &lists[i].summary)
                 summary.absorb(lists[i].summary, list: lists[i].list.name)
             }
+            if lists.count > 1 { summary.countingMailboxesOnce() }
             return finish()
         }
 
@@ -115,6 +116,7 @@ public struct SyncEngine: Sendable {
             try await lists[i].engine.execute(&lists[i])
             summary.absorb(lists[i].summary, list: lists[i].list.name)
         }
+        if lists.count > 1 { summary.countingMailboxesOnce() }
         return finish()
     }
 

@@ -70,7 +70,10 @@ package struct MailboxSync {
             for c in value {
                 guard let id = c["id"]?.stringValue,
                       let tag = c["singleValueExtendedProperties"]?.arrayValue?.first(where: { ($0["id"]?.stringValue ?? "").hasSuffix("Name galsyncSourceUserId") }),
-                      let userId = tag["value"]?.stringValue?.lowercased() else { continue }
+                      let value = tag["value"]?.stringValue else { continue }
+                // Directory ids are GUIDs, compared lowercased; a mailbox list's source contact
+                // ids are Outlook ids, which are case-sensitive.
+                let userId = UUID(uuidString: value) != nil ? value.lowercased() : value
                 byUser[userId, default: []].append((id, ContactProjection.fromListed(userId: userId, contact: c)))
             }
             guard let next = json["@odata.nextLink"]?.stringValue else { break }

@@ -25,6 +25,8 @@ public enum SyncError: Error, Sendable, CustomStringConvertible {
         case .directoryShrank(let d, let k, let l, let what):
             "refusing a full directory read that would drop \(d) of the \(k) known \(what) (more than max_deletes_percent = \(Int(l))%): Graph may have answered an empty or cut-short enumeration; nothing was saved or deleted. Run 'galsync plan' to see it again; if the directory really shrank, run 'galsync sync --allow-mass-delete' once"
         case .badConfiguration(let s): s
+        case .inList(let name, .folderChanged(let from, let to)):
+            "list '\(name)': its folder changed from '\(from)' to '\(to)': galsync would leave its contacts behind in the old folder. Put the old name back and run 'galsync purge --list \(name) --all --yes', then set the new name"
         case .inList(let name, let error): "list '\(name)': \(error)"
         case .folderChanged(let from, let to):
             "sync.folder changed from '\(from)' to '\(to)': galsync would leave its contacts behind in the old folder. Put the old name back and run 'galsync purge --all --yes', then set the new name"

@@ -31,6 +31,8 @@ public struct SyncScope: Sendable {
             if m.all, !f.isGuest, !f.isOrgContact, f.isEnabled, f.hasMail { targets.insert(id) }
             guard (d.includeGuests || !f.isGuest) && (d.includeDisabled || f.isEnabled) && f.hasRequired,
                   (include?.contains(id) ?? true) || f.isOrgContact, !exclude.contains(id),
+                  // Read when any list wants them; a source only of those that do.
+                  d.includeOrgContacts || !f.isOrgContact,
                   !(d.honorHidden && hidden.contains(id)), !excludedType(id), d.where?.keeps(u.value) ?? true else { continue }
             sources[id] = u
         }

@@ -32,8 +32,10 @@ struct WhyCommand: AsyncParsableCommand {
                 let picked = try KeptLists.named(list, in: config.lists)[0]
                 let listStore = try KeptLists.state(of: picked, config, home: store, readOnly: true)
                 report = try WhyReport(user: user, mailbox: mailbox, config: config.keeping(picked), store: store, list: picked, listStore: listStore ?? StateStore(inMemory: ()))
+            } else if let home = config.homeList {
+                report = try WhyReport(user: user, mailbox: mailbox, config: config.keeping(home), store: store)
             } else {
-                report = try WhyReport(user: user, mailbox: mailbox, config: config.homeList.map(config.keeping) ?? config, store: store)
+                throw WhyError("no list keeps sync.folder '\(config.sync.folder)': name one with --list (\(config.lists.map(\.name).joined(separator: ", ")))")
             }
             if json { print(String(decoding: report.json.encoded(), as: UTF8.self)) } else { printForPeople(report.text) }
         } catch let error as WhyReport.NotFound {

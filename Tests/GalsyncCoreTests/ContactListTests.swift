@@ -36,6 +36,8 @@ import Testing
             try Self.twoLists(&h.config)
             let first = try await h.sync()
             #expect(first.exitStatus == .ok && first.created > 0)
+            let targets = await h.expectedTargets().count
+            #expect(first.mailboxesOK == targets, "each mailbox counted once, not once per list: \(first.mailboxesOK) of \(targets)")
             await Self.view(h, "directory").expectExact()
             await Self.view(h, "sales").expectExact()
             let salesState = (h.statePath as NSString).deletingLastPathComponent + "/lists/sales.db"
@@ -122,6 +124,58 @@ extension ContactListTests {
             }
             await Self.view(h, "directory").expectExact()
             #expect(throws: ConfigurationError.self) { try KeptLists.named("vendors", in: KeptLists.all(h.config, home: home)) }
+        }
+    }
+}
+
+extension ContactListTests {
+    /// The tenant's mail contacts are read when one list wants them, and reach only that list.
+    @Test func mailContactsReachOnlyTheListThatIncludesThem() async throws {
+        try await SyncHarness.with(users: 24) { h in
+            try await h.sim.setRoles(clientId: SimulatedInstall.clientId, OrgContactTests.roles)
+            _ = await OrgContactTests.seed(h)
+            var partners = h.config.directory
+            partners.includeOrgContacts = true
+            h.config.lists = [ContactList(name: "directory", folder: h.config.sync.folder, directory: partners, mailboxes: h.config.mailboxes),
+                              ContactList(name: "staff", folder: "Staff Only", directory: h.config.directory, mailboxes: h.config.mailboxes)]
+            let s = try await h.sync()
+            #expect(s.exitStatus == .ok)
+            await Self.view(h, "directory").expectExact()
+            await Self.view(h, "staff").expectExact()
+        }
+    }
+}
+
+extension ContactListTests {
+    /// A list taken out of the configuration: its contacts go (under the guard), then its
+    /// state holds nothing and it is no longer dealt with.
+    @Test func aListTakenOutOfTheConfigurationIsEmptiedUnderTheGuard() async throws {
+        try await SyncHarness.with(users: 30) { h in
+            try Self.twoLists(&h.config)
+            try await h.sync()
+            let salesState = try StateStore(path: (h.statePath as NSString).deletingLastPathComponent + "/lists/sales.db")
+            let held = try salesState.managedContactCount()
+            h.config.lists.removeLast()
+            await #expect(throws: SyncError.self) { try await h.sync() }
+            let s = try await h.sync { $0.allowMassDelete = true }
+            #expect(s.exitStatus == .ok && s.deleted == held && held > 10, "\(s.text)")
+            #expect(try salesState.mailboxes().isEmpty)
+            #expect(try KeptLists.all(h.config, home: StateStore(path: h.statePath)).map(\.name) == ["directory"])
+            await Self.view(h, "directory").expectExact()
+        }
+    }
+
+    /// A list on the folder an earlier configuration's contacts are still in (not as the list
+    /// that keeps that state) would delete what it adopts: refused, with what to do.
+    @Test func aListOnARetiredFolderIsRefused() async throws {
+        try await SyncHarness.with(users: 20) { h in
+            try await h.sync()
+            h.config.lists = [ContactList(name: "vendors", folder: "company directory", source: .mailbox(mailbox: "contacts@contoso.com", folder: "Vendors"),
+                                          directory: h.config.directory, mailboxes: h.config.mailboxes)]
+            await h.sim.resetCounters()
+            let error = await #expect(throws: SyncError.self) { try await h.sync() }
+            #expect("\(error!)".contains("list 'vendors' uses the folder 'company directory'"), "\(error!)")
+            #expect(await h.counters()["contactWrites"] == 0)
         }
     }
 }

@@ -20,4 +20,16 @@ import Testing
         #expect(all.plans.map(\.list) == ["vendors"] && all.warnings == ["list vendors: sync would refuse this cycle: …"])
         #expect(all.text.contains("  m3 [vendors]: +30 ~0 -1"), "\(all.text)")
     }
+
+    @Test func severalListsCountEachMailboxOnce() {
+        var a = CycleSummary(), b = CycleSummary()
+        a.outcomes.ok = ["m1", "m2", "m3"]; a.mailboxesOK = 3
+        b.outcomes.ok = ["m1", "m2"]; b.outcomes.failed = ["m3"]; b.outcomes.pending = ["m4"]; b.outcomes.skipped = ["m5"]
+        b.mailboxesOK = 2; b.mailboxesFailed = 1; b.mailboxesSkipped = 1
+        var all = CycleSummary()
+        all.absorb(a, list: "directory"); all.absorb(b, list: "vendors")
+        #expect(all.mailboxesOK == 5 && all.mailboxesFailed == 1)
+        all.countingMailboxesOnce()
+        #expect(all.mailboxesOK == 2 && all.mailboxesFailed == 1 && all.mailboxesSkipped == 1, "m3 failed in one list: not ok")
+    }
 }

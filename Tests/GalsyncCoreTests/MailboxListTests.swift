@@ -80,6 +80,10 @@ import Testing
             #expect(idle.created + idle.updated + idle.deleted == 0)
             let c = await h.counters()
             #expect(c["totalRequests"] == 2, "the directory's batch and the folder's delta: \(c["requests"]!)")
+
+            // A full reconcile lists every copy and finds them all in place (Outlook ids keep their case).
+            let full = try await h.sync { $0.forceReconcile = true }
+            #expect(full.exitStatus == .ok && full.created + full.updated + full.deleted == 0, "\(full.text)")
         }
     }
 
@@ -120,6 +124,39 @@ import Testing
             Self.vendors(&h.config)
             let error = await #expect(throws: SyncError.self) { try await h.sync() }
             #expect("\(error!)".contains("contacts@contoso.com") && "\(error!)".contains("vendors"))
+        }
+    }
+
+    /// The front office deletes the folder and makes a new one of the same name: the new one is
+    /// the source, read in full; every copy changing at once is the shrink valve's to allow.
+    @Test func aSourceFolderMadeAgainIsTheSourceAfterTheValve() async throws {
+        try await SyncHarness.with(users: 20) { h in
+            let old = try await h.sim.seedSharedFolder(contacts: 12)
+            Self.vendors(&h.config)
+            try await h.sync()
+            try await h.sim.ownerDeletesFolder(mailbox: old.owner, folderId: old.folderId)
+            let again = try await h.sim.seedSharedFolder(contacts: 3)
+            #expect(again.folderId != old.folderId)
+            await #expect(throws: SyncError.self) { try await h.sync() }
+            let s = try await h.sync { $0.allowMassDelete = true }
+            #expect(s.exitStatus == .ok, "\(s.text)")
+            let diff = await Self.differences(h, source: again)
+            #expect(diff.isEmpty, "\(diff)")
+        }
+    }
+
+    /// A folder galsync writes (another list's, in the source mailbox) is never a source.
+    @Test func aFolderAnotherListWritesIsNotASource() async throws {
+        try await SyncHarness.with(users: 20) { h in
+            let owner = try #require(await h.expectedTargets().first)
+            let users = await h.sim.fullState()["users"]?.arrayValue ?? []
+            let upn = try #require(users.first { $0["id"]?.stringValue == owner }?["userPrincipalName"]?.stringValue)
+            try await h.sync()  // "Company Directory" is made in every mailbox
+            Self.vendors(&h.config)
+            // The home list writes "Company Directory" into that mailbox; the vendors list would copy it.
+            h.config.lists[1].source = .mailbox(mailbox: upn, folder: h.config.sync.folder)
+            let error = await #expect(throws: SyncError.self) { try await h.sync() }
+            #expect("\(error!)".contains("which list 'directory' writes"), "\(error!)")
         }
     }
 }
