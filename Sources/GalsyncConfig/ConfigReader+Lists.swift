@@ -55,17 +55,12 @@ extension ConfigReader {
             case let other:
                 problem("\(label).source", "'\(other)' is not a source; use \"directory\" or \"mailbox\"")
             }
-            for t in Self.listTables where table[t] != nil {
-                guard case .table(let inner)? = table[t] else { problem("\(label).\(t)", "should be a [list.\(t)] table"); continue }
-                for key in inner.keys where !(Self.sections[t] ?? []).contains(key) {
-                    problem("\(label).\(t).\(key)", "unknown key\(Self.suggestion(key, Self.sections[t] ?? [])); galsync refuses to guess what it means")
-                }
-            }
+            tables.reportUnknownKeys()
             var list = ContactList(name: name ?? "", folder: listFolder ?? "", source: source,
                                    directory: table["directory"] == nil ? directory : tables.readDirectory(),
                                    mailboxes: table["mailboxes"] == nil ? mailboxes : tables.readMailboxes(),
                                    contact: table["contact"] == nil ? contact : tables.readContact())
-            if !list.mailboxes.all, list.mailboxes.groups.isEmpty, list.mailboxes.users.isEmpty {
+            if list.mailboxes.namesNone {
                 problem("\(label).mailboxes", "no target mailboxes: give [list.mailboxes] groups, users or all = true, or set them in [mailboxes]")
             }
             if case .mailbox(let m, _) = source, !m.isEmpty, list.mailboxes.users.contains(where: { $0.lowercased() == m.lowercased() }) {

@@ -72,7 +72,7 @@ struct ConfigReader {
         let mailboxes = readMailboxes()
         let contact = readContact()
         let lists = readLists(directory: directory, mailboxes: mailboxes, contact: contact)
-        if lists.isEmpty, !mailboxes.all, mailboxes.groups.isEmpty, mailboxes.users.isEmpty, problems.isEmpty {
+        if lists.isEmpty, mailboxes.namesNone, problems.isEmpty {
             problem("mailboxes", "no target mailboxes: set groups, users, or all = true")
         }
         guard problems.isEmpty else { return nil }

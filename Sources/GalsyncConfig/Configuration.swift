@@ -117,6 +117,8 @@ public struct Configuration: Sendable, Equatable {
         /// Only mailboxes whose owner this rule keeps are targets, whichever rule named them.
         public var `where`: WhereRule?
         public init() {}
+        /// No rule names a mailbox (not all, no group, no user): a list with no targets.
+        public var namesNone: Bool { !all && groups.isEmpty && users.isEmpty }
     }
 
     /// `[contact]`.

@@ -93,9 +93,9 @@ enum OrgContactShape {
             out["mobilePhone"] = number("mobile").map(JSONValue.string) ?? .null
         }
         if let addresses = entry["addresses"] {
-            let parts = ["street", "city", "state", "postalCode", "countryOrRegion"]
-            let first = addresses.arrayValue?.first { a in parts.contains { !(a[$0]?.stringValue ?? "").isEmpty } }
-            for (from, to) in zip(parts, ["streetAddress", "city", "state", "postalCode", "country"]) { out[to] = first?[from] ?? .null }
+            let parts = ContactProjection.addressParts
+            let first = addresses.arrayValue?.first { a in parts.contains { !(a[$0.0]?.stringValue ?? "").isEmpty } }
+            for (from, to) in parts { out[to] = first?[from] ?? .null }
             out["officeLocation"] = addresses.arrayValue?.compactMap { $0["officeLocation"]?.stringValue }.first.map(JSONValue.string) ?? .null
         }
         return out

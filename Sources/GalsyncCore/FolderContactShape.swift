@@ -18,9 +18,7 @@ enum FolderContactShape {
             out["mail"] = addresses.arrayValue?.lazy.compactMap { $0["address"]?.stringValue }.first { !$0.isEmpty }.map(JSONValue.string) ?? .null
         }
         if let address = entry["businessAddress"] {
-            for (from, to) in [("street", "streetAddress"), ("city", "city"), ("state", "state"), ("postalCode", "postalCode"), ("countryOrRegion", "country")] {
-                out[to] = address[from] ?? .null
-            }
+            for (from, to) in ContactProjection.addressParts { out[to] = address[from] ?? .null }
         }
         return out
     }

@@ -21,8 +21,7 @@ struct MailboxListSource {
     static let pageSize = 250
 
     /// The source mailbox's owner id, found in the directory by id or UPN.
-    static func owner(of list: ContactList, in users: [String: DirectoryUser]) throws -> String {
-        guard case .mailbox(let mailbox, _) = list.source else { throw SyncError.badConfiguration("list '\(list.name)' is not copied from a mailbox") }
+    static func owner(_ mailbox: String, of list: ContactList, in users: [String: DirectoryUser]) throws -> String {
         if users[mailbox.lowercased()] != nil { return mailbox.lowercased() }
         if let id = SyncScope.ids(ofPrincipalNames: [mailbox], in: users)[mailbox.lowercased()] { return id }
         throw SyncError.badConfiguration("list '\(list.name)': source_mailbox '\(mailbox)' is not in the directory; give the UPN or object id of the mailbox whose folder the list copies")
@@ -42,7 +41,7 @@ struct MailboxListSource {
     /// directory after this cycle's round.
     func read(users: [String: DirectoryUser]) async throws -> Reading {
         guard case .mailbox(let mailbox, let folderName) = list.source else { throw SyncError.badConfiguration("list '\(list.name)' is not copied from a mailbox") }
-        let owner = try Self.owner(of: list, in: users)
+        let owner = try Self.owner(mailbox, of: list, in: users)
         // The folder's id and the link belong to one (mailbox, folder): another one starts over.
         let key = "\(owner)/\(folderName.lowercased())"
         let sameSource = try store.meta("source_key") == key

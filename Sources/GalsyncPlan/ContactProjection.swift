@@ -78,7 +78,7 @@ public struct ContactProjection: Sendable, Equatable {
     }
 
     /// Contact address part ← directory attribute.
-    static let addressParts = [
+    package static let addressParts = [
         ("street", "streetAddress"), ("city", "city"), ("state", "state"), ("postalCode", "postalCode"), ("countryOrRegion", "country"),
     ]
 

@@ -30,7 +30,7 @@ struct ListStatus {
                 return s
             }
             s.mailboxes = Dictionary(grouping: records.values, by: \.state).mapValues(\.count)
-            s.failing = records.values.filter { $0.state != "ok" && $0.state != "skipped" && $0.reason != nil }.map { ($0.ownerId, "\($0.state): \($0.reason!)") }
+            s.failing = records.values.filter(\.isFailing).map { ($0.ownerId, "\($0.state): \($0.reason!)") }
                 .sorted { $0.owner < $1.owner }
             return s
         }

@@ -44,7 +44,7 @@ public struct StatusReport: Sendable {
         if let cert = try? CertificateTool.load(path: config.tenant.certificate, passphraseFile: config.tenant.passphraseFile) {
             certDays = CertificateTool.daysLeft(cert, now: now)
         }
-        let failing = mailboxes.values.filter { $0.state != "ok" && $0.reason != nil && $0.state != "skipped" }
+        let failing = mailboxes.values.filter(\.isFailing)
         let skipped = mailboxes.values.filter { $0.state == "skipped" }
         let lists = ListStatus.all(config, home: store)
         let names = try store.people(failing.map(\.ownerId) + skipped.map(\.ownerId) + lists.flatMap { $0.failing.map(\.owner) })

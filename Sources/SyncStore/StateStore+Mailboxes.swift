@@ -13,6 +13,8 @@ extension StateStore {
         /// The generation of the desired set (`DesiredBasis`) the mailbox held in full when its
         /// last write ended; nil when not known (a failure, pending operations, a listing due).
         public var applied: Int?
+        /// Not ok for a reason worth saying (`status`'s failing mailboxes; skipped ones are listed apart).
+        public var isFailing: Bool { state != "ok" && state != "skipped" && reason != nil }
     }
 
     public struct ManagedContact: Sendable, Equatable {
