@@ -38,6 +38,15 @@ struct DirectoryReader {
         var hiddenProblem: String? = nil
         /// The tenant's mail contacts after their own delta round, when asked for.
         var org: OrgRound? = nil
+        /// Mailbox lists' source folders read from their saved links in this round's batches, by
+        /// list name (`MailboxListSource` uses them; one that failed is missing: read alone).
+        var sourcePages: [String: ContactDeltaPages] = [:]
+    }
+
+    /// A mailbox list's source folder to read from its saved deltaLink with the directory.
+    struct SourceStart {
+        var link: String
+        var snapshot: [String: DirectoryUser]
     }
 
     /// One `/contacts/delta` round (`include_org_contacts`).
@@ -64,7 +73,8 @@ struct DirectoryReader {
 
     /// Applies one delta round to `snapshot` (`StateStore.directorySnapshot()`, taken over:
     /// changed in place, not copied) and reads `groups`' members.
-    func read(snapshot: consuming [String: DirectoryUser], deltaLink: String?, savedSelect: String?, groups: [String] = [], org: OrgStart? = nil) async throws -> Round {
+    func read(snapshot: consuming [String: DirectoryUser], deltaLink: String?, savedSelect: String?, groups: [String] = [], org: OrgStart? = nil,
+              sources: [String: SourceStart] = [:]) async throws -> Round {
         var start = deltaLink
         if savedSelect != select { start = nil }  // the attributes changed: enumerate again
         // A saved link from another endpoint (graph_endpoint or the cloud changed) is not followed
@@ -81,8 +91,34 @@ struct DirectoryReader {
         if let link = orgStartLink, !graph.isGraphLink(link) { orgStartLink = nil }
         var orgPages = org.map { ContactDeltaPages(full: orgStartLink == nil, snapshot: $0.snapshot) }
         let orgRead = org == nil ? nil : 1 + members.count + (hidden ? 1 : 0)
-        let starts = [start ?? fresh] + members.map(\.firstURL) + (hidden ? [HiddenUserPages.firstURL] : []) + (org == nil ? [] : [orgStartLink ?? OrgContactShape.firstURL])
-        try await PagedReads(graph: graph, retry: retry).run(starts, headers: hiddenRead.map { [$0: HiddenUserPages.headers] } ?? [:]) { read, result in
+        var starts = [start ?? fresh] + members.map(\.firstURL) + (hidden ? [HiddenUserPages.firstURL] : []) + (org == nil ? [] : [orgStartLink ?? OrgContactShape.firstURL])
+        var headers = hiddenRead.map { [$0: HiddenUserPages.headers] } ?? [:]
+        // Mailbox lists' source folders from their saved links: one more item each, not a request.
+        let sourceNames = sources.keys.sorted().filter { graph.isGraphLink(sources[$0]!.link) }
+        var sourcePages: [String: ContactDeltaPages] = [:]
+        var sourceRead: [Int: String] = [:]
+        for name in sourceNames {
+            sourceRead[starts.count] = name
+            headers[starts.count] = [("Prefer", "odata.maxpagesize=\(MailboxListSource.pageSize)")]
+            sourcePages[name] = MailboxListSource.pages(name, snapshot: sources[name]!.snapshot, full: false)
+            starts.append(sources[name]!.link)
+        }
+        try await PagedReads(graph: graph, retry: retry).run(starts, headers: headers) { read, result in
+            if let name = sourceRead[read] {
+                // Any failure (an expired link, a folder gone, a bad page) is left to the list's own read.
+                guard case .success(let page) = result, var pages = sourcePages[name] else {
+                    sourcePages[name] = nil
+                    return nil
+                }
+                do {
+                    let next = try pages.consume(page, graph: graph)
+                    sourcePages[name] = pages
+                    return next
+                } catch {
+                    sourcePages[name] = nil
+                    return nil
+                }
+            }
             if read == orgRead {
                 switch result {
                 case .success(let page): return try orgPages!.consume(page, graph: graph)
@@ -135,6 +171,7 @@ struct DirectoryReader {
                      org: try orgPages.map { pages in
                          guard let link = pages.deltaLink else { throw SyncError.badData("a /contacts/delta round ended without a deltaLink") }
                          return OrgRound(contacts: pages.contacts(), changed: pages.changed, removed: pages.removed, deltaLink: link, full: pages.full)
-                     })
+                     },
+                     sourcePages: sourcePages.filter { $0.value.deltaLink != nil })
     }
 }

@@ -37,9 +37,23 @@ struct MailboxListSource {
         var folderId: String
     }
 
+    /// A round's pages over a source folder's contacts, user-shaped, ids as Graph gives them.
+    static func pages(_ list: String, snapshot: [String: DirectoryUser], full: Bool) -> ContactDeltaPages {
+        ContactDeltaPages(full: full, snapshot: snapshot, what: "list '\(list)' source folder delta", lowercaseIds: false, shape: FolderContactShape.userProperties)
+    }
+
+    /// What the directory read may take along: the saved link (when this folder's delta can go
+    /// on from it) and the copies it goes on from; nil when the list's own read must start.
+    func savedStart() throws -> DirectoryReader.SourceStart? {
+        guard case .mailbox(_, let folderName) = list.source, let key = try store.meta("source_key"), key.hasSuffix("/\(folderName.lowercased())"),
+              try store.meta("delta_select") == FolderContactShape.select, let link = try store.meta("delta_link") else { return nil }
+        return DirectoryReader.SourceStart(link: link, snapshot: try store.directorySnapshot())
+    }
+
     /// One round over the source folder (saved by the caller, not by `plan`). `users`: the
-    /// directory after this cycle's round.
-    func read(users: [String: DirectoryUser]) async throws -> Reading {
+    /// directory after this cycle's round. `preRead`: this round, already read with the
+    /// directory from the saved link (used when the saved link is still this source's).
+    func read(users: [String: DirectoryUser], preRead: ContactDeltaPages? = nil) async throws -> Reading {
         guard case .mailbox(let mailbox, let folderName) = list.source else { throw SyncError.badConfiguration("list '\(list.name)' is not copied from a mailbox") }
         let owner = try Self.owner(mailbox, of: list, in: users)
         // The folder's id and the link belong to one (mailbox, folder): another one starts over.
@@ -61,10 +75,13 @@ struct MailboxListSource {
         var start = sameSource && savedSelect == FolderContactShape.select ? try store.meta("delta_link") : nil
         if let link = start, !graph.isGraphLink(link) { start = nil }
         let snapshot = try store.directorySnapshot()
-        var pages = ContactDeltaPages(full: start == nil, snapshot: snapshot, what: "list '\(list.name)' source folder delta", lowercaseIds: false,
-                                      shape: FolderContactShape.userProperties)
+        var pages = Self.pages(list.name, snapshot: snapshot, full: start == nil)
         var url = start ?? fresh(folderId)
-        while true {
+        if let preRead, start != nil, preRead.deltaLink != nil {
+            pages = preRead  // read with the directory: nothing more to ask
+            url = ""
+        }
+        while !url.isEmpty {
             try Task.checkCancellation()
             let body: JSONValue
             do {
@@ -87,8 +104,7 @@ struct MailboxListSource {
                 }
                 throw SyncError.badConfiguration("list '\(list.name)': the source folder '\(folderName)' of \(mailbox) is gone (\(error.code)); nothing was deleted; make the folder again or change source_folder")
             }
-            guard let next = try pages.consume(body, graph: graph) else { break }
-            url = next
+            url = try pages.consume(body, graph: graph) ?? ""
         }
         guard let link = pages.deltaLink else { throw SyncError.badData("list '\(list.name)': the source folder delta ended without a deltaLink") }
         let contacts = pages.contacts()

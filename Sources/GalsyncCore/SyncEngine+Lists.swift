@@ -35,7 +35,7 @@ extension SyncEngine {
             var work = ListWork(list: list, engine: engine, round: round, targets: [])
             if case .mailbox = list.source {
                 progress.phase("reading list \(list.name)'s source folder")
-                let reading = try await MailboxListSource(graph: graph, retry: retry, list: list, store: engine.store).read(users: round.users)
+                let reading = try await MailboxListSource(graph: graph, retry: retry, list: list, store: engine.store).read(users: round.users, preRead: round.sourcePages[list.name])
                 try Self.shrinkValve(full: reading.round.full, known: reading.round.known, dropped: reading.round.dropped, what: "contacts of list \(list.name)'s source folder",
                                      options: options, limit: config.sync.maxDeletesPercent, summary: &summary)
                 work.round = reading.round

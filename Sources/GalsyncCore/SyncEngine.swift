@@ -69,9 +69,16 @@ public struct SyncEngine: Sendable {
         let orgStart = reader.config.directory.includeOrgContacts
             ? DirectoryReader.OrgStart(snapshot: try store.orgContactSnapshot(), deltaLink: try store.meta("contacts_delta_link"), select: try store.meta("contacts_delta_select"))
             : nil
+        // Mailbox lists' source folders go on from their saved links in the same batches.
+        var sources: [String: DirectoryReader.SourceStart] = [:]
+        for list in config.lists {
+            guard case .mailbox = list.source else { continue }
+            let listStore = try engine(for: list, options: options).store
+            sources[list.name] = try MailboxListSource(graph: graph, retry: retry, list: list, store: listStore).savedStart()
+        }
         var round = try await DirectoryReader(graph: graph, retry: retry, extra: SyncScope.extraProperties(config), hidden: try reader.hiddenReadDue())
             .read(snapshot: try store.directorySnapshot(), deltaLink: try store.meta("delta_link"), savedSelect: try store.meta("delta_select"),
-                  groups: SyncScope.groups(config), org: orgStart)
+                  groups: SyncScope.groups(config), org: orgStart, sources: sources)
         try Task.checkCancellation()
         try Self.shrinkValve(full: round.full, known: round.known, dropped: round.dropped, what: "users", options: options, limit: config.sync.maxDeletesPercent, summary: &summary)
         // The same valve for the mail contacts' own full round (an expired link, a new select).

@@ -79,7 +79,8 @@ import Testing
             let idle = try await h.sync()
             #expect(idle.created + idle.updated + idle.deleted == 0)
             let c = await h.counters()
-            #expect(c["totalRequests"] == 2, "the directory's batch and the folder's delta: \(c["requests"]!)")
+            #expect(c["totalRequests"] == 1 && c["batchItems"]?["GET /users/{id}/contactFolders/{id}/contacts/delta"]?["200"] == 1,
+                    "the folder's delta goes in the directory's batch: \(c["requests"]!), items \(c["batchItems"] ?? .null)")
 
             // A full reconcile lists every copy and finds them all in place (Outlook ids keep their case).
             let full = try await h.sync { $0.forceReconcile = true }
@@ -157,6 +158,25 @@ import Testing
             h.config.lists[1].source = .mailbox(mailbox: upn, folder: h.config.sync.folder)
             let error = await #expect(throws: SyncError.self) { try await h.sync() }
             #expect("\(error!)".contains("which list 'directory' writes"), "\(error!)")
+        }
+    }
+
+    /// The saved link of the source folder expired: the batched read fails, the list reads its
+    /// folder again on its own, in full, and the copies stay exact.
+    @Test func anExpiredSourceLinkIsReadAgainInFull() async throws {
+        try await SyncHarness.with(users: 20) { h in
+            let source = try await h.sim.seedSharedFolder(contacts: 12)
+            Self.vendors(&h.config)
+            try await h.sync()
+            try await h.sim.expireContactDeltaTokens(mailbox: source.owner, mode: "gone")
+            let box = await h.sim.mailboxState(source.owner)
+            let id = try #require((box["contacts"]?.arrayValue ?? []).first { $0["parentFolderId"]?.stringValue == source.folderId }?["id"]?.stringValue)
+            try await h.sim.ownerEditsContact(mailbox: source.owner, contactId: id, properties: ["jobTitle": "Regional Director"])
+            let s = try await h.sync()
+            let targets = await h.expectedTargets().count
+            #expect(s.exitStatus == .ok && s.updated == targets, "\(s.text)")
+            let diff = await Self.differences(h, source: source)
+            #expect(diff.isEmpty, "\(diff)")
         }
     }
 }
