@@ -48,7 +48,7 @@ let package = Package(
         // Scope, projections and each mailbox's plan.
         .target(
             name: "GalsyncPlan",
-            dependencies: ["GalsyncConfig", "GalsyncCrypto", "GalsyncJSON", "GalsyncText", "GraphClient", "GraphHTTP", "SyncStore"]
+            dependencies: ["GalsyncConfig", "GalsyncCrypto", "GalsyncJSON", "GalsyncText", "GraphClient", "GraphFilter", "GraphHTTP", "SyncStore"]
         ),
         // Carrying plans out: the batch scheduler, the batch writer and per-mailbox pacing.
         .target(

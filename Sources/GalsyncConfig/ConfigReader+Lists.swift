@@ -56,6 +56,7 @@ extension ConfigReader {
                 problem("\(label).source", "'\(other)' is not a source; use \"directory\" or \"mailbox\"")
             }
             tables.reportUnknownKeys()
+            if case .mailbox = source { tables.copyingList = true }
             var list = ContactList(name: name ?? "", folder: listFolder ?? "", source: source,
                                    directory: table["directory"] == nil ? directory : tables.readDirectory(),
                                    mailboxes: table["mailboxes"] == nil ? mailboxes : tables.readMailboxes(),

@@ -1,4 +1,5 @@
 import Foundation
+import GraphFilter
 
 /// The tables a list may give its own (`[directory]`, `[mailboxes]`, `[contact]` at the top,
 /// `[list.directory]`… inside a `[[list]]`): read the same way in both places.
@@ -44,6 +45,74 @@ extension ConfigReader {
             for f in fields where !known.contains(f) { problem("contact.exclude_fields", "'\(f)' is not a contact field galsync writes; use some of \(known.joined(separator: ", "))") }
             contact.excludeFields = fields
         }
+        contact.fields = readContactFields(excluded: Set(contact.excludeFields))
         return contact
+    }
+
+    /// `[contact.fields]`: each key a writable Graph contact property, each value an inline
+    /// table of `from` (a user property path) and `policy`.
+    mutating func readContactFields(excluded: Set<String>) -> [String: ContactFieldRule] {
+        guard let raw = value("contact.fields") else { return [:] }
+        guard case .table(let table) = raw else { problem("contact.fields", "should be a [contact.fields] table"); return [:] }
+        var out: [String: ContactFieldRule] = [:]
+        for (name, entry) in table.sorted(by: { $0.key < $1.key }) {
+            let key = "contact.fields.\(name)"
+            guard let property = ContactPropertyCatalog.canonicalName(name) else {
+                if let why = ContactPropertyCatalog.notFields[name] { problem(key, "'\(name)' cannot be a contact field: \(why)") }
+                else { problem(key, "'\(name)' is not a property of a Graph contact\(Self.suggestion(name, Array(ContactPropertyCatalog.kinds.keys)))") }
+                continue
+            }
+            if property != name { problem(key, "write it as Graph spells it: '\(property)'"); continue }
+            guard case .table(let spec) = entry else {
+                problem(key, "should be a table such as { from = \"mailNickname\", policy = \"keep_edits\" }")
+                continue
+            }
+            for k in spec.keys where !["from", "policy"].contains(k) { problem("\(key).\(k)", "unknown key\(Self.suggestion(k, ["from", "policy"])); a field takes from and policy") }
+            if excluded.contains(property) { problem(key, "'\(property)' is also in contact.exclude_fields; keep it in one of the two") }
+            var rule = ContactFieldRule()
+            switch spec["policy"] {
+            case nil: break
+            case .string(let p)?:
+                if let policy = ContactFieldRule.Policy(rawValue: p) { rule.policy = policy }
+                else { problem("\(key).policy", "'\(p)' is not a policy; use one of \(ContactFieldRule.Policy.allCases.map(\.rawValue).joined(separator: ", "))") }
+            case let other?: problem("\(key).policy", "should be a string in quotes, not \(other.kind)")
+            }
+            if property == "displayName", rule.policy != .overwrite {
+                problem("\(key).policy", "displayName is how a contact is known and is written at every update; it takes no other policy than overwrite")
+            }
+            let target = ContactPropertyCatalog.kinds[property]!
+            if copyingList {
+                if spec["from"] != nil { problem("\(key).from", "a list copied from a mailbox copies each property from the source contact; a field takes a policy, not from") }
+                if ContactPropertyCatalog.kinds[property] == .email { problem(key, "a copy carries the source's e-mail addresses in emailAddresses; \(property) is not copied") }
+                out[property] = rule
+                continue
+            }
+            switch spec["from"] {
+            case nil:
+                if !ContactFieldRule.defaultFields.contains(property) {
+                    // A user property of the same name (imAddresses) is the source; otherwise it must be given.
+                    if case .success(let source) = ContactPropertyCatalog.userSource(property), ContactFieldRule.mismatch(source.kind, into: target) == nil {
+                        rule.from = source.path
+                        rule.fromKind = source.kind
+                    } else {
+                        problem(key, "needs from = \"…\": the user property it is filled from (e.g. \"onPremisesExtensionAttributes/extensionAttribute1\")")
+                    }
+                }
+            case .string(let path)?:
+                switch ContactPropertyCatalog.userSource(path) {
+                case .failure(let error): problem("\(key).from", error.message)
+                case .success(let source):
+                    if let why = ContactFieldRule.mismatch(source.kind, into: target) {
+                        problem("\(key).from", "'\(path)' cannot fill \(property): \(why)")
+                    } else {
+                        rule.from = source.path
+                        rule.fromKind = source.kind
+                    }
+                }
+            case let other?: problem("\(key).from", "should be a string in quotes, not \(other.kind)")
+            }
+            out[property] = rule
+        }
+        return out
     }
 }

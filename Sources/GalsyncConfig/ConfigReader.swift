@@ -7,6 +7,9 @@ struct ConfigReader {
     var problems: [ConfigurationError.Problem] = []
     /// Put before every problem's key: `list.vendors.` while a list's own tables are read.
     var prefix = ""
+    /// Reading a mailbox-sourced list's own `[list.contact]`: its fields are copies, which take
+    /// a policy and no `from`.
+    var copyingList = false
 
     init(root: [String: ConfigValue], prefix: String = "") {
         self.root = root
@@ -18,7 +21,7 @@ struct ConfigReader {
         "sync": ["interval", "state", "folder", "full_reconcile", "drift_check", "max_deletes_percent", "concurrency", "metrics_file"],
         "directory": ["include_groups", "exclude_groups", "include_guests", "include_disabled", "require", "where", "honor_hidden", "exclude_mailbox_types", "include_org_contacts"],
         "mailboxes": ["groups", "users", "all", "include_self", "where"],
-        "contact": ["exclude_fields"],
+        "contact": ["exclude_fields", "fields"],
     ]
 
     mutating func read(environment: [String: String]) -> Configuration? {

@@ -124,6 +124,8 @@ public struct Configuration: Sendable, Equatable {
     /// `[contact]`.
     public struct ContactSettings: Sendable, Equatable {
         public var excludeFields: [String] = []
+        /// `[contact.fields]`: Graph contact property → its rule, checked at load.
+        public var fields: [String: ContactFieldRule] = [:]
         public init() {}
     }
 }

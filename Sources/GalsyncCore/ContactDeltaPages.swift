@@ -14,6 +14,8 @@ struct ContactDeltaPages {
     let what: String
     /// Directory object ids are GUIDs, compared lowercased; Outlook item ids are case-sensitive.
     let lowercaseIds: Bool
+    /// Properties kept beyond `DirectoryUser.selectedProperties` (a folder contact's own fields).
+    let extra: Set<String>
 
     private(set) var full: Bool
     private var snapshot: [String: DirectoryUser]
@@ -21,9 +23,10 @@ struct ContactDeltaPages {
     private(set) var removed: Set<String> = []
     private(set) var deltaLink: String?
 
-    init(full: Bool, snapshot: [String: DirectoryUser], what: String = "/contacts/delta", lowercaseIds: Bool = true,
+    init(full: Bool, snapshot: [String: DirectoryUser], what: String = "/contacts/delta", lowercaseIds: Bool = true, extra: Set<String> = [],
          shape: @escaping @Sendable ([String: JSONValue], String) -> [String: JSONValue] = OrgContactShape.userProperties) {
         self.full = full
+        self.extra = extra
         self.what = what
         self.lowercaseIds = lowercaseIds
         self.shape = shape
@@ -49,8 +52,8 @@ struct ContactDeltaPages {
             }
             removed.remove(id)
             let properties = shape(entry.objectValue ?? [:], id)
-            if let known = changed[id] ?? (full ? nil : snapshot[id]) { changed[id] = known.merging(properties) }
-            else { changed[id] = DirectoryUser(id: id, properties: properties) }
+            if let known = changed[id] ?? (full ? nil : snapshot[id]) { changed[id] = known.merging(properties, extra: extra) }
+            else { changed[id] = DirectoryUser(id: id, properties: properties, extra: extra) }
         }
         if let next = body["@odata.nextLink"]?.stringValue {
             guard graph.isGraphLink(next) else { throw SyncError.badData("a \(what) nextLink points away from the Graph host; not followed, the token stays home") }

@@ -54,9 +54,12 @@ struct DriftCheck {
     /// Pages one folder's round may take (a listing's cap is 10,000 pages of 1,000).
     static let maxPages = 40_000
 
-    /// The first round's URL of a folder: the managed fields only.
-    static func firstRound(_ contactsPath: String) -> String {
-        "\(contactsPath)/delta?$select=\((ContactProjection.managedFields + ["id"]).joined(separator: ","))"
+    /// The contact properties a round reads: the list's fields.
+    var fields: [String] = ContactProjection.managedFields
+
+    /// The first round's URL of a folder: the list's fields only.
+    func firstRound(_ contactsPath: String) -> String {
+        "\(contactsPath)/delta?$select=\((fields + ["id"]).joined(separator: ","))"
     }
 
     func run(_ folders: [Folder]) async throws -> [String: Finding] {
@@ -73,7 +76,7 @@ struct DriftCheck {
                 }
                 pending.append((f.owner, url, 1))
             } else {
-                pending.append((f.owner, Self.firstRound(f.contactsPath), 1))
+                pending.append((f.owner, firstRound(f.contactsPath), 1))
             }
         }
         while !pending.isEmpty {

@@ -39,7 +39,8 @@ struct MailboxListSource {
 
     /// A round's pages over a source folder's contacts, user-shaped, ids as Graph gives them.
     static func pages(_ list: String, snapshot: [String: DirectoryUser], full: Bool) -> ContactDeltaPages {
-        ContactDeltaPages(full: full, snapshot: snapshot, what: "list '\(list)' source folder delta", lowercaseIds: false, shape: FolderContactShape.userProperties)
+        ContactDeltaPages(full: full, snapshot: snapshot, what: "list '\(list)' source folder delta", lowercaseIds: false, extra: FolderContactShape.extra,
+                          shape: FolderContactShape.userProperties)
     }
 
     /// What the directory read may take along: the saved link (when this folder's delta can go

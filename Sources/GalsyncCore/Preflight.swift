@@ -66,6 +66,7 @@ public struct Preflight: Sendable {
             steps.append(Step(name: line.key, outcome: warn ? .warn : .pass, detail: text,
                               fix: warn ? "check the values' spelling with `galsync why USER`; a rule that keeps no one leaves no contacts (or no mailboxes)" : nil))
         }
+        steps += Self.fieldSteps(config)
 
         let credential: CertificateCredential
         do {

@@ -18,7 +18,7 @@ extension SyncEngine {
         let basis = ProjectionCache.Basis(from: round.from, to: round.deltaLink, changed: Set(round.changed.keys).union(round.removed))
         let recorded = try store.desiredBasis()
         let hashes = projections.holds(recorded) ? nil : try store.desiredHashes()
-        let desired = await projections.projections(of: sources, basis: basis, excluding: Set(config.contact.excludeFields), settings: desiredSettings,
+        let desired = await projections.projections(of: sources, basis: basis, fields: fieldTable, settings: desiredSettings,
                                                     recorded: .init(basis: recorded, hashes: hashes))
         if !options.planOnly {
             try store.recordDesired(desired.record, upserts: desired.upserts, removals: desired.removals, continues: desired.changes != nil)

@@ -36,7 +36,7 @@ extension SyncEngine {
         // Folders with a link answer with their changes (an idle one: an empty page), all in one
         // run; a first round returns every contact of the folder, held until the round ends, so
         // those go `firstRounds` folders at a time, each group applied before the next.
-        let check = DriftCheck(graph: graph, width: max(1, min(16, config.sync.concurrency / 4)))
+        let check = DriftCheck(graph: graph, width: max(1, min(16, config.sync.concurrency / 4)), fields: fieldTable.selectedKeys)
         let linked = folders.filter { $0.link != nil }, fresh = folders.filter { $0.link == nil }
         var groups = linked.isEmpty ? [] : [linked]
         groups += stride(from: 0, to: fresh.count, by: Self.firstRounds).map { Array(fresh[$0..<min($0 + Self.firstRounds, fresh.count)]) }
@@ -83,7 +83,7 @@ extension SyncEngine {
             var unknown = 0
             for (id, contact) in f.changed {
                 guard let managed = byContact[id] else { unknown += 1; continue }
-                let now = ContactProjection.fromListed(userId: managed.userId, contact: contact)
+                let now = ContactProjection.fromListed(userId: managed.userId, contact: contact, table: fieldTable)
                 guard now.hash != managed.hash else { continue }  // galsync's own write, or no managed field changed
                 result.written.append((.init(userId: managed.userId, contactId: id, hash: now.hash), String(decoding: now.json, as: UTF8.self), nil))
             }

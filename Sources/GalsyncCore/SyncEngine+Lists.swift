@@ -90,14 +90,14 @@ extension SyncEngine {
     func engine(for list: ContactList, options: Options) throws -> SyncEngine {
         let path = config.statePath(of: list)
         let listConfig = config.keeping(list)
-        if KeptLists.isHome(list, config) { return keeping(listConfig, store: store, projections: projections) }
+        if KeptLists.isHome(list, config) { return keeping(listConfig, store: store, projections: projections, fieldTable: .of(list)) }
         let listStore: StateStore
         if options.planOnly {
             listStore = FileManager.default.fileExists(atPath: path) ? try StateStore(path: path, readOnly: true) : try StateStore(inMemory: ())
         } else {
             listStore = try StateStore(path: path)
         }
-        return keeping(listConfig, store: listStore, projections: listProjections.cache(list.name))
+        return keeping(listConfig, store: listStore, projections: listProjections.cache(list.name), fieldTable: .of(list))
     }
 
     /// Step 2 and 3 for one list: its source round saved, its desired set, a drift check when

@@ -54,7 +54,7 @@ extension SyncEngine {
     }
 
     func mailboxSync(_ owner: String) -> MailboxSync {
-        MailboxSync(graph: graph, store: store, retry: retry, folderName: config.sync.folder, owner: owner)
+        MailboxSync(graph: graph, store: store, retry: retry, folderName: config.sync.folder, owner: owner, fields: fieldTable)
     }
 
     /// Mailboxes planned at once. Planning a mailbox may list it (a request or more, each
@@ -253,7 +253,7 @@ extension SyncEngine {
                       let old = try store.projection(hash).flatMap({ JSONValue.parse(Data($0.utf8))?.objectValue }) else {
                     return Self.describe(op, users, gone)
                 }
-                return Self.describe(.update(contactId: id, p, previous: ContactProjection(userId: p.userId, fields: old)), users, gone)
+                return Self.describe(.update(contactId: id, p, previous: ContactProjection(userId: p.userId, fields: old, table: p.table)), users, gone)
             }
             summary.plans.append(.init(owner: entry.sync.owner, creates: plan.creates, updates: plan.updates, deletes: plan.deletes, unchanged: plan.unchanged,
                                        samples: samples))
@@ -270,7 +270,7 @@ extension SyncEngine {
         switch op {
         case .create(let p): return "create \(name(p.userId))"
         case .update(_, let p, let previous):
-            let fields = ContactProjection.managedFields.filter { previous?.field($0) != p.field($0) }
+            let fields = p.table.selectedKeys.filter { previous?.field($0) != p.field($0) }
             return "update \(name(p.userId)) (\(fields.joined(separator: ", ")))"
         case .delete(_, let u): return "delete \(name(u))"
         }

@@ -32,13 +32,16 @@ public struct SyncEngine: Sendable {
     /// Per-mailbox and per-operation detail, at debug level only.
     let logger: Logger
     let projections: ProjectionCache
+    /// The contact fields this engine's list writes (`[contact.fields]`, or a mailbox list's copy).
+    let fieldTable: ContactFieldTable
     /// What this engine's cycles confirmed so far (read by an interrupted cycle's record).
     public let progress: CycleProgress
 
     public init(config: Configuration, graph: GraphAPI, store: StateStore, logger: Logger = .silent, projections: ProjectionCache = ProjectionCache(),
                 listProjections: ListProjectionCaches = ListProjectionCaches(), progress: CycleProgress = CycleProgress(),
-                directory: StateStore? = nil, now: @escaping @Sendable () -> Date = { Date() }) {
+                directory: StateStore? = nil, fieldTable: ContactFieldTable? = nil, now: @escaping @Sendable () -> Date = { Date() }) {
         self.config = config
+        self.fieldTable = fieldTable ?? .directory(config.contact)
         self.progress = progress
         self.graph = graph
         self.store = store
@@ -138,8 +141,8 @@ public struct SyncEngine: Sendable {
     }
 
     /// This engine for another configuration and state (a list's), sharing the rest.
-    func keeping(_ config: Configuration, store: StateStore, projections: ProjectionCache) -> SyncEngine {
+    func keeping(_ config: Configuration, store: StateStore, projections: ProjectionCache, fieldTable: ContactFieldTable? = nil) -> SyncEngine {
         SyncEngine(config: config, graph: graph, store: store, logger: logger, projections: projections, listProjections: listProjections,
-                   progress: progress, directory: directory, now: now)
+                   progress: progress, directory: directory, fieldTable: fieldTable, now: now)
     }
 }

@@ -14,9 +14,12 @@ package struct MailboxSync {
     let retry: RetryPolicy
     let folderName: String
     package let owner: String
+    /// The fields a listing reads and compares.
+    let fields: ContactFieldTable
 
-    package init(graph: GraphAPI, store: StateStore, retry: RetryPolicy, folderName: String, owner: String) {
+    package init(graph: GraphAPI, store: StateStore, retry: RetryPolicy, folderName: String, owner: String, fields: ContactFieldTable = .standard) {
         self.graph = graph
+        self.fields = fields
         self.store = store
         self.retry = retry
         self.folderName = folderName
@@ -53,7 +56,7 @@ package struct MailboxSync {
     /// Lists the folder's contacts that carry galsync's tag (others are not galsync's and are left alone).
     package func list(folderId: String, known: [String: StateStore.ManagedContact]) async throws -> Listing {
         let expand = "singleValueExtendedProperties($filter=id eq '\(ContactProjection.tagPropertyId)')"
-        let select = (ContactProjection.managedFields + ["id"]).joined(separator: ",")
+        let select = (fields.selectedKeys + ["id"]).joined(separator: ",")
         var url = "\(contactsPath(folderId))?$top=1000&$select=\(select)&$expand=\(GraphPath.queryValue(expand))"
         var byUser: [String: [(id: String, projection: ContactProjection)]] = [:]
         var pages = 0
@@ -74,7 +77,7 @@ package struct MailboxSync {
                 // Directory ids are GUIDs, compared lowercased; a mailbox list's source contact
                 // ids are Outlook ids, which are case-sensitive.
                 let userId = UUID(uuidString: value) != nil ? value.lowercased() : value
-                byUser[userId, default: []].append((id, ContactProjection.fromListed(userId: userId, contact: c)))
+                byUser[userId, default: []].append((id, ContactProjection.fromListed(userId: userId, contact: c, table: fields)))
             }
             guard let next = json["@odata.nextLink"]?.stringValue else { break }
             url = next

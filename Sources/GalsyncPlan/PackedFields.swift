@@ -1,8 +1,7 @@
 import Foundation
 import GalsyncJSON
 
-/// A contact's managed field values in one byte buffer, in `ContactProjection.sortedKeys`
-/// order. A cycle holds one projection per directory user: as `[JSONValue]` (strings, an
+/// A contact's field values in one byte buffer, in its `ContactFieldTable`'s order. A cycle holds one projection per directory user: as `[JSONValue]` (strings, an
 /// address dictionary, an e-mail array) each took ~1.1 KB. Each field is a header (LEB128) and
 /// a payload: 0 is `null`; 2n+1 is n bytes in the field's `Shape` (its texts, unescaped, each
 /// after its length: no quotes, keys or brackets); 2n+2 is n bytes of canonical JSON, for a
@@ -22,15 +21,8 @@ struct PackedFields: Sendable, Equatable {
         case emails
         /// An object of `addressKeys`' strings, any of them left out (`businessAddress`).
         case address
-    }
-
-    static let shapes: [Shape] = ContactProjection.sortedKeys.map {
-        switch $0.key {
-        case "businessAddress": .address
-        case "businessPhones": .texts
-        case "emailAddresses": .emails
-        default: .text
-        }
+        /// Always kept as canonical JSON (`primaryEmailAddress`'s object).
+        case json
     }
 
     /// The address parts, sorted (the order `encoded()` writes them in).
@@ -43,13 +35,13 @@ struct PackedFields: Sendable, Equatable {
         let payload: Range<Int>
     }
 
-    /// `values`: one per managed field, in `sortedKeys` order. `scratch`: reused to write them.
-    init(_ values: [JSONValue], scratch: inout [UInt8]) {
+    /// `values`: one per field of `table`, in its order. `scratch`: reused to write them.
+    init(_ values: [JSONValue], table: ContactFieldTable, scratch: inout [UInt8]) {
         scratch.removeAll(keepingCapacity: true)
         for (i, value) in values.enumerated() {
             guard value != .null else { scratch.append(0); continue }
             let start = scratch.count
-            let shaped = Self.writeShaped(value, Self.shapes[i], into: &scratch)
+            let shaped = Self.writeShaped(value, table.fields[i].shape, into: &scratch)
             if !shaped {
                 scratch.removeSubrange(start...)
                 value.write(into: &scratch)
@@ -67,7 +59,7 @@ struct PackedFields: Sendable, Equatable {
     /// Every field, in one scan.
     func entries() -> [Entry] {
         var out: [Entry] = []
-        out.reserveCapacity(Self.shapes.count)
+        out.reserveCapacity(16)
         var at = 0
         while at < bytes.count {
             let (header, from) = LEB128.read(bytes, at: at)
@@ -92,6 +84,8 @@ struct PackedFields: Sendable, Equatable {
         }
         var texts = PackedTexts(bytes: bytes, at: e.payload.lowerBound, end: e.payload.upperBound)
         switch shape {
+        case .json:
+            return .null  // never shaped
         case .text:
             return .string(text(e.payload))
         case .texts:
@@ -111,13 +105,13 @@ struct PackedFields: Sendable, Equatable {
         }
     }
 
-    /// The object of every field (`{"businessAddress":…,"businessPhones":…,…}`), compact with
-    /// sorted keys: byte for byte what `JSONValue.encoded()` gives for `ContactProjection.fields`.
-    func writeObject(into out: inout [UInt8]) {
+    /// The object of every hashed field of `table` (`{"businessAddress":…,"businessPhones":…,…}`),
+    /// compact with sorted keys: byte for byte what `JSONValue.encoded()` gives for those fields.
+    func writeObject(into out: inout [UInt8], table: ContactFieldTable) {
         out.append(UInt8(ascii: "{"))
-        for (i, e) in entries().enumerated() {
-            out += ContactProjection.sortedKeys[i].prefix
-            writeJSON(e, Self.shapes[i], into: &out)
+        for (i, e) in entries().enumerated() where table.hashed[i] {
+            out += table.fields[i].prefix
+            writeJSON(e, table.fields[i].shape, into: &out)
         }
         out.append(UInt8(ascii: "}"))
     }
@@ -130,6 +124,8 @@ struct PackedFields: Sendable, Equatable {
         }
         var texts = PackedTexts(bytes: bytes, at: e.payload.lowerBound, end: e.payload.upperBound)
         switch shape {
+        case .json:
+            out += Self.null  // never shaped
         case .text:
             writeText(e.payload, into: &out)
         case .texts:

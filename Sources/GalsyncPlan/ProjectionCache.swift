@@ -70,7 +70,7 @@ public final class ProjectionCache: Sendable {
     private struct State {
         /// What `projections` stand for; nil before the first set.
         var basis: StateStore.DesiredBasis?
-        var exclude: Set<String> = []
+        var fields = ""
         var projections: [String: ContactProjection] = [:]
     }
 
@@ -89,19 +89,22 @@ public final class ProjectionCache: Sendable {
     /// The projections of `users` and their difference from the recorded set. Users the round
     /// did not report keep their projection when the cache holds the recorded set and the round
     /// starts where it ended; the others are projected. `settings`: what else shapes a mailbox's
-    /// contents (`include_self`); the excluded fields are added to it. `recorded`: the state's
-    /// set; nil when there is no state to record in (then the cache's own last set stands in).
-    public func projections(of users: [String: DirectoryUser], basis: Basis, excluding exclude: Set<String>, settings: String = "",
+    /// contents (`include_self`); the fields' table is added to it (the excluded fields, and
+    /// `[contact.fields]` when there is any, so that an install without it keeps its signature).
+    /// `recorded`: the state's set; nil when there is no state to record in (then the cache's
+    /// own last set stands in).
+    public func projections(of users: [String: DirectoryUser], basis: Basis, fields table: ContactFieldTable = .standard, settings: String = "",
                             recorded: Recorded? = nil) async -> Desired {
-        let signature = settings + "|exclude=" + exclude.sorted().joined(separator: ",")
-        let (mine, mineBasis, mineExclude) = state.withLock { ($0.projections, $0.basis, $0.exclude) }
+        let exclude = table.fields.filter { $0.source == .none }.map(\.key)
+        let signature = settings + "|exclude=" + exclude.sorted().joined(separator: ",") + (table.signature.isEmpty ? "" : "|fields=" + table.signature)
+        let (mine, mineBasis, mineFields) = state.withLock { ($0.projections, $0.basis, $0.fields) }
         let record = recorded == nil ? mineBasis : recorded?.basis
         let mirror = record != nil && record == mineBasis
         precondition(mirror || recorded?.hashes != nil || record == nil, "the recorded hashes are needed unless the cache holds the recorded set")
         let previous: [String: String]? = mirror ? nil : (recorded?.hashes ?? [:])
         func recordedHash(_ id: String) -> String? { if let previous { previous[id] } else { mine[id]?.hash } }
         let comparable = record.map { basis.from != nil && $0.link == basis.from && $0.settings == signature } ?? false
-        let reuse = comparable && mirror && mineExclude == exclude
+        let reuse = comparable && mirror && mineFields == signature
 
         var out: [String: ContactProjection] = [:]
         out.reserveCapacity(users.count)
@@ -110,7 +113,7 @@ public final class ProjectionCache: Sendable {
             if reuse, !basis.changed.contains(id), let hit = mine[id] { out[id] = hit } else { todo.append(user) }
         }
         var changed: Set<String> = [], upserts: [String: String] = [:], removals: [String] = []
-        for p in await Self.project(todo, excluding: exclude) {
+        for p in await Self.project(todo, table) {
             out[p.userId] = p
             if recordedHash(p.userId) != p.hash {  // changed, or come into scope
                 changed.insert(p.userId)
@@ -126,20 +129,20 @@ public final class ProjectionCache: Sendable {
         let generation = max(mineBasis?.generation ?? 0, record?.generation ?? 0) + 1
         let next = StateStore.DesiredBasis(link: basis.to, settings: signature, generation: generation)
         let result = out
-        state.withLock { $0 = State(basis: next, exclude: exclude, projections: result) }
+        state.withLock { $0 = State(basis: next, fields: signature, projections: result) }
         let changes = comparable ? record.map { Changes(since: $0.generation, users: changed) } : nil
         return Desired(projections: result, generation: generation, changes: changes, record: next, upserts: upserts, removals: removals)
     }
 
     /// Projects `users`, split over the machine's cores when there are many.
-    static func project(_ users: [DirectoryUser], excluding exclude: Set<String>,
+    static func project(_ users: [DirectoryUser], _ table: ContactFieldTable,
                         cores: Int = ProcessInfo.processInfo.activeProcessorCount) async -> [ContactProjection] {
-        guard users.count >= parallelThreshold, cores > 1 else { return run(users[...], exclude) }
+        guard users.count >= parallelThreshold, cores > 1 else { return run(users[...], table) }
         let size = (users.count + cores - 1) / cores
         return await withTaskGroup(of: [ContactProjection].self) { group in
             for start in stride(from: 0, to: users.count, by: size) {
                 let slice = users[start..<min(start + size, users.count)]
-                group.addTask { run(slice, exclude) }
+                group.addTask { run(slice, table) }
             }
             var all: [ContactProjection] = []
             all.reserveCapacity(users.count)
@@ -149,9 +152,9 @@ public final class ProjectionCache: Sendable {
     }
 
     /// Projects a run of users with one scratch buffer for their hashes.
-    static func run(_ users: ArraySlice<DirectoryUser>, _ exclude: Set<String>) -> [ContactProjection] {
+    static func run(_ users: ArraySlice<DirectoryUser>, _ table: ContactFieldTable) -> [ContactProjection] {
         var scratch: [UInt8] = []
-        return users.map { ContactProjection(user: $0, excludeFields: exclude, scratch: &scratch) }
+        return users.map { ContactProjection(user: $0, table: table, scratch: &scratch) }
     }
 
     /// How many users it holds (for tests).

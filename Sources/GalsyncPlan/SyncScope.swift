@@ -67,13 +67,15 @@ public struct SyncScope: Sendable {
         return out
     }
 
-    /// The user properties the `where` rules read beyond `DirectoryUser.selectedProperties`:
-    /// the delta `$select` carries them too (a new one starts a fresh enumeration).
-    /// Every list's rules count (a mailbox-sourced list's `[list.mailboxes]` too).
+    /// The user properties the `where` rules and `[contact.fields]` read beyond
+    /// `DirectoryUser.selectedProperties`: the delta `$select` carries them too (a new one starts
+    /// a fresh enumeration). Every list's rules count (a mailbox-sourced list's `[list.mailboxes]`
+    /// too); only directory lists' fields do.
     public static func extraProperties(_ config: Configuration) -> Set<String> {
         let read = config.effectiveLists.reduce(into: Set<String>()) { all, list in
             all.formUnion(list.directory.where?.properties ?? [])
             all.formUnion(list.mailboxes.where?.properties ?? [])
+            if case .directory = list.source { all.formUnion(ContactFieldTable.of(list).userProperties) }
         }
         return read.subtracting(DirectoryUser.selectedProperties)
     }

@@ -148,7 +148,7 @@ package struct BatchWriter {
                 request += bodies.createBody(p)
             case .update(let contactId, let p, let previous):
                 let old = try previous ?? t.known[p.userId].flatMap { try store.projection($0.hash) }
-                    .flatMap { JSONValue.parse(Data($0.utf8))?.objectValue }.map { ContactProjection(userId: p.userId, fields: $0) }
+                    .flatMap { JSONValue.parse(Data($0.utf8))?.objectValue }.map { ContactProjection(userId: p.userId, fields: $0, table: p.table) }
                 request += Array(#""PATCH","url":"#.utf8)
                 JSONValue.string("/users/\(m)/contacts/\(GraphPath.segment(contactId))").write(into: &request)
                 request += Self.jsonHeader

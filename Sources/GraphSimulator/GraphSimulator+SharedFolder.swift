@@ -42,6 +42,12 @@ extension GraphSimulator {
                 "businessPhones": [.string("+1 425 555 \(String(format: "%04d", 100 + i))")],
                 "mobilePhone": i % 2 == 0 ? .string("+1 206 555 \(String(format: "%04d", 200 + i))") : .null,
                 "businessAddress": ["street": .string("\(10 + i) Market St"), "city": "Seattle", "state": "WA", "postalCode": "98101", "countryOrRegion": "United States"],
+                // What a front office keeps beyond the directory's fields: a copy carries these too.
+                "fileAs": .string("\(f), \(g)"),
+                "businessHomePage": .string("https://\(domain)"),
+                "categories": i % 4 == 0 ? ["Preferred supplier"] : [],
+                "personalNotes": i % 5 == 0 ? .string("Account no. \(7000 + i); invoices to ap@\(domain)") : .null,
+                "homePhones": [],
             ])
         }
         return (owner, folderId)

@@ -28,7 +28,7 @@ struct DiffBenchmark {
         let clock = ContinuousClock()
         let start = clock.now
         let cache = ProjectionCache()
-        let projections = await cache.projections(of: users, basis: .init(from: nil, to: "L1", changed: []), excluding: []).projections
+        let projections = await cache.projections(of: users, basis: .init(from: nil, to: "L1", changed: [])).projections
         let projected = clock.now
         var actual: [String: MailboxPlan.Actual] = [:]
         for (i, (id, p)) in projections.enumerated() {
@@ -45,7 +45,7 @@ struct DiffBenchmark {
             changed.insert(id)
         }
         let warmStart = clock.now
-        let warmProjections = await cache.projections(of: next, basis: .init(from: "L1", to: "L2", changed: changed), excluding: []).projections
+        let warmProjections = await cache.projections(of: next, basis: .init(from: "L1", to: "L2", changed: changed)).projections
         let warmPlan = MailboxPlan(owner: "owner", desired: warmProjections, actual: actual)
         let warmEnd = clock.now
         var config = Configuration(tenant: .init(id: "contoso.onmicrosoft.com", clientId: "c", certificate: "/dev/null"))

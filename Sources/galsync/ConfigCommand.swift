@@ -47,6 +47,8 @@ enum EffectiveConfiguration {
         case duration(TimeInterval)
         /// No value; the words say what galsync does instead.
         case unset(String)
+        /// An inline table of strings (`{ from = "…", policy = "…" }`).
+        case inline([(key: String, value: String)])
     }
 
     typealias Section = (name: String, keys: [(key: String, value: Value)])
@@ -80,7 +82,7 @@ enum EffectiveConfiguration {
             ("directory", directory(d)),
             ("mailboxes", mailboxes(m)),
             ("contact", contact(c.contact)),
-        ] + c.lists.flatMap { l -> [Section] in
+        ] + fields(c.contact, "contact.fields") + c.lists.flatMap { l -> [Section] in
             var head: [(key: String, value: Value)] = [("name", .string(l.name)), ("folder", .string(l.folder))]
             switch l.source {
             case .directory: head.append(("source", .string("directory")))
@@ -88,7 +90,7 @@ enum EffectiveConfiguration {
             }
             // A list copied from a mailbox takes no [list.directory] (its sources are that folder's).
             return [("[list]", head)] + (l.source == .directory ? [("list.directory", directory(l.directory))] : [])
-                + [("list.mailboxes", mailboxes(l.mailboxes)), ("list.contact", contact(l.contact))]
+                + [("list.mailboxes", mailboxes(l.mailboxes)), ("list.contact", contact(l.contact))] + fields(l.contact, "list.contact.fields")
         }
     }
 
@@ -118,6 +120,15 @@ enum EffectiveConfiguration {
 
     static func contact(_ c: Configuration.ContactSettings) -> [(key: String, value: Value)] {
         [("exclude_fields", .strings(c.excludeFields))]
+            + (c.fields.isEmpty ? [("fields", .unset("no [contact.fields]: the 11 built-in fields, each from its built-in source"))] : [])
+    }
+
+    /// `[contact.fields]` as its own table, when it has any field.
+    static func fields(_ c: Configuration.ContactSettings, _ name: String) -> [Section] {
+        guard !c.fields.isEmpty else { return [] }
+        return [(name, c.fields.sorted { $0.key < $1.key }.map { key, rule in
+            (key, .inline((rule.fromText.map { [("from", $0)] } ?? []) + [("policy", rule.policy.rawValue)]))
+        })]
     }
 
     /// What the environment changes beside the file: systemd credentials win over the key paths.
@@ -156,6 +167,7 @@ enum EffectiveConfiguration {
         case .number(let n): number(n)
         case .duration(let d): quoted(duration(d))
         case .unset: ""
+        case .inline(let pairs): "{ " + pairs.map { "\($0.key) = \(quoted($0.value))" }.joined(separator: ", ") + " }"
         }
     }
 
@@ -172,11 +184,21 @@ enum EffectiveConfiguration {
                 case .number(let n): keys[key] = .number(n)
                 case .duration(let d): keys[key] = .string(duration(d))
                 case .unset: keys[key] = .null
+                case .inline(let pairs): keys[key] = .object(Dictionary(uniqueKeysWithValues: pairs.map { ($0.key, JSONValue.string($0.value)) }))
                 }
             }
             // Each [[list]] is one object in "list", its tables inside it.
             if section.name == "[list]" { lists.append(.object(keys)) }
-            else if section.name.hasPrefix("list."), case .object(var list)? = lists.popLast() {
+            else if section.name == "list.contact.fields", case .object(var list)? = lists.popLast() {
+                var contact = list["contact"]?.objectValue ?? [:]
+                contact["fields"] = .object(keys)
+                list["contact"] = .object(contact)
+                lists.append(.object(list))
+            } else if section.name == "contact.fields" {
+                var contact = object["contact"]?.objectValue ?? [:]
+                contact["fields"] = .object(keys)
+                object["contact"] = .object(contact)
+            } else if section.name.hasPrefix("list."), case .object(var list)? = lists.popLast() {
                 list[String(section.name.dropFirst("list.".count))] = .object(keys)
                 lists.append(.object(list))
             } else { object[section.name] = .object(keys) }

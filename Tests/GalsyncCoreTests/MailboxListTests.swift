@@ -17,12 +17,24 @@ import Testing
         c.lists = [home, vendors]
     }
 
-    /// A contact's fields as compared: the e-mail addresses without their display names (a copy's
-    /// is the contact's display name, as for users: a documented limit).
+    /// A contact's user-visible properties as compared: every writable property of Graph's
+    /// contact type (the single e-mail ones aside: a copy carries its addresses in
+    /// emailAddresses), empty values left out, e-mail addresses with their own names.
     static func fields(_ c: JSONValue) -> [String: JSONValue] {
-        var f = SyncHarness.listedFields(c)
-        f["emailAddresses"] = f["emailAddresses"]?.arrayValue.map { .array($0.map { ["address": $0["address"] ?? .null] }) } ?? .null
-        return f
+        var out: [String: JSONValue] = [:]
+        for key in ContactPropertyCatalog.kinds.keys where ContactPropertyCatalog.kinds[key] != .email {
+            switch c[key] {
+            case nil, .null?, .string("")?: continue
+            case .array(let items)? where items.isEmpty: continue
+            case .object(let o)?:
+                let parts = o.filter { !$0.value.isNull && $0.value != "" }
+                if !parts.isEmpty { out[key] = .object(parts) }
+            case .array(let items)? where key == "emailAddresses":
+                out[key] = .array(items.map { ["address": $0["address"] ?? .null, "name": ($0["name"]?.stringValue).flatMap { $0.isEmpty ? nil : JSONValue.string($0) } ?? .null] })
+            case let v?: out[key] = v
+            }
+        }
+        return out
     }
 
     /// How every target's "Vendors" folder differs from the source folder (empty: exact).
@@ -56,6 +68,10 @@ import Testing
             #expect(first.exitStatus == .ok, "\(first.text)")
             let diff0 = await Self.differences(h, source: source)
             #expect(diff0.isEmpty, "\(diff0)")
+            // The comparison covers more than the directory's fields: the seed's notes, categories and fileAs.
+            let copy = try #require(await h.expectedTargets().first)
+            let held = (await h.sim.mailboxState(copy))["contacts"]?.arrayValue?.map(Self.fields) ?? []
+            #expect(held.contains { $0["personalNotes"] != nil } && held.contains { $0["categories"] != nil } && held.contains { $0["fileAs"] != nil })
             var home = h
             home.ignoredFolders = ["Vendors"]
             await home.expectExact()
@@ -63,7 +79,10 @@ import Testing
             // The front office edits one vendor, removes one and adds one.
             let box = await h.sim.mailboxState(source.owner)
             let ids = (box["contacts"]?.arrayValue ?? []).filter { $0["parentFolderId"]?.stringValue == source.folderId }.map { $0["id"]!.stringValue! }
-            try await h.sim.ownerEditsContact(mailbox: source.owner, contactId: ids[0], properties: ["jobTitle": "Head of Sales", "mobilePhone": "+1 206 555 0999"])
+            try await h.sim.ownerEditsContact(mailbox: source.owner, contactId: ids[0], properties: [
+                "jobTitle": "Head of Sales", "mobilePhone": "+1 206 555 0999", "personalNotes": "Call before noon", "categories": ["Preferred supplier", "Net 30"],
+                "nickName": "Ana", "homeAddress": ["city": "Tacoma"],
+            ])
             try await h.sim.ownerDeletesContact(mailbox: source.owner, contactId: ids[1])
             try await h.sim.ownerCreatesContact(mailbox: source.owner, folderId: source.folderId, properties: [
                 "displayName": "Quinn Novak (Contoso Pharma)", "givenName": "Quinn", "surname": "Novak", "companyName": "Contoso Pharma",

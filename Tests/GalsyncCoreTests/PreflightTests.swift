@@ -54,7 +54,7 @@ struct SimulatedInstall {
         let roles = ["User.Read.All", "GroupMember.Read.All", "Contacts.ReadWrite", "MailboxSettings.Read"]
         let report = try await check(try await SimulatedInstall(roles: roles))
         #expect(report.exitStatus == .ok)
-        #expect(report.steps.map(\.name) == ["config", "key and certificate", "certificate validity", "token", "permissions", "mailbox types", "directory read", "hidden users", "mailbox"])
+        #expect(report.steps.map(\.name) == ["config", "contact fields", "key and certificate", "certificate validity", "token", "permissions", "mailbox types", "directory read", "hidden users", "mailbox"])
         #expect(report.steps.allSatisfy { $0.outcome == .pass })
         // The count comes from the advanced query's @odata.count.
         let hidden = report.steps.first { $0.name == "hidden users" }?.detail ?? ""

@@ -1,0 +1,79 @@
+import Foundation
+@testable import GalsyncConfig
+import Testing
+
+/// `[contact.fields]`: each mapping checked at load against Graph's contact and user
+/// properties, each mistake one problem naming the field.
+@Suite struct ContactFieldsConfigTests {
+    func parse(_ fields: String, extra: String = "") throws -> Configuration {
+        try ConfigurationLoader.parse(ConfigurationLoaderTests.minimal + "\n" + extra + "\n[contact.fields]\n" + fields + "\n", environment: [:])
+    }
+
+    func problems(_ fields: String, extra: String = "") -> [String] {
+        do {
+            _ = try parse(fields, extra: extra)
+            return []
+        } catch {
+            return ((error as? ConfigurationError)?.problems ?? []).map { "\($0.key): \($0.message)" }
+        }
+    }
+
+    @Test func aMappingNamesItsSourceAndPolicyInGraphsSpelling() throws {
+        let c = try parse("""
+            mobilePhone = { policy = "keep_edits" }
+            homePhones  = { from = "onpremisesextensionattributes/EXTENSIONATTRIBUTE3" }
+            nickName    = { from = "mailNickname", policy = "create_only" }
+            imAddresses = {}
+            """)
+        let f = c.contact.fields
+        #expect(f["mobilePhone"] == ContactFieldRule(policy: .keepEdits), "a built-in field keeps its source")
+        #expect(f["homePhones"]?.from == ["onPremisesExtensionAttributes", "extensionAttribute3"] && f["homePhones"]?.policy == .overwrite)
+        #expect(f["nickName"]?.from == ["mailNickname"] && f["nickName"]?.policy == .createOnly)
+        #expect(f["imAddresses"]?.from == ["imAddresses"], "a user property of the same name is the source")
+    }
+
+    @Test(arguments: [
+        ("jobtitle = { }", "contact.fields.jobtitle: write it as Graph spells it: 'jobTitle'"),
+        ("jobTitel = { }", "contact.fields.jobTitel: 'jobTitel' is not a property of a Graph contact (did you mean 'jobTitle'?)"),
+        ("parentFolderId = { }", "contact.fields.parentFolderId: 'parentFolderId' cannot be a contact field: the folder is sync.folder (or the list's folder)"),
+        ("nickName = { }", "contact.fields.nickName: needs from = \"…\": the user property it is filled from (e.g. \"onPremisesExtensionAttributes/extensionAttribute1\")"),
+        ("nickName = { from = \"mailNickame\" }", "contact.fields.nickName.from: 'mailNickame' is not a property of a Graph user (did you mean 'mailNickname'?)"),
+        ("jobTitle = { from = \"proxyAddresses\" }", "contact.fields.jobTitle.from: 'proxyAddresses' cannot fill jobTitle: a collection cannot fill a single value"),
+        ("nickName = { from = \"showInAddressList\" }", "contact.fields.nickName.from: 'showInAddressList' cannot be read with the directory: Graph leaves it out of /users/delta; use [directory] honor_hidden, which reads it the way that works"),
+        ("nickName = { from = \"employeeOrgData/region\" }", "contact.fields.nickName.from: 'region' is not part of 'employeeOrgData' (it has costCenter, division, …)"),
+        ("homeAddress = { from = \"streetAddress\" }", "contact.fields.homeAddress.from: 'streetAddress' cannot fill homeAddress: an address is filled only from the user's streetAddress, city, state, postalCode and country (businessAddress's built-in source)"),
+        ("mobilePhone = { policy = \"keep\" }", "contact.fields.mobilePhone.policy: 'keep' is not a policy; use one of overwrite, keep_edits, create_only"),
+        ("displayName = { policy = \"create_only\" }", "contact.fields.displayName.policy: displayName is how a contact is known and is written at every update; it takes no other policy than overwrite"),
+        ("mobilePhone = { form = \"x\" }", "contact.fields.mobilePhone.form: unknown key (did you mean 'from'?); a field takes from and policy"),
+        ("mobilePhone = \"mobilePhone\"", "contact.fields.mobilePhone: should be a table such as { from = \"mailNickname\", policy = \"keep_edits\" }"),
+    ])
+    func eachMistakeIsOneProblemNamingTheField(_ fields: String, _ expected: String) {
+        #expect(problems(fields) == [expected])
+    }
+
+    @Test func aFieldBothExcludedAndMappedIsAProblem() {
+        #expect(problems("mobilePhone = { }", extra: "[contact]\nexclude_fields = [\"mobilePhone\"]\n")
+            == ["contact.fields.mobilePhone: 'mobilePhone' is also in contact.exclude_fields; keep it in one of the two"])
+    }
+
+    @Test func aMailboxListsFieldsTakeAPolicyAndNoSource() throws {
+        let list = """
+            [[list]]
+            name = "vendors"
+            folder = "Vendors"
+            source = "mailbox"
+            source_mailbox = "contacts@contoso.com"
+            [list.contact.fields]
+            personalNotes = { policy = "keep_edits" }
+            """
+        let c = try ConfigurationLoader.parse(ConfigurationLoaderTests.minimal + "\n" + list, environment: [:])
+        #expect(c.lists[0].contact.fields["personalNotes"] == ContactFieldRule(policy: .keepEdits), "no from needed: the copy's own property")
+        do {
+            _ = try ConfigurationLoader.parse(ConfigurationLoaderTests.minimal + "\n" + list + "\nnickName = { from = \"mailNickname\" }\n", environment: [:])
+            Issue.record("a copy's field with from was accepted")
+        } catch {
+            #expect(error.problems.map { "\($0.key): \($0.message)" }
+                == ["list.vendors.contact.fields.nickName.from: a list copied from a mailbox copies each property from the source contact; a field takes a policy, not from"])
+        }
+    }
+}
