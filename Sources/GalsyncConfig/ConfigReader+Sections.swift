@@ -46,6 +46,24 @@ extension ConfigReader {
             contact.excludeFields = fields
         }
         contact.fields = readContactFields(excluded: Set(contact.excludeFields))
+        if let categories = strings("contact.categories") {
+            var seen: Set<String> = []
+            for c in categories {
+                if c.trimmingCharacters(in: .whitespaces).isEmpty { problem("contact.categories", "an empty category name"); continue }
+                if c.count > 255 { problem("contact.categories", "'\(c.prefix(40))…' is longer than 255 characters") }
+                if !seen.insert(c.lowercased()).inserted { problem("contact.categories", "'\(c)' is named twice (Outlook ignores case)") }
+            }
+            contact.categories = categories
+        }
+        if let text = string("contact.notes", allowEmpty: true), !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            do { contact.notes = try NotesTemplate(text) } catch { problem("contact.notes", error.message) }
+        }
+        for (key, owned) in [("personalNotes", contact.notes != nil), ("categories", !contact.categories.isEmpty)] where owned && contact.fields[key] != nil {
+            problem("contact.fields.\(key)", "\(key) is filled by [contact] \(key == "personalNotes" ? "notes" : "categories"), which keeps the owner's own part; map it in one place")
+        }
+        if copyingList, contact.notes != nil || !contact.categories.isEmpty {
+            problem("contact", "notes and categories are for lists from the directory; a copy carries its source contact's own")
+        }
         return contact
     }
 

@@ -126,6 +126,10 @@ public struct Configuration: Sendable, Equatable {
         public var excludeFields: [String] = []
         /// `[contact.fields]`: Graph contact property → its rule, checked at load.
         public var fields: [String: ContactFieldRule] = [:]
+        /// Outlook categories put on every managed contact, beside the owner's own.
+        public var categories: [String] = []
+        /// galsync's part of `personalNotes`; nil: galsync leaves the notes alone.
+        public var notes: NotesTemplate?
         public init() {}
     }
 }

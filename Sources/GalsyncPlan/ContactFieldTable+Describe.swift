@@ -15,6 +15,8 @@ extension ContactFieldTable {
             case .user(let path): path.joined(separator: "/")
             case .copy: "the source contact's \(f.key)"
             case .none: "nothing (exclude_fields: cleared)"
+            case .notes(let t): "galsync's part of the notes: \"\(t.text.replacingOccurrences(of: "\n", with: "\\n"))\""
+            case .categories(let c): c.map { "\"\($0)\"" }.joined(separator: ", ") + ", beside the owner's own"
             }
             return "\(f.key) ← \(from)" + (f.policy == .overwrite ? "" : " (\(f.policy.rawValue))")
         }

@@ -19,6 +19,10 @@ public final class ContactFieldTable: Sendable {
             case copy
             /// Never written (`exclude_fields`): always `null`, so galsync clears it.
             case none
+            /// galsync's part of `personalNotes` (`[contact] notes`), rendered per user.
+            case notes(NotesTemplate)
+            /// `[contact] categories`, beside the owner's own.
+            case categories([String])
         }
 
         public let key: String
@@ -30,6 +34,16 @@ public final class ContactFieldTable: Sendable {
         public let policy: ContactFieldRule.Policy
         /// The index of this key among the built-in fields, when it is one.
         let builtInIndex: Int?
+
+        /// Whether what galsync writes depends on what the mailbox holds now: a `keep_edits`
+        /// field (the owner's value stays), the notes (the owner's text around galsync's part
+        /// stays), the categories (the owner's own stay).
+        public var readsCurrent: Bool {
+            switch source {
+            case .notes, .categories: true
+            default: policy == .keepEdits
+            }
+        }
     }
 
     /// Sorted by key.
@@ -46,6 +60,8 @@ public final class ContactFieldTable: Sendable {
     let hashed: [Bool]
     /// Any field whose mailbox value may be the owner's.
     public var hasKeepEdits: Bool { fields.contains { $0.policy == .keepEdits } }
+    /// Any field that `readsCurrent`.
+    public let readsCurrent: Bool
 
     /// The contact properties to `$select` when reading contacts galsync wrote.
     public var selectedKeys: [String] { fields.map(\.key) }
@@ -73,6 +89,7 @@ public final class ContactFieldTable: Sendable {
         self.fields = out
         index = Dictionary(uniqueKeysWithValues: out.enumerated().map { ($1.key, $0) })
         hashed = out.map { $0.policy != .createOnly }
+        readsCurrent = out.contains(where: \.readsCurrent)
         isBuiltInShape = out.map(\.key) == Self.builtInKeys && out.allSatisfy { ($0.source == .builtIn || $0.source == .none) && $0.policy == .overwrite }
         signature = out.filter { !($0.source == .builtIn && $0.policy == .overwrite) && $0.source != .none }
             .map { f in
@@ -81,6 +98,8 @@ public final class ContactFieldTable: Sendable {
                 case .user(let path): path.joined(separator: "/")
                 case .copy: "copy"
                 case .none: "none"
+                case .notes(let t): "notes:" + t.text
+                case .categories(let c): "categories:" + c.joined(separator: ",")
                 }
                 return "\(f.key)<\(from):\(f.policy.rawValue)"
             }.joined(separator: ";") + (isBuiltInShape ? "" : "|keys=" + out.map(\.key).joined(separator: ","))
@@ -95,11 +114,13 @@ public final class ContactFieldTable: Sendable {
     /// The table of a directory-sourced list: the built-in fields less `exclude_fields`, and
     /// `[contact.fields]` (a rule on a built-in field without `from` keeps its source).
     public static func directory(_ contact: Configuration.ContactSettings) -> ContactFieldTable {
-        guard !contact.fields.isEmpty || !contact.excludeFields.isEmpty else { return standard }
+        guard !contact.fields.isEmpty || !contact.excludeFields.isEmpty || contact.notes != nil || !contact.categories.isEmpty else { return standard }
         let excluded = Set(contact.excludeFields)
         var all: [String: (source: Field.Source, policy: ContactFieldRule.Policy)] = [:]
         for key in ContactFieldRule.defaultFields { all[key] = (excluded.contains(key) ? .none : .builtIn, .overwrite) }
         for (key, rule) in contact.fields { all[key] = (rule.from.map(Field.Source.user) ?? .builtIn, rule.policy) }
+        if let notes = contact.notes { all["personalNotes"] = (.notes(notes), .overwrite) }
+        if !contact.categories.isEmpty { all["categories"] = (.categories(contact.categories), .overwrite) }
         return ContactFieldTable(all.map { ($0.key, $0.value.source, $0.value.policy) })
     }
 
@@ -130,7 +151,13 @@ public final class ContactFieldTable: Sendable {
 
     /// The user properties this table reads beyond the built-in ones (for the delta `$select`).
     public var userProperties: Set<String> {
-        Set(fields.compactMap { if case .user(let path) = $0.source { path[0] } else { nil } })
+        fields.reduce(into: Set<String>()) { all, f in
+            switch f.source {
+            case .user(let path): all.insert(path[0])
+            case .notes(let t): all.formUnion(t.properties)
+            default: break
+            }
+        }
     }
 
     /// Whether two tables hold the same fields under the same policies, so that projections

@@ -70,6 +70,8 @@ public struct ContactProjection: Sendable, Equatable {
                 case .none: return .null
                 case .copy: return Self.canonical(user.value(f.key) ?? .null, f.kind)
                 case .user(let path): return Self.converted(user, path, f)
+                case .notes(let template): return template.render(user).json
+                case .categories(let names): return .array(names.map(JSONValue.string))
                 }
             }
         }
@@ -160,9 +162,25 @@ public struct ContactProjection: Sendable, Equatable {
         return Digest.hex(Digest.sha256(bytes: bytes), count: 16)
     }
 
-    /// The fields of `table` of a contact as listed from a mailbox, canonical.
-    public static func fromListed(userId: String, contact: JSONValue, table: ContactFieldTable = .standard) -> ContactProjection {
-        ContactProjection(userId: userId, fields: contact.objectValue ?? [:], table: table)
+    /// The fields of `table` of a contact as listed from a mailbox, canonical, as galsync
+    /// compares them: a `keep_edits` field as galsync last wrote it (`stored`; the mailbox's
+    /// value may be the owner's, which is not a difference), the notes as galsync's part of
+    /// them, the categories as those of galsync's the contact carries.
+    public static func fromListed(userId: String, contact: JSONValue, table: ContactFieldTable = .standard, stored: ContactProjection? = nil) -> ContactProjection {
+        var fields = contact.objectValue ?? [:]
+        if table.readsCurrent {
+            for f in table.fields where f.readsCurrent {
+                switch f.source {
+                case .notes: fields[f.key] = PersonalNotes.part(of: fields[f.key]?.stringValue).json
+                case .categories(let names):
+                    let held = Set((fields[f.key]?.arrayValue ?? []).compactMap { $0.stringValue?.lowercased() })
+                    fields[f.key] = .array(names.filter { held.contains($0.lowercased()) }.map(JSONValue.string))
+                default:
+                    if let stored, let value = stored.field(f.key) { fields[f.key] = value }
+                }
+            }
+        }
+        return ContactProjection(userId: userId, fields: fields, table: table)
     }
 
     /// The longest text galsync writes into one contact field (Exchange's display name limit).
@@ -222,7 +240,11 @@ public struct ContactProjection: Sendable, Equatable {
     /// The body that makes a contact hold exactly these fields (nulls clear; Graph needs `[]`
     /// to clear a list), tagged with the source user.
     public func createBody() -> JSONValue {
-        var body = Self.wire(fields)
+        var f = fields
+        if table.readsCurrent, case .string(let part)? = f["personalNotes"], table.index["personalNotes"].map({ if case .notes = table.fields[$0].source { true } else { false } }) == true {
+            f["personalNotes"] = .string(PersonalNotes.wrapped(part))
+        }
+        var body = Self.wire(f)
         body["singleValueExtendedProperties"] = [["id": .string(Self.tagPropertyId), "value": .string(userId)]]
         return .object(body)
     }
@@ -234,7 +256,7 @@ public struct ContactProjection: Sendable, Equatable {
         var changed: [String: JSONValue] = [:]
         let mine = packed.entries()
         let theirs = old.flatMap { $0.table.same(as: table) ? $0.packed.entries() : nil }
-        for (i, f) in table.fields.enumerated() where table.hashed[i] {
+        for (i, f) in table.fields.enumerated() where table.hashed[i] && !f.readsCurrent {
             let same: Bool
             if let theirs { same = packed.same(mine[i], as: theirs[i], in: old!.packed) }
             else { same = old?.field(f.key).map { $0 == packed.value(mine[i], f.shape) } ?? false }

@@ -77,7 +77,7 @@ package struct MailboxSync {
                 // Directory ids are GUIDs, compared lowercased; a mailbox list's source contact
                 // ids are Outlook ids, which are case-sensitive.
                 let userId = UUID(uuidString: value) != nil ? value.lowercased() : value
-                byUser[userId, default: []].append((id, ContactProjection.fromListed(userId: userId, contact: c, table: fields)))
+                byUser[userId, default: []].append((id, ContactProjection.fromListed(userId: userId, contact: c, table: fields, stored: try stored(userId, known))))
             }
             guard let next = json["@odata.nextLink"]?.stringValue else { break }
             url = next
@@ -91,6 +91,14 @@ package struct MailboxSync {
             for c in copies where c.id != keep.id { duplicates.append((c.id, userId)) }
         }
         return Listing(actual: actual, duplicates: duplicates)
+    }
+
+    /// What galsync last wrote into `userId`'s contact, when the fields' table has `keep_edits`
+    /// fields (a listing compares those with it, not with the mailbox's value).
+    func stored(_ userId: String, _ known: [String: StateStore.ManagedContact]) throws -> ContactProjection? {
+        guard fields.hasKeepEdits, let hash = known[userId]?.hash, let json = try store.projection(hash),
+              let object = JSONValue.parse(Data(json.utf8))?.objectValue else { return nil }
+        return ContactProjection(userId: userId, fields: object, table: fields)
     }
 
     /// What the state says is in the mailbox.

@@ -134,11 +134,28 @@ package struct BatchWriter {
         var uncertain: Set<String> = []
         // The request, assembled as bytes: a create's body is the same in every mailbox, so it
         // is encoded once per cycle (`bodies`), not once per mailbox.
-        var request = Array(#"{"requests":["#.utf8)
+        // An update's previous fields (from its listing, or the state), and the current values
+        // of the fields that keep what the mailbox holds, read first where it touches any.
+        var olds: [Int: ContactProjection] = [:]
+        var reads: [CurrentRead] = []
         for (i, pending) in batch.enumerated() {
+            guard case .update(let contactId, let p, let previous) = pending.op else { continue }
+            let t = targets[pending.owner]!
+            let old = try previous ?? t.known[p.userId].flatMap { try store.projection($0.hash) }
+                .flatMap { JSONValue.parse(Data($0.utf8))?.objectValue }.map { ContactProjection(userId: p.userId, fields: $0, table: p.table) }
+            olds[i] = old
+            let keys = p.fieldsToRead(from: old)
+            if !keys.isEmpty { reads.append(CurrentRead(index: i, owner: pending.owner, contactId: contactId, keys: keys)) }
+        }
+        let current = reads.isEmpty ? [:] : try await readCurrent(reads)
+        let unread = Set(reads.map(\.index)).subtracting(current.keys)
+        var request = Array(#"{"requests":["#.utf8)
+        var sent = 0
+        for (i, pending) in batch.enumerated() where !unread.contains(i) {
             let t = targets[pending.owner]!
             let m = GraphPath.segment(pending.owner)
-            if i > 0 { request.append(UInt8(ascii: ",")) }
+            if sent > 0 { request.append(UInt8(ascii: ",")) }
+            sent += 1
             request += Array(#"{"id":"\#(i + 1)","method":"#.utf8)
             switch pending.op {
             case .create(let p):
@@ -146,13 +163,12 @@ package struct BatchWriter {
                 JSONValue.string(t.sync.contactsPath(t.folderId)).write(into: &request)
                 request += Self.jsonHeader
                 request += bodies.createBody(p)
-            case .update(let contactId, let p, let previous):
-                let old = try previous ?? t.known[p.userId].flatMap { try store.projection($0.hash) }
-                    .flatMap { JSONValue.parse(Data($0.utf8))?.objectValue }.map { ContactProjection(userId: p.userId, fields: $0, table: p.table) }
+            case .update(let contactId, let p, _):
                 request += Array(#""PATCH","url":"#.utf8)
                 JSONValue.string("/users/\(m)/contacts/\(GraphPath.segment(contactId))").write(into: &request)
                 request += Self.jsonHeader
-                p.patchBody(from: old).write(into: &request)
+                let body = current[i].map { p.patchBody(from: olds[i], current: $0) } ?? p.patchBody(from: olds[i])
+                body.write(into: &request)
             case .delete(let contactId, _):
                 request += Array(#""DELETE","url":"#.utf8)
                 JSONValue.string("/users/\(m)/contacts/\(GraphPath.segment(contactId))").write(into: &request)
@@ -181,12 +197,17 @@ package struct BatchWriter {
             else { await ledger.unknown(pending.owner) }
             later(pending.owner, backoff(pending.attempt))
         }
+        // Updates whose current fields could not be read are not written blind: the mailbox is
+        // reported, and the next cycle plans it in full (and reads them again).
+        var answered = Set(unread.map { $0 + 1 })
+        for i in unread.sorted() {
+            await ledger.fail(batch[i].owner, "update \(batch[i].op.userId): its current fields (keep_edits, notes, categories) could not be read; the next cycle tries again")
+        }
         do {
-            let response = try await graph.request("POST", "/$batch", jsonBytes: Data(request))
             // Item bodies hold whole contacts; only their id or error (and, among the item's
             // headers, Retry-After) matter here.
-            let answer = JSONValue.parse(response.body, keepingAtDepth: 4, only: ["id", "error", "Retry-After", "retry-after", "RETRY-AFTER"])
-            var answered: Set<Int> = []
+            let answer = sent == 0 ? nil : JSONValue.parse(try await graph.request("POST", "/$batch", jsonBytes: Data(request)).body,
+                                                           keepingAtDepth: 4, only: ["id", "error", "Retry-After", "retry-after", "RETRY-AFTER"])
             for r in answer?["responses"]?.arrayValue ?? [] {
                 guard let index = r["id"]?.stringValue.flatMap(Int.init), (1...batch.count).contains(index), answered.insert(index).inserted else { continue }
                 let pending = batch[index - 1]

@@ -76,4 +76,32 @@ import Testing
                 == ["list.vendors.contact.fields.nickName.from: a list copied from a mailbox copies each property from the source contact; a field takes a policy, not from"])
         }
     }
+
+    @Test func notesAndCategoriesAreCheckedAtLoad() throws {
+        let c = try ConfigurationLoader.parse(ConfigurationLoaderTests.minimal + """
+
+            [contact]
+            categories = ["Company Directory"]
+            notes = "Employee ID: {employeeid}\\nCost centre: {employeeOrgData/costCenter} {{not a placeholder}}"
+            """, environment: [:])
+        #expect(c.contact.categories == ["Company Directory"])
+        #expect(c.contact.notes?.parts == [.text("Employee ID: "), .property(["employeeId"]), .text("\nCost centre: "),
+                                           .property(["employeeOrgData", "costCenter"]), .text(" {not a placeholder}")])
+        for (toml, expected) in [
+            ("notes = \"ID: {employeId}\"", "contact.notes: {employeId}: 'employeId' is not a property of a Graph user (did you mean 'employeeId'?)"),
+            ("notes = \"ID: {employeeId\"", "contact.notes: a '{' without its '}' (write '{{' for a brace)"),
+            ("notes = \"{onPremisesExtensionAttributes}\"", "contact.notes: {onPremisesExtensionAttributes}: it is an object; name one of its parts with '/'"),
+            ("categories = [\"A\", \"a\"]", "contact.categories: 'a' is named twice (Outlook ignores case)"),
+            ("categories = [\" \"]", "contact.categories: an empty category name"),
+        ] {
+            do {
+                _ = try ConfigurationLoader.parse(ConfigurationLoaderTests.minimal + "\n[contact]\n" + toml + "\n", environment: [:])
+                Issue.record("accepted: \(toml)")
+            } catch {
+                #expect(error.problems.map { "\($0.key): \($0.message)" } == [expected])
+            }
+        }
+        #expect(problems("personalNotes = { from = \"employeeId\" }", extra: "[contact]\nnotes = \"x\"\n")
+            == ["contact.fields.personalNotes: personalNotes is filled by [contact] notes, which keeps the owner's own part; map it in one place"])
+    }
 }

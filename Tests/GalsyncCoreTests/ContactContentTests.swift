@@ -83,4 +83,150 @@ import Testing
             #expect(reconcile.updated == 0, "a reconcile does not see a create_only field as a difference")
         }
     }
+
+    /// `user`'s contact in `owner`'s mailbox.
+    static func contact(_ h: SyncHarness, _ owner: String, of user: String) async -> JSONValue? {
+        (await h.sim.mailboxState(owner))["contacts"]?.arrayValue?.first { $0["extendedProperties"]?[SyncHarness.tag]?.stringValue == user }
+    }
+
+    /// Two mailboxes and a user whose contact both hold.
+    static func pick(_ h: SyncHarness) async throws -> (edited: String, other: String, user: String) {
+        let targets = await h.expectedTargets()
+        let edited = try #require(targets.first), other = try #require(targets.dropFirst().first)
+        let users = Set((await h.sim.mailboxState(edited))["contacts"]?.arrayValue?.compactMap { $0["extendedProperties"]?[SyncHarness.tag]?.stringValue } ?? [])
+        let user = try #require(await Self.contact(h, other, of: users.sorted().first { $0 != other } ?? "")?["extendedProperties"]?[SyncHarness.tag]?.stringValue)
+        return (edited, other, user)
+    }
+
+    static func getItems(_ h: SyncHarness) async -> Int {
+        let items = (await h.counters())["batchItems"]?["GET /users/{id}/contacts/{id}"]?.objectValue ?? [:]
+        return items.values.reduce(0) { $0 + Int($1.numberValue ?? 0) }
+    }
+
+    @Test func anOwnersEditOfAKeepEditsFieldSurvivesTheDirectoryAndReconciles() async throws {
+        try await SyncHarness.with(users: 16) { h in
+            h.config.contact.fields = ["mobilePhone": ContactFieldRule(policy: .keepEdits)]
+            #expect(try await h.sync().exitStatus == .ok)
+            let (edited, other, user) = try await Self.pick(h)
+            let mine = try #require(await Self.contact(h, edited, of: user)?["id"]?.stringValue)
+            try await h.sim.ownerEditsContact(mailbox: edited, contactId: mine, properties: ["mobilePhone": "+1 555 0100 (home)", "jobTitle": "Owner's title"])
+
+            // An overwrite field's change costs what it costs today: no read.
+            await h.sim.resetCounters()
+            try await h.sim.updateUser(user, ["department": "Finance"])
+            let overwrite = try await h.sync()
+            let overwriteReads = await Self.getItems(h)
+            #expect(overwrite.updated > 0 && overwriteReads == 0, "\(overwrite.text)")
+
+            // The directory changes the keep_edits field: every mailbox gets it but the owner's.
+            await h.sim.resetCounters()
+            try await h.sim.updateUser(user, ["mobilePhone": "+44 7700 900777"])
+            let changed = try await h.sync()
+            #expect(changed.exitStatus == .ok && changed.updated > 1, "\(changed.text)")
+            let reads = await Self.getItems(h)
+            #expect(reads == changed.updated, "one read per update of the field, no more")
+            #expect(await Self.contact(h, edited, of: user)?["mobilePhone"] == "+1 555 0100 (home)")
+            #expect(await Self.contact(h, other, of: user)?["mobilePhone"] == "+44 7700 900777")
+
+            // A reconcile restores the owner's overwrite-field edit and leaves the keep_edits one.
+            let reconcile = try await h.sync { $0.forceReconcile = true }
+            #expect(reconcile.updated == 1, "\(reconcile.text)")
+            let after = await Self.contact(h, edited, of: user)
+            #expect(after?["mobilePhone"] == "+1 555 0100 (home)" && after?["jobTitle"] != "Owner's title")
+            let again = try await h.sync { $0.forceReconcile = true }
+            #expect(again.updated == 0, "nothing left to do: \(again.text)")
+
+            // The owner clears it: that is the owner's too.
+            try await h.sim.ownerEditsContact(mailbox: edited, contactId: mine, properties: ["mobilePhone": .null])
+            try await h.sim.updateUser(user, ["mobilePhone": "+44 7700 900888"])
+            _ = try await h.sync()
+            #expect(await Self.contact(h, edited, of: user)?["mobilePhone"] == .null)
+            #expect(await Self.contact(h, other, of: user)?["mobilePhone"] == "+44 7700 900888")
+
+            // Once the owner's value is the directory's, the field is galsync's again.
+            try await h.sim.ownerEditsContact(mailbox: edited, contactId: mine, properties: ["mobilePhone": "+44 7700 900888"])
+            _ = try await h.sync { $0.forceReconcile = true }
+            try await h.sim.updateUser(user, ["mobilePhone": "+44 7700 900999"])
+            _ = try await h.sync()
+            #expect(await Self.contact(h, edited, of: user)?["mobilePhone"] == "+44 7700 900999")
+        }
+    }
+
+    @Test func galsyncsNotesKeepTheOwnersTextAndCategoriesTheOwnersOwn() async throws {
+        try await SyncHarness.with(users: 12) { h in
+            h.config.contact.notes = try NotesTemplate("Employee ID: {employeeId}")
+            h.config.contact.categories = ["Company Directory"]
+            #expect(try await h.sync().exitStatus == .ok)
+            let (edited, other, user) = try await Self.pick(h)
+            let employeeId = try #require(await h.sim.user(user)?.properties["employeeId"]?.stringValue)
+            let first = await Self.contact(h, other, of: user)
+            #expect(first?["personalNotes"] == .string(PersonalNotes.wrapped("Employee ID: \(employeeId)")) && first?["categories"] == ["Company Directory"])
+
+            // The owner writes above and below galsync's part and adds a category.
+            let mine = try #require(await Self.contact(h, edited, of: user)?["id"]?.stringValue)
+            let owned = "Met at the fair\n" + PersonalNotes.wrapped("Employee ID: \(employeeId)") + "\nCall after 3"
+            try await h.sim.ownerEditsContact(mailbox: edited, contactId: mine, properties: ["personalNotes": .string(owned), "categories": ["Company Directory", "Family"]])
+            let reconcile = try await h.sync { $0.forceReconcile = true }
+            #expect(reconcile.updated == 0, "the owner's text and category are no difference: \(reconcile.text)")
+
+            try await h.sim.updateUser(user, ["employeeId": "E99999"])
+            _ = try await h.sync()
+            let now = await Self.contact(h, edited, of: user)
+            #expect(now?["personalNotes"] == .string("Met at the fair\n" + PersonalNotes.wrapped("Employee ID: E99999") + "\nCall after 3"))
+            #expect(now?["categories"] == ["Company Directory", "Family"])
+
+            // The owner deletes the markers: galsync's part comes back after the owner's text.
+            try await h.sim.ownerEditsContact(mailbox: edited, contactId: mine, properties: ["personalNotes": "Only mine", "categories": ["Family"]])
+            let repaired = try await h.sync { $0.forceReconcile = true }
+            #expect(repaired.updated == 1, "\(repaired.text)")
+            let back = await Self.contact(h, edited, of: user)
+            #expect(back?["personalNotes"] == .string("Only mine\n\n" + PersonalNotes.wrapped("Employee ID: E99999")))
+            #expect(back?["categories"] == ["Family", "Company Directory"])
+        }
+    }
+
+    /// The drift check (every cycle here) sees the owner's edits: an overwrite field's is
+    /// repaired at once, a keep_edits field's is no difference.
+    @Test func theDriftCheckRepairsOverwriteFieldsAndLeavesKeepEditsOnes() async throws {
+        try await SyncHarness.with(users: 12, { $0.sync.driftCheck = 0 }) { h in
+            h.config.contact.fields = ["mobilePhone": ContactFieldRule(policy: .keepEdits)]
+            #expect(try await h.sync().exitStatus == .ok)
+            _ = try await h.sync()  // the drift check's first round
+            let (edited, _, user) = try await Self.pick(h)
+            let mine = try #require(await Self.contact(h, edited, of: user)?["id"]?.stringValue)
+            try await h.sim.ownerEditsContact(mailbox: edited, contactId: mine, properties: ["mobilePhone": "+1 555 0100 (home)"])
+            let kept = try await h.sync()
+            #expect(kept.updated == 0, "\(kept.text)")
+            try await h.sim.ownerEditsContact(mailbox: edited, contactId: mine, properties: ["jobTitle": "Owner's title"])
+            let repaired = try await h.sync()
+            #expect(repaired.updated == 1, "\(repaired.text)")
+            let now = await Self.contact(h, edited, of: user)
+            #expect(now?["mobilePhone"] == "+1 555 0100 (home)" && now?["jobTitle"] != "Owner's title")
+        }
+    }
+
+    /// A contact whose current fields could not be read is not written blind: its update waits
+    /// for the next cycle, which reads and writes it.
+    @Test func anUpdateWhoseCurrentFieldsCannotBeReadWaits() async throws {
+        try await SyncHarness.with(users: 8) { h in
+            h.config.contact.fields = ["mobilePhone": ContactFieldRule(policy: .keepEdits)]
+            #expect(try await h.sync().exitStatus == .ok)
+            let (edited, other, user) = try await Self.pick(h)
+            let mine = try #require(await Self.contact(h, edited, of: user)?["id"]?.stringValue)
+            try await h.sim.ownerEditsContact(mailbox: edited, contactId: mine, properties: ["mobilePhone": "+1 555 0100 (home)"])
+            try await h.sim.updateUser(user, ["mobilePhone": "+44 7700 900777"])
+            for _ in 0..<100 {
+                await h.sim.queueResponse(route: "GET /users/{id}/contacts/{id}", status: 503,
+                                          body: Data(#"{"error":{"code":"ServiceUnavailable","message":"Try again."}}"#.utf8))
+            }
+            let failed = try await h.sync()
+            #expect(failed.updated == 0 && failed.exitStatus != .ok, "\(failed.text)")
+            #expect(await Self.contact(h, edited, of: user)?["mobilePhone"] == "+1 555 0100 (home)")
+            await h.sim.clearCannedResponses()
+            let next = try await h.sync()
+            #expect(next.exitStatus == .ok && next.updated > 0, "\(next.text)")
+            #expect(await Self.contact(h, edited, of: user)?["mobilePhone"] == "+1 555 0100 (home)")
+            #expect(await Self.contact(h, other, of: user)?["mobilePhone"] == "+44 7700 900777")
+        }
+    }
 }

@@ -1,0 +1,36 @@
+import GalsyncConfig
+import GalsyncJSON
+
+extension NotesTemplate {
+    /// The longest part galsync writes (Outlook's notes hold far more; phones show the start).
+    static let maxLength = 4_000
+
+    /// The template filled in for `user`: a missing value is empty, a list is joined with ", ".
+    /// nil when nothing but whitespace is left.
+    func render(_ user: DirectoryUser) -> String? {
+        var out = ""
+        for part in parts {
+            switch part {
+            case .text(let t): out += t
+            case .property(let path):
+                var value = user.value(path[0]) ?? .null
+                if path.count > 1 { value = value[path[1]] ?? .null }
+                out += Self.text(value)
+            }
+        }
+        let trimmed = out.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty else { return nil }
+        let safe = String(String.UnicodeScalarView(trimmed.unicodeScalars.filter { $0 == "\n" || $0 == "\t" || $0.properties.generalCategory != .control }))
+        return safe.count > Self.maxLength ? String(safe.prefix(Self.maxLength)) : safe
+    }
+
+    static func text(_ v: JSONValue) -> String {
+        switch v {
+        case .string(let s): s
+        case .number(let n): n.rounded() == n && abs(n) < 1e15 ? String(Int64(n)) : String(n)
+        case .bool(let b): b ? "true" : "false"
+        case .array(let items): items.map(text).filter { !$0.isEmpty }.joined(separator: ", ")
+        default: ""
+        }
+    }
+}
