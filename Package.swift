@@ -29,6 +29,11 @@ let package = Package(
         // Thin C shims for what Swift cannot call directly (variadic curl_easy_setopt, OpenSSL macros).
         .target(name: "CShims", dependencies: ["CCurl", "COpenSSL"]),
 
+        // Google's libphonenumber (C++, Debian's libphonenumber-dev has no pkg-config file) behind
+        // a C function, and phone formats for contacts on top of it.
+        .target(name: "CPhoneNumber", linkerSettings: [.linkedLibrary("phonenumber"), .linkedLibrary("stdc++")]),
+        .target(name: "GalsyncPhone", dependencies: ["CPhoneNumber"]),
+
         // Shared value types.
         .target(name: "GalsyncJSON"),
         // Text from the network made safe for terminals, logs and sd_notify (no dependencies).
@@ -48,7 +53,7 @@ let package = Package(
         // Scope, projections and each mailbox's plan.
         .target(
             name: "GalsyncPlan",
-            dependencies: ["GalsyncConfig", "GalsyncCrypto", "GalsyncJSON", "GalsyncText", "GraphClient", "GraphFilter", "GraphHTTP", "SyncStore"]
+            dependencies: ["GalsyncConfig", "GalsyncCrypto", "GalsyncJSON", "GalsyncPhone", "GalsyncText", "GraphClient", "GraphFilter", "GraphHTTP", "SyncStore"]
         ),
         // Carrying plans out: the batch scheduler, the batch writer and per-mailbox pacing.
         .target(
@@ -122,6 +127,7 @@ let package = Package(
         ),
         .testTarget(name: "GalsyncRunTests", dependencies: ["GalsyncRun", "GalsyncCore", "GalsyncCrypto", "GalsyncConfig", "SyncStore"]),
         .testTarget(name: "SyncStoreTests", dependencies: ["SyncStore"]),
+        .testTarget(name: "GalsyncPhoneTests", dependencies: ["GalsyncPhone"]),
         .testTarget(name: "GraphFilterTests", dependencies: ["GraphFilter", "GalsyncJSON"]),
         .testTarget(name: "GalsyncTextTests", dependencies: ["GalsyncText", "SystemdSupport", "GraphClient", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "GraphClientTests", dependencies: ["GraphClient", "GraphSimulator", "GalsyncCrypto", "GraphHTTP", "ProcessSupport"], exclude: ["Python"]),
@@ -131,5 +137,6 @@ let package = Package(
             exclude: ["Python"]
         ),
     ],
-    swiftLanguageModes: [.v6]
+    swiftLanguageModes: [.v6],
+    cxxLanguageStandard: .cxx17
 )

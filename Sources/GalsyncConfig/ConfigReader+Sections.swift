@@ -61,6 +61,14 @@ extension ConfigReader {
         for (key, owned) in [("personalNotes", contact.notes != nil), ("categories", !contact.categories.isEmpty)] where owned && contact.fields[key] != nil {
             problem("contact.fields.\(key)", "\(key) is filled by [contact] \(key == "personalNotes" ? "notes" : "categories"), which keeps the owner's own part; map it in one place")
         }
+        if let format = string("contact.phone_format") {
+            if let f = Configuration.ContactSettings.PhoneFormat(rawValue: format) { contact.phoneFormat = f }
+            else { problem("contact.phone_format", "'\(format)' is not a phone format; use one of \(Configuration.ContactSettings.PhoneFormat.allCases.map(\.rawValue).joined(separator: ", "))") }
+        }
+        if let region = string("contact.default_region", allowEmpty: true), !region.isEmpty {
+            if region.count == 2, region.allSatisfy({ $0.isASCII && $0.isLetter }) { contact.defaultRegion = region.uppercased() }
+            else { problem("contact.default_region", "'\(region)' is not an ISO 3166 region code such as \"US\", \"GB\" or \"DE\"") }
+        }
         if copyingList, contact.notes != nil || !contact.categories.isEmpty {
             problem("contact", "notes and categories are for lists from the directory; a copy carries its source contact's own")
         }

@@ -130,6 +130,16 @@ public struct Configuration: Sendable, Equatable {
         public var categories: [String] = []
         /// galsync's part of `personalNotes`; nil: galsync leaves the notes alone.
         public var notes: NotesTemplate?
+        /// How phone numbers are written (`phone_format`).
+        public var phoneFormat: PhoneFormat = .asIs
+        /// ISO 3166-1 alpha-2 region for numbers without a country code; "" = the user's
+        /// usageLocation, else country.
+        public var defaultRegion = ""
+
+        /// `phone_format`: as the directory holds them, or parsed and formatted for caller ID.
+        public enum PhoneFormat: String, Sendable, CaseIterable {
+            case asIs = "as_is", e164, international
+        }
         public init() {}
     }
 }

@@ -66,7 +66,16 @@ public final class ContactFieldTable: Sendable {
     /// The contact properties to `$select` when reading contacts galsync wrote.
     public var selectedKeys: [String] { fields.map(\.key) }
 
-    init(_ fields: [(key: String, source: Field.Source, policy: ContactFieldRule.Policy)]) {
+    /// `phone_format`, and the region for numbers without a country code ("" = each user's).
+    public let phoneFormat: Configuration.ContactSettings.PhoneFormat
+    public let defaultRegion: String
+    /// The phone fields' places in `fields`, when numbers are formatted.
+    let phoneIndexes: [Int]
+    /// The contact properties that hold phone numbers.
+    public static let phoneKeys: Set<String> = ["businessPhones", "homePhones", "mobilePhone"]
+
+    init(_ fields: [(key: String, source: Field.Source, policy: ContactFieldRule.Policy)],
+         phoneFormat: Configuration.ContactSettings.PhoneFormat = .asIs, defaultRegion: String = "") {
         let sorted = fields.sorted { $0.key < $1.key }
         var out: [Field] = []
         var first = true
@@ -88,6 +97,9 @@ public final class ContactFieldTable: Sendable {
         }
         self.fields = out
         index = Dictionary(uniqueKeysWithValues: out.enumerated().map { ($1.key, $0) })
+        self.phoneFormat = phoneFormat
+        self.defaultRegion = defaultRegion
+        phoneIndexes = phoneFormat == .asIs ? [] : out.indices.filter { Self.phoneKeys.contains(out[$0].key) && out[$0].source != .none }
         hashed = out.map { $0.policy != .createOnly }
         readsCurrent = out.contains(where: \.readsCurrent)
         isBuiltInShape = out.map(\.key) == Self.builtInKeys && out.allSatisfy { ($0.source == .builtIn || $0.source == .none) && $0.policy == .overwrite }
@@ -103,6 +115,7 @@ public final class ContactFieldTable: Sendable {
                 }
                 return "\(f.key)<\(from):\(f.policy.rawValue)"
             }.joined(separator: ";") + (isBuiltInShape ? "" : "|keys=" + out.map(\.key).joined(separator: ","))
+            + (phoneFormat == .asIs ? "" : "|phones=\(phoneFormat.rawValue):\(defaultRegion)")
     }
 
     /// The 11 built-in fields, sorted.
@@ -114,14 +127,15 @@ public final class ContactFieldTable: Sendable {
     /// The table of a directory-sourced list: the built-in fields less `exclude_fields`, and
     /// `[contact.fields]` (a rule on a built-in field without `from` keeps its source).
     public static func directory(_ contact: Configuration.ContactSettings) -> ContactFieldTable {
-        guard !contact.fields.isEmpty || !contact.excludeFields.isEmpty || contact.notes != nil || !contact.categories.isEmpty else { return standard }
+        guard !contact.fields.isEmpty || !contact.excludeFields.isEmpty || contact.notes != nil || !contact.categories.isEmpty
+            || contact.phoneFormat != .asIs else { return standard }
         let excluded = Set(contact.excludeFields)
         var all: [String: (source: Field.Source, policy: ContactFieldRule.Policy)] = [:]
         for key in ContactFieldRule.defaultFields { all[key] = (excluded.contains(key) ? .none : .builtIn, .overwrite) }
         for (key, rule) in contact.fields { all[key] = (rule.from.map(Field.Source.user) ?? .builtIn, rule.policy) }
         if let notes = contact.notes { all["personalNotes"] = (.notes(notes), .overwrite) }
         if !contact.categories.isEmpty { all["categories"] = (.categories(contact.categories), .overwrite) }
-        return ContactFieldTable(all.map { ($0.key, $0.value.source, $0.value.policy) })
+        return ContactFieldTable(all.map { ($0.key, $0.value.source, $0.value.policy) }, phoneFormat: contact.phoneFormat, defaultRegion: contact.defaultRegion)
     }
 
     /// The table of a mailbox-sourced list: every writable contact property copied from the
@@ -131,7 +145,7 @@ public final class ContactFieldTable: Sendable {
         let excluded = Set(contact.excludeFields)
         return ContactFieldTable(copiedKeys.map { key in
             (key, excluded.contains(key) ? .none : .copy, contact.fields[key]?.policy ?? .overwrite)
-        })
+        }, phoneFormat: contact.phoneFormat, defaultRegion: contact.defaultRegion)
     }
 
     /// The built-in fields less `fields` (tests and tools).
@@ -157,7 +171,7 @@ public final class ContactFieldTable: Sendable {
             case .notes(let t): all.formUnion(t.properties)
             default: break
             }
-        }
+        }.union(phoneFormat != .asIs && defaultRegion.isEmpty ? ["usageLocation"] : [])
     }
 
     /// Whether two tables hold the same fields under the same policies, so that projections

@@ -2,6 +2,7 @@ import Foundation
 import GalsyncCrypto
 import GalsyncConfig
 import GalsyncJSON
+import GalsyncPhone
 import GraphFilter
 
 /// The contact galsync wants for a directory user: a pure function of the user and the
@@ -75,6 +76,7 @@ public struct ContactProjection: Sendable, Equatable {
                 }
             }
         }
+        if !table.phoneIndexes.isEmpty { Self.formatPhones(&values, user: user, table: table) }
         packed = PackedFields(values, table: table, scratch: &scratch)
         hash = Self.hash(packed, table: table, scratch: &scratch)
     }

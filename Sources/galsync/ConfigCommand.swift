@@ -120,7 +120,8 @@ enum EffectiveConfiguration {
 
     static func contact(_ c: Configuration.ContactSettings) -> [(key: String, value: Value)] {
         [("exclude_fields", .strings(c.excludeFields)), ("categories", .strings(c.categories)),
-         ("notes", c.notes.map { .string($0.text) } ?? .unset("none: galsync leaves the notes alone"))]
+         ("notes", c.notes.map { .string($0.text) } ?? .unset("none: galsync leaves the notes alone")),
+         ("phone_format", .string(c.phoneFormat.rawValue)), ("default_region", .string(c.defaultRegion))]
             + (c.fields.isEmpty ? [("fields", .unset("no [contact.fields]: the 11 built-in fields, each from its built-in source"))] : [])
     }
 

@@ -93,6 +93,8 @@ import Testing
             ("notes = \"{onPremisesExtensionAttributes}\"", "contact.notes: {onPremisesExtensionAttributes}: it is an object; name one of its parts with '/'"),
             ("categories = [\"A\", \"a\"]", "contact.categories: 'a' is named twice (Outlook ignores case)"),
             ("categories = [\" \"]", "contact.categories: an empty category name"),
+            ("phone_format = \"E.164\"", "contact.phone_format: 'E.164' is not a phone format; use one of as_is, e164, international"),
+            ("default_region = \"Germany\"", "contact.default_region: 'Germany' is not an ISO 3166 region code such as \"US\", \"GB\" or \"DE\""),
         ] {
             do {
                 _ = try ConfigurationLoader.parse(ConfigurationLoaderTests.minimal + "\n[contact]\n" + toml + "\n", environment: [:])

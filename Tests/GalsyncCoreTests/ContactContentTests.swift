@@ -229,4 +229,31 @@ import Testing
             #expect(await Self.contact(h, other, of: user)?["mobilePhone"] == "+44 7700 900777")
         }
     }
+
+    /// `phone_format` turned on: each contact is updated once, to numbers a phone's caller ID
+    /// matches; a number that does not parse is written as it is; then nothing.
+    @Test func turningPhoneFormatOnUpdatesEachContactOnce() async throws {
+        try await SyncHarness.with(users: 16) { h in
+            let first = try await h.sync()
+            let someone = try #require(await Self.contacts(h).first { $0["businessPhones"]?.arrayValue?.isEmpty == false }?["extendedProperties"]?[SyncHarness.tag]?.stringValue)
+            try await h.sim.updateUser(someone, ["businessPhones": ["(425) 555-0199 x12"], "mobilePhone": "reception", "usageLocation": "US"])
+            _ = try await h.sync()
+            h.config.contact.phoneFormat = .e164
+            let formatted = try await h.sync()
+            #expect(formatted.exitStatus == .ok && formatted.updated > first.created / 2 && formatted.created == 0, "\(formatted.text)")
+            var numbers: [String] = []
+            for c in await Self.contacts(h) {
+                numbers += (c["businessPhones"]?.arrayValue ?? []).compactMap(\.stringValue)
+                if let m = c["mobilePhone"]?.stringValue { numbers.append(m) }
+            }
+            let loose = numbers.filter { n in n != "reception" && !n.hasSuffix(" ext. 12") && (!n.hasPrefix("+") || n.contains(" ")) }
+            #expect(!numbers.isEmpty && loose.isEmpty, "\(loose)")
+            let mine = await Self.contacts(h).filter { $0["extendedProperties"]?[SyncHarness.tag]?.stringValue == someone }
+            let phones = mine.map { $0["businessPhones"] ?? .null }, mobiles = mine.map { $0["mobilePhone"] ?? .null }
+            #expect(!mine.isEmpty && phones.allSatisfy { $0 == ["+14255550199 ext. 12"] } && mobiles.allSatisfy { $0 == "reception" }, "\(phones) \(mobiles)")
+            await h.sim.resetCounters()
+            let idle = try await h.sync { $0.forceReconcile = true }
+            #expect(idle.updated + idle.created + idle.deleted == 0, "formatted once, then no difference: \(idle.text)")
+        }
+    }
 }
