@@ -124,6 +124,9 @@ extension ConfigReader {
                         problem(key, "needs from = \"…\": the user property it is filled from (e.g. \"onPremisesExtensionAttributes/extensionAttribute1\")")
                     }
                 }
+            case .string(let path)? where path.contains("{"):
+                guard target == .text else { problem("\(key).from", "a text with {property} parts fills a text field; \(property) is not one"); break }
+                do { rule.template = try NotesTemplate(path) } catch { problem("\(key).from", error.message) }
             case .string(let path)?:
                 switch ContactPropertyCatalog.userSource(path) {
                 case .failure(let error): problem("\(key).from", error.message)

@@ -19,16 +19,19 @@ public struct ContactFieldRule: Sendable, Equatable {
     public var from: [String]?
     /// The kind of `from`'s value.
     public var fromKind: UserPropertyCatalog.Kind?
+    /// A text with `{property}` parts instead of one property (`"{surname}, {givenName}"`).
+    public var template: NotesTemplate?
     public var policy: Policy
 
-    public init(from: [String]? = nil, fromKind: UserPropertyCatalog.Kind? = nil, policy: Policy = .overwrite) {
+    public init(from: [String]? = nil, fromKind: UserPropertyCatalog.Kind? = nil, template: NotesTemplate? = nil, policy: Policy = .overwrite) {
         self.from = from
         self.fromKind = fromKind
+        self.template = template
         self.policy = policy
     }
 
-    /// `from` as written in the configuration (`a/b`).
-    public var fromText: String? { from?.joined(separator: "/") }
+    /// `from` as written in the configuration (`a/b`, or the template).
+    public var fromText: String? { template?.text ?? from?.joined(separator: "/") }
 
     /// The fields galsync writes when `[contact.fields]` says nothing, each from its built-in source.
     public static let defaultFields = [

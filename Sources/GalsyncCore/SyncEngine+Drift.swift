@@ -27,7 +27,11 @@ extension SyncEngine {
     /// of these changes).
     func checkDrift(_ targets: Set<String>) async throws -> CycleSummary.DriftSummary {
         let records = try store.mailboxes()
-        let links = try store.contactDeltaLinks()
+        // A link made with another `$select` (the fields' table changed) would not report edits
+        // of the new fields: every folder starts a fresh round.
+        let select = fieldTable.selectedKeys.joined(separator: ",")
+        let sameSelect = (try store.meta("drift_select") ?? ContactFieldTable.standard.selectedKeys.joined(separator: ",")) == select
+        let links = sameSelect ? try store.contactDeltaLinks() : [:]
         let folders: [DriftCheck.Folder] = targets.sorted().compactMap { owner in
             guard let r = records[owner], r.state == "ok", let folderId = r.folderId else { return nil }
             return .init(owner: owner, contactsPath: mailboxSync(owner).contactsPath(folderId), link: links[owner])
@@ -43,6 +47,7 @@ extension SyncEngine {
         groups += stride(from: 0, to: fresh.count, by: Self.firstRounds).map { Array(fresh[$0..<min($0 + Self.firstRounds, fresh.count)]) }
         for group in groups { try apply(try await check.run(group), to: &summary) }
         try store.setMeta("last_drift_check", String(now().timeIntervalSince1970))
+        if !sameSelect { try store.setMeta("drift_select", select) }
         logger.info("drift check: \(summary.checked) mailboxes, \(summary.edited) contacts edited and \(summary.gone) removed by their owners, \(summary.listed) mailboxes to list")
         return summary
     }

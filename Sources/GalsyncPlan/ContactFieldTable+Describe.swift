@@ -17,6 +17,7 @@ extension ContactFieldTable {
             case .none: "nothing (exclude_fields: cleared)"
             case .notes(let t): "galsync's part of the notes: \"\(t.text.replacingOccurrences(of: "\n", with: "\\n"))\""
             case .categories(let c): c.map { "\"\($0)\"" }.joined(separator: ", ") + ", beside the owner's own"
+            case .template(let t): "\"\(t.text)\""
             }
             return "\(f.key) ← \(from)" + (f.policy == .overwrite ? "" : " (\(f.policy.rawValue))")
         }

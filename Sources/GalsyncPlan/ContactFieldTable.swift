@@ -23,6 +23,8 @@ public final class ContactFieldTable: Sendable {
             case notes(NotesTemplate)
             /// `[contact] categories`, beside the owner's own.
             case categories([String])
+            /// A text with `{property}` parts (`fileAs = { from = "{surname}, {givenName}" }`).
+            case template(NotesTemplate)
         }
 
         public let key: String
@@ -112,6 +114,7 @@ public final class ContactFieldTable: Sendable {
                 case .none: "none"
                 case .notes(let t): "notes:" + t.text
                 case .categories(let c): "categories:" + c.joined(separator: ",")
+                case .template(let t): "template:" + t.text
                 }
                 return "\(f.key)<\(from):\(f.policy.rawValue)"
             }.joined(separator: ";") + (isBuiltInShape ? "" : "|keys=" + out.map(\.key).joined(separator: ","))
@@ -132,7 +135,7 @@ public final class ContactFieldTable: Sendable {
         let excluded = Set(contact.excludeFields)
         var all: [String: (source: Field.Source, policy: ContactFieldRule.Policy)] = [:]
         for key in ContactFieldRule.defaultFields { all[key] = (excluded.contains(key) ? .none : .builtIn, .overwrite) }
-        for (key, rule) in contact.fields { all[key] = (rule.from.map(Field.Source.user) ?? .builtIn, rule.policy) }
+        for (key, rule) in contact.fields { all[key] = (rule.template.map(Field.Source.template) ?? rule.from.map(Field.Source.user) ?? .builtIn, rule.policy) }
         if let notes = contact.notes { all["personalNotes"] = (.notes(notes), .overwrite) }
         if !contact.categories.isEmpty { all["categories"] = (.categories(contact.categories), .overwrite) }
         return ContactFieldTable(all.map { ($0.key, $0.value.source, $0.value.policy) }, phoneFormat: contact.phoneFormat, defaultRegion: contact.defaultRegion)
@@ -168,7 +171,7 @@ public final class ContactFieldTable: Sendable {
         fields.reduce(into: Set<String>()) { all, f in
             switch f.source {
             case .user(let path): all.insert(path[0])
-            case .notes(let t): all.formUnion(t.properties)
+            case .notes(let t), .template(let t): all.formUnion(t.properties)
             default: break
             }
         }.union(phoneFormat != .asIs && defaultRegion.isEmpty ? ["usageLocation"] : [])

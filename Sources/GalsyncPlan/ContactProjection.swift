@@ -73,6 +73,7 @@ public struct ContactProjection: Sendable, Equatable {
                 case .user(let path): return Self.converted(user, path, f)
                 case .notes(let template): return template.render(user).json
                 case .categories(let names): return .array(names.map(JSONValue.string))
+                case .template(let template): return template.render(user).map(Self.clean).flatMap { $0.isEmpty ? nil : $0 }.json
                 }
             }
         }

@@ -24,12 +24,14 @@ import Testing
             homePhones  = { from = "onpremisesextensionattributes/EXTENSIONATTRIBUTE3" }
             nickName    = { from = "mailNickname", policy = "create_only" }
             imAddresses = {}
+            fileAs      = { from = "{surname}, {givenName}" }
             """)
         let f = c.contact.fields
         #expect(f["mobilePhone"] == ContactFieldRule(policy: .keepEdits), "a built-in field keeps its source")
         #expect(f["homePhones"]?.from == ["onPremisesExtensionAttributes", "extensionAttribute3"] && f["homePhones"]?.policy == .overwrite)
         #expect(f["nickName"]?.from == ["mailNickname"] && f["nickName"]?.policy == .createOnly)
         #expect(f["imAddresses"]?.from == ["imAddresses"], "a user property of the same name is the source")
+        #expect(f["fileAs"]?.template?.parts == [.property(["surname"]), .text(", "), .property(["givenName"])] && f["fileAs"]?.from == nil)
     }
 
     @Test(arguments: [
@@ -42,6 +44,8 @@ import Testing
         ("nickName = { from = \"showInAddressList\" }", "contact.fields.nickName.from: 'showInAddressList' cannot be read with the directory: Graph leaves it out of /users/delta; use [directory] honor_hidden, which reads it the way that works"),
         ("nickName = { from = \"employeeOrgData/region\" }", "contact.fields.nickName.from: 'region' is not part of 'employeeOrgData' (it has costCenter, division, …)"),
         ("homeAddress = { from = \"streetAddress\" }", "contact.fields.homeAddress.from: 'streetAddress' cannot fill homeAddress: an address is filled only from the user's streetAddress, city, state, postalCode and country (businessAddress's built-in source)"),
+        ("fileAs = { from = \"{surname}, {givenNme}\" }", "contact.fields.fileAs.from: {givenNme}: 'givenNme' is not a property of a Graph user (did you mean 'givenName'?)"),
+        ("homePhones = { from = \"{mobilePhone}\" }", "contact.fields.homePhones.from: a text with {property} parts fills a text field; homePhones is not one"),
         ("mobilePhone = { policy = \"keep\" }", "contact.fields.mobilePhone.policy: 'keep' is not a policy; use one of overwrite, keep_edits, create_only"),
         ("displayName = { policy = \"create_only\" }", "contact.fields.displayName.policy: displayName is how a contact is known and is written at every update; it takes no other policy than overwrite"),
         ("mobilePhone = { form = \"x\" }", "contact.fields.mobilePhone.form: unknown key (did you mean 'from'?); a field takes from and policy"),

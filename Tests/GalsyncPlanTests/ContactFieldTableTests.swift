@@ -93,4 +93,11 @@ import Testing
         #expect(body["homePhones"] == [] && body["jobTitle"] == .null)
         #expect(ContactProjection.fromListed(userId: "AAMk1", contact: .object(body), table: table).hash == p.hash)
     }
+
+    @Test func aTemplateFillsATextFieldSuchAsFileAs() throws {
+        let table = Self.table(["fileAs": ContactFieldRule(template: try NotesTemplate("{surname}, {givenName}"))])
+        #expect(ContactProjection(user: Self.user, table: table).field("fileAs") == "Costa, Ana")
+        #expect(table.userProperties.subtracting(DirectoryUser.selectedProperties).isEmpty, "surname and givenName are read anyway")
+        #expect(table.mapping.contains("fileAs ← \"{surname}, {givenName}\""))
+    }
 }
