@@ -10,9 +10,20 @@ extension Preflight {
         config.effectiveLists.map { list in
             let table = ContactFieldTable.of(list)
             let name = list.name.isEmpty ? "contact fields" : "list \(list.name) fields"
-            let lost = table.fields.filter { ContactFieldTable.notOnPhones.contains($0.key) && $0.source != .none }.map(\.key)
-            let what = table === ContactFieldTable.standard ? "the 11 built-in fields" : "\(table.fields.filter { $0.source != .none }.count) fields"
-            let detail = "\(what):\n      " + table.mapping.joined(separator: "\n      ")
+            // Only what the operator mapped is warned about: a copy carries what its source holds.
+            let lost = table.fields.filter { f in
+                guard ContactFieldTable.notOnPhones.contains(f.key) else { return false }
+                switch f.source { case .user, .template: return true; default: return false }
+            }.map(\.key)
+            let detail: String
+            if case .mailbox = list.source {
+                let special = table.mapping.filter { !$0.contains("← the source contact's") }
+                detail = "a copy of each source contact: \(table.fields.filter { $0.source == .copy }.count) contact properties"
+                    + (special.isEmpty ? "" : ", and:\n      " + special.joined(separator: "\n      "))
+            } else {
+                let what = table === ContactFieldTable.standard ? "the 11 built-in fields" : "\(table.fields.filter { $0.source != .none }.count) fields"
+                detail = "\(what):\n      " + table.mapping.joined(separator: "\n      ")
+            }
             guard lost.isEmpty else {
                 return Step(name: name, outcome: .warn, detail: detail,
                             fix: "\(lost.joined(separator: " and ")) reach Outlook but not phones: Exchange ActiveSync has no element for them (MS-ASCNTC, the Contact class); map the value to a property phones show, such as jobTitle or nickName")

@@ -256,4 +256,22 @@ import Testing
             #expect(idle.updated + idle.created + idle.deleted == 0, "formatted once, then no difference: \(idle.text)")
         }
     }
+
+    /// `check` prints each list's mapping, and warns about a mapped field phones never show.
+    @Test func checkPrintsTheMappingAndWarnsAboutFieldsPhonesDoNotShow() {
+        var c = Configuration(tenant: .init(id: "contoso.onmicrosoft.com", clientId: "c", certificate: "/dev/null"))
+        c.mailboxes.all = true
+        c.sync.state = "/nonexistent/state.db"
+        c.contact.fields = ["initials": ContactFieldRule(from: ["employeeId"], fromKind: .text), "nickName": ContactFieldRule(from: ["mailNickname"], fromKind: .text)]
+        let vendors = ContactList(name: "vendors", folder: "Vendors", source: .mailbox(mailbox: "contacts@contoso.com", folder: "Vendors"), mailboxes: c.mailboxes)
+        var withList = c
+        withList.lists = [ContactList(name: "directory", folder: c.sync.folder, directory: c.directory, mailboxes: c.mailboxes, contact: c.contact), vendors]
+        let steps = Preflight.fieldSteps(withList)
+        #expect(steps.map(\.name) == ["list directory fields", "list vendors fields"])
+        #expect(steps[0].outcome == .warn && steps[0].detail.contains("initials ← employeeId") && steps[0].detail.contains("nickName ← mailNickname"))
+        #expect(steps[0].fix?.contains("MS-ASCNTC") == true)
+        #expect(steps[1].outcome == .pass && steps[1].detail == "a copy of each source contact: 33 contact properties", "a copy's own initials are no warning")
+        c.contact.fields = [:]
+        #expect(Preflight.fieldSteps(c).map(\.outcome) == [.pass])
+    }
 }
