@@ -274,4 +274,20 @@ import Testing
         c.contact.fields = [:]
         #expect(Preflight.fieldSteps(c).map(\.outcome) == [.pass])
     }
+
+    /// With phone_format, `check` counts the snapshot's numbers that do not parse.
+    @Test func checkCountsTheNumbersThatDoNotParse() async throws {
+        try await SyncHarness.with(users: 8) { h in
+            h.config.contact.phoneFormat = .e164
+            #expect(Preflight.phoneSteps(h.config).first?.detail.contains("after the first sync") == true)
+            _ = try await h.sync()
+            let ok = try #require(Preflight.phoneSteps(h.config).first)
+            #expect(ok.outcome == .pass && ok.detail.hasPrefix("all "), "\(ok.detail)")
+            let someone = try #require(await h.sim.allUserIds.first)
+            try await h.sim.updateUser(someone, ["mobilePhone": "ask reception", "usageLocation": .null, "country": .null, "businessPhones": []])
+            _ = try await h.sync()
+            let warned = try #require(Preflight.phoneSteps(h.config).first)
+            #expect(warned.outcome == .warn && warned.detail.hasPrefix("1 of ") && warned.detail.hasSuffix("first: 'ask reception'"), "\(warned.detail)")
+        }
+    }
 }
