@@ -12,6 +12,8 @@ public struct SimUser: Sendable, Hashable {
     /// The mailbox's `mailboxSettings.userPurpose` (user, shared, room, equipment, linked,
     /// others): Exchange's, not a directory property, so never in `/users` nor the delta.
     public var purpose: String = "user"
+    /// The user's profile photo, served by Exchange for users with a mailbox; nil: none.
+    public var photo: SimUserPhoto?
 
     public var userPrincipalName: String { properties["userPrincipalName"]?.stringValue ?? id }
 

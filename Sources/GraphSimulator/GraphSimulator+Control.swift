@@ -42,6 +42,10 @@ extension GraphSimulator {
             case ("DELETE", 2, "users"):
                 try deleteUser(s[1], permanent: request.query["permanent"] == "true")
                 return ok()
+            case ("PUT", 3, "users") where s[2] == "photo":
+                try setUserPhoto(s[1], original: Int(body["original"]?.numberValue ?? 648)); return ok()
+            case ("DELETE", 3, "users") where s[2] == "photo":
+                try removeUserPhoto(s[1]); return ok()
             case ("POST", 3, "users") where s[2] == "restore":
                 try restoreUser(s[1]); return ok()
             case ("POST", 1, "groups"):

@@ -181,7 +181,7 @@ extension GraphSimulator {
             template.append(isId && !(seg == "delta" || (i >= 3 && Self.isDeltaSegment(seg))) ? "{id}" : path[i])
         }
         var owner: String?
-        if lower.count >= 3, lower[0] == "users", ["contactfolders", "contacts", "mailboxsettings"].contains(lower[2]) {
+        if lower.count >= 3, lower[0] == "users", ["contactfolders", "contacts", "mailboxsettings", "photo", "photos"].contains(lower[2]) {
             owner = lookupUser(path[1])?.id ?? path[1].lowercased()
         }
         return Route(name: "\(method) /\(template.joined(separator: "/"))", mailboxOwner: owner, rest: path)

@@ -10,6 +10,7 @@ extension GraphSimulator {
             return .graphError(404, "ErrorInvalidUser", "The requested user '\(path[1])' is invalid.", request: request)
         }
         if path.count >= 3, path[2].lowercased() == "mailboxsettings" { return mailboxSettings(request, caller: caller, user: user, rest: Array(path.dropFirst(3))) }
+        if path.count >= 3, ["photo", "photos"].contains(path[2].lowercased()) { return userPhoto(request, caller: caller, user: user, rest: Array(path.dropFirst(2))) }
         let write = request.method != "GET"
         let needed: Set<String> = write ? ["Contacts.ReadWrite"] : Self.contactReadRoles
         guard !caller.roles.isDisjoint(with: needed) else {
@@ -58,6 +59,10 @@ extension GraphSimulator {
             return photo(request, mailbox, contactId: path[3])
         case 6 where lower[2] == "contactfolders" && lower[6] == "photo" && lower[7] == "$value":
             return photo(request, mailbox, contactId: path[5])
+        case 3 where lower[2] == "contacts" && lower[4] == "photo":
+            return contactPhotoMetadata(request, mailbox, contactId: path[3])
+        case 5 where lower[2] == "contactfolders" && lower[6] == "photo":
+            return contactPhotoMetadata(request, mailbox, contactId: path[5])
         default:
             return .graphError(400, "BadRequest", "Resource not found for the segment '\(path.last ?? "")'.", request: request)
         }
@@ -327,7 +332,7 @@ extension GraphSimulator {
     func photo(_ request: SimRequest, _ mailbox: String, contactId: String) -> SimResponse {
         guard mailboxes[mailbox]!.contacts[contactId] != nil else { return itemNotFound(request) }
         switch request.method {
-        case "PUT":
+        case "PUT", "PATCH":  // "You can use either PATCH or PUT" (profilephoto-update)
             let type = request.headers["content-type"] ?? ""
             guard type.hasPrefix("image/") else {
                 return .graphError(400, "ErrorInvalidRequest", "The photo must be sent as image/jpeg or image/png.", request: request)
@@ -337,6 +342,8 @@ extension GraphSimulator {
                 return .graphError(413, "ErrorRequestEntityTooLarge", "The photo must be smaller than 4 MB.", request: request)
             }
             mailboxes[mailbox]!.contacts[contactId]!.photo = request.body
+            counters.photoUploads += 1
+            counters.photoBytesUploaded += request.body.count
             // A new photo is a change of the contact: new changeKey, and it shows in contacts delta.
             mailboxes[mailbox]!.contacts[contactId]!.changeKey = nextChangeKey()
             mailboxes[mailbox]!.contacts[contactId]!.lastModifiedDateTime = now()

@@ -15,6 +15,10 @@ public struct SimCounters: Sendable {
     public var mailboxRequests: [String: Int] = [:]
     /// The most `$batch` requests carried out at once.
     public var highestBatchesInFlight = 0
+    /// User photo bytes served, and contact photos uploaded (with their bytes).
+    public var photoDownloads = 0
+    public var photoUploads = 0
+    public var photoBytesUploaded = 0
 
     public init() {}
 
@@ -41,6 +45,7 @@ public struct SimCounters: Sendable {
             "busiestMailboxRequests": num(mailboxRequests.values.max() ?? 0),
             "highestBatchesInFlight": num(highestBatchesInFlight),
             "batchItemsTotal": num(batchItems.values.reduce(0) { $0 + $1.values.reduce(0, +) }),
+            "photoDownloads": num(photoDownloads), "photoUploads": num(photoUploads), "photoBytesUploaded": num(photoBytesUploaded),
         ]
     }
 }

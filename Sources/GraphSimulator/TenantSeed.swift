@@ -120,6 +120,8 @@ public struct TenantSeed: Sendable {
         // mailboxes that only userPurpose reveals (Exchange makes its own disabled, which the
         // `include_disabled` rule already leaves out).
         if hasMailbox, let purpose = [41: "shared", 44: "room", 47: "equipment"][i % 50] { user.purpose = purpose }
+        // Four mailbox users in five have a photo, uploaded at one of five sizes (no random draw).
+        if hasMailbox, i % 5 != 4 { user.photo = SimUserPhoto(original: [648, 504, 360, 96][i % 5]) }
         return user
     }
 
