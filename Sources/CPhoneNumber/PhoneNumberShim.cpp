@@ -10,7 +10,8 @@ using i18n::phonenumbers::PhoneNumber;
 using i18n::phonenumbers::PhoneNumberUtil;
 
 extern "C" int galsync_phone_format(const char *number, const char *region, int style, char *out, int capacity) {
-    const PhoneNumberUtil *util = PhoneNumberUtil::GetInstance();
+    // Looked up once (thread-safe static): GetInstance itself takes a lock at every call.
+    static const PhoneNumberUtil *const util = PhoneNumberUtil::GetInstance();
     PhoneNumber parsed;
     const std::string text(number ? number : "");
     const std::string where(region && *region ? region : "ZZ");
