@@ -16,6 +16,9 @@ extern "C" int galsync_phone_format(const char *number, const char *region, int 
     const std::string text(number ? number : "");
     const std::string where(region && *region ? region : "ZZ");
     if (util->Parse(text, where, &parsed) != PhoneNumberUtil::NO_PARSING_ERROR) return -1;
+    // Parse takes any run of digits ("4567", an internal extension, would become "+14567"):
+    // only a number of a possible length for its country is formatted.
+    if (!util->IsPossibleNumber(parsed)) return -1;
     std::string formatted;
     if (style == GALSYNC_PHONE_INTERNATIONAL) {
         util->Format(parsed, PhoneNumberUtil::INTERNATIONAL, &formatted);

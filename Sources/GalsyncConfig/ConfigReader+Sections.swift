@@ -41,7 +41,9 @@ extension ConfigReader {
     mutating func readContact() -> Configuration.ContactSettings {
         var contact = Configuration.ContactSettings()
         if let fields = strings("contact.exclude_fields") {
-            let known = ["givenName", "surname", "emailAddresses", "businessPhones", "mobilePhone", "jobTitle", "department", "companyName", "officeLocation", "businessAddress"]
+            // A copy may leave out any property it would carry (a curator's notes, say).
+            let known = copyingList ? ContactPropertyCatalog.kinds.filter { $0.value != .email && $0.key != "displayName" }.keys.sorted()
+                : ["givenName", "surname", "emailAddresses", "businessPhones", "mobilePhone", "jobTitle", "department", "companyName", "officeLocation", "businessAddress"]
             for f in fields where !known.contains(f) { problem("contact.exclude_fields", "'\(f)' is not a contact field galsync writes; use some of \(known.joined(separator: ", "))") }
             contact.excludeFields = fields
         }
@@ -66,7 +68,7 @@ extension ConfigReader {
             else { problem("contact.phone_format", "'\(format)' is not a phone format; use one of \(Configuration.ContactSettings.PhoneFormat.allCases.map(\.rawValue).joined(separator: ", "))") }
         }
         if let region = string("contact.default_region", allowEmpty: true), !region.isEmpty {
-            if region.count == 2, region.allSatisfy({ $0.isASCII && $0.isLetter }) { contact.defaultRegion = region.uppercased() }
+            if region.count == 2, Self.regionCodes.contains(region.uppercased()) { contact.defaultRegion = region.uppercased() }
             else { problem("contact.default_region", "'\(region)' is not an ISO 3166 region code such as \"US\", \"GB\" or \"DE\"") }
         }
         if copyingList, contact.notes != nil || !contact.categories.isEmpty {
@@ -74,6 +76,9 @@ extension ConfigReader {
         }
         return contact
     }
+
+    /// ISO 3166-1 alpha-2 codes (libphonenumber's regions are these).
+    static let regionCodes = Set(Locale.Region.isoRegions.map(\.identifier).filter { $0.count == 2 })
 
     /// `[contact.fields]`: each key a writable Graph contact property, each value an inline
     /// table of `from` (a user property path) and `policy`.

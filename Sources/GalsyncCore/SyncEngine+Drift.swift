@@ -30,8 +30,10 @@ extension SyncEngine {
         // A link made with another `$select` (the fields' table changed) would not report edits
         // of the new fields: every folder starts a fresh round.
         let select = fieldTable.selectedKeys.joined(separator: ",")
-        let sameSelect = (try store.meta("drift_select") ?? ContactFieldTable.standard.selectedKeys.joined(separator: ",")) == select
-        let links = sameSelect ? try store.contactDeltaLinks() : [:]
+        if (try store.meta("drift_select") ?? ContactFieldTable.standard.selectedKeys.joined(separator: ",")) != select {
+            try store.restartContactDelta(select: select)
+        }
+        let links = try store.contactDeltaLinks()
         let folders: [DriftCheck.Folder] = targets.sorted().compactMap { owner in
             guard let r = records[owner], r.state == "ok", let folderId = r.folderId else { return nil }
             return .init(owner: owner, contactsPath: mailboxSync(owner).contactsPath(folderId), link: links[owner])
@@ -47,7 +49,6 @@ extension SyncEngine {
         groups += stride(from: 0, to: fresh.count, by: Self.firstRounds).map { Array(fresh[$0..<min($0 + Self.firstRounds, fresh.count)]) }
         for group in groups { try apply(try await check.run(group), to: &summary) }
         try store.setMeta("last_drift_check", String(now().timeIntervalSince1970))
-        if !sameSelect { try store.setMeta("drift_select", select) }
         logger.info("drift check: \(summary.checked) mailboxes, \(summary.edited) contacts edited and \(summary.gone) removed by their owners, \(summary.listed) mailboxes to list")
         return summary
     }
@@ -89,7 +90,7 @@ extension SyncEngine {
             var unknown = 0
             for (id, contact) in f.changed {
                 guard let managed = byContact[id] else { unknown += 1; continue }
-                let stored = fieldTable.hasKeepEdits ? try store.projection(managed.hash).flatMap { JSONValue.parse(Data($0.utf8))?.objectValue }
+                let stored = fieldTable.comparesWithRecord ? try store.projection(managed.hash).flatMap { JSONValue.parse(Data($0.utf8))?.objectValue }
                     .map { ContactProjection(userId: managed.userId, fields: $0, table: fieldTable) } : nil
                 let now = ContactProjection.fromListed(userId: managed.userId, contact: contact, table: fieldTable, stored: stored)
                 guard now.hash != managed.hash else { continue }  // galsync's own write, or no managed field changed

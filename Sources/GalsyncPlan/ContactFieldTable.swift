@@ -64,6 +64,15 @@ public final class ContactFieldTable: Sendable {
     public var hasKeepEdits: Bool { fields.contains { $0.policy == .keepEdits } }
     /// Any field that `readsCurrent`.
     public let readsCurrent: Bool
+    /// Whether a listing or a drift check needs what the state records for each contact: the
+    /// `keep_edits` fields' last values, the categories galsync put there.
+    public var comparesWithRecord: Bool {
+        fields.contains { f in
+            if f.policy == .keepEdits { return true }
+            if case .categories = f.source { return true }
+            return false
+        }
+    }
 
     /// The contact properties to `$select` when reading contacts galsync wrote.
     public var selectedKeys: [String] { fields.map(\.key) }

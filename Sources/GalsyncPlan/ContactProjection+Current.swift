@@ -20,7 +20,10 @@ extension ContactProjection {
     /// - the notes keep the owner's text around galsync's part, which is replaced or appended;
     /// - the categories keep the owner's own, add galsync's, and drop those galsync put there
     ///   before and no longer configures.
-    public func patchBody(from old: ContactProjection?, current: [String: JSONValue]) -> JSONValue {
+    /// `stored`: what the state records for this contact, when `old` is a listing's view (whose
+    /// categories are only the configured ones the contact holds): the categories galsync put
+    /// there before are taken from it.
+    public func patchBody(from old: ContactProjection?, current: [String: JSONValue], stored: ContactProjection? = nil) -> JSONValue {
         var body = patchBody(from: old).objectValue ?? [:]
         for key in fieldsToRead(from: old) {
             guard let i = table.index[key] else { continue }
@@ -34,7 +37,8 @@ extension ContactProjection {
             case .categories(let names):
                 let now = (current[key]?.arrayValue ?? []).compactMap(\.stringValue)
                 let wanted = Set(names.map { $0.lowercased() })
-                let dropped = Set((old?.field(key)?.arrayValue ?? []).compactMap { $0.stringValue?.lowercased() }).subtracting(wanted)
+                let before = (old?.field(key)?.arrayValue ?? []) + (stored?.field(key)?.arrayValue ?? [])
+                let dropped = Set(before.compactMap { $0.stringValue?.lowercased() }).subtracting(wanted)
                 var result = now.filter { !dropped.contains($0.lowercased()) }
                 for n in names where !result.contains(where: { $0.lowercased() == n.lowercased() }) { result.append(n) }
                 if result != now { body[key] = .array(result.map(JSONValue.string)) }

@@ -176,8 +176,13 @@ public struct ContactProjection: Sendable, Equatable {
                 switch f.source {
                 case .notes: fields[f.key] = PersonalNotes.part(of: fields[f.key]?.stringValue).json
                 case .categories(let names):
+                    // galsync's: the configured ones, and those it put there before (`stored`), so
+                    // that one no longer configured is seen, and taken off.
                     let held = Set((fields[f.key]?.arrayValue ?? []).compactMap { $0.stringValue?.lowercased() })
-                    fields[f.key] = .array(names.filter { held.contains($0.lowercased()) }.map(JSONValue.string))
+                    let before = (stored?.field(f.key)?.arrayValue ?? []).compactMap(\.stringValue)
+                    var ours = names
+                    for n in before where !ours.contains(where: { $0.lowercased() == n.lowercased() }) { ours.append(n) }
+                    fields[f.key] = .array(ours.filter { held.contains($0.lowercased()) }.map(JSONValue.string))
                 default:
                     if let stored, let value = stored.field(f.key) { fields[f.key] = value }
                 }

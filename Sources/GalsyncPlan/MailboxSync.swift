@@ -96,7 +96,7 @@ package struct MailboxSync {
     /// What galsync last wrote into `userId`'s contact, when the fields' table has `keep_edits`
     /// fields (a listing compares those with it, not with the mailbox's value).
     func stored(_ userId: String, _ known: [String: StateStore.ManagedContact]) throws -> ContactProjection? {
-        guard fields.hasKeepEdits, let hash = known[userId]?.hash, let json = try store.projection(hash),
+        guard fields.comparesWithRecord, let hash = known[userId]?.hash, let json = try store.projection(hash),
               let object = JSONValue.parse(Data(json.utf8))?.objectValue else { return nil }
         return ContactProjection(userId: userId, fields: object, table: fields)
     }

@@ -18,10 +18,11 @@ extension NotesTemplate {
                 out += Self.text(value)
             }
         }
-        let trimmed = out.trimmingCharacters(in: .whitespacesAndNewlines)
+        let trimmed = out.replacingOccurrences(of: "\r\n", with: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmed.isEmpty else { return nil }
         let safe = String(String.UnicodeScalarView(trimmed.unicodeScalars.filter { $0 == "\n" || $0 == "\t" || $0.properties.generalCategory != .control }))
-        return safe.count > Self.maxLength ? String(safe.prefix(Self.maxLength)) : safe
+        guard safe.count > Self.maxLength else { return safe }
+        return String(safe.prefix(Self.maxLength)).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     static func text(_ v: JSONValue) -> String {

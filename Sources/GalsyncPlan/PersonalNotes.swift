@@ -7,7 +7,8 @@ public enum PersonalNotes {
 
     /// galsync's part of `notes` (the text between the markers, trimmed); nil without both markers.
     public static func part(of notes: String?) -> String? {
-        guard let notes, let s = notes.range(of: start), let e = notes.range(of: end, range: s.upperBound..<notes.endIndex) else { return nil }
+        // Exchange may hand the text back with CRLF line ends.
+        guard let notes = notes?.replacingOccurrences(of: "\r\n", with: "\n"), let s = notes.range(of: start), let e = notes.range(of: end, range: s.upperBound..<notes.endIndex) else { return nil }
         let inner = notes[s.upperBound..<e.lowerBound].trimmingCharacters(in: .newlines)
         return inner.isEmpty ? nil : inner
     }

@@ -38,6 +38,8 @@ package struct BatchWriter {
     /// Create bodies encoded once per cycle.
     let bodies = CreateBodies()
     static let maxAttempts = 6
+    /// Times an update's current fields are read before its mailbox is given up for the cycle.
+    static let maxReadAttempts = 3
     static let jsonHeader = Array(#","headers":{"Content-Type":"application/json"},"body":"#.utf8)
     /// 429s one operation may meet in a cycle before its mailbox is given up for this cycle:
     /// waits follow Retry-After, so this bounds a cycle against a mailbox that never recovers.
@@ -75,6 +77,8 @@ package struct BatchWriter {
         /// update or delete that ran out of attempts): the mailbox is listed again.
         package var unconfirmed: [String: Int] = [:]
         func unknown(_ owner: String) { unconfirmed[owner, default: 0] += 1; answered(owner) }
+        /// An operation that needed no request (an update the mailbox already holds).
+        func settled(_ owner: String) { answered(owner) }
         func add(_ owner: String, created: Int = 0, updated: Int = 0, deleted: Int = 0) {
             outcomes[owner, default: .init()].created += created
             outcomes[owner, default: .init()].updated += updated
@@ -137,21 +141,41 @@ package struct BatchWriter {
         // An update's previous fields (from its listing, or the state), and the current values
         // of the fields that keep what the mailbox holds, read first where it touches any.
         var olds: [Int: ContactProjection] = [:]
+        var storedRecords: [Int: ContactProjection] = [:]
         var reads: [CurrentRead] = []
         for (i, pending) in batch.enumerated() {
             guard case .update(let contactId, let p, let previous) = pending.op else { continue }
             let t = targets[pending.owner]!
-            let old = try previous ?? t.known[p.userId].flatMap { try store.projection($0.hash) }
-                .flatMap { JSONValue.parse(Data($0.utf8))?.objectValue }.map { ContactProjection(userId: p.userId, fields: $0, table: p.table) }
+            // What the state records (read when the plan has no fields, or when categories need
+            // what galsync put there before a listing's view).
+            let needStored = previous == nil || p.table.selectedKeys.contains("categories") && p.table.readsCurrent
+            let stored = needStored ? try t.known[p.userId].flatMap { try store.projection($0.hash) }
+                .flatMap { JSONValue.parse(Data($0.utf8))?.objectValue }.map { ContactProjection(userId: p.userId, fields: $0, table: p.table) } : nil
+            let old = previous ?? stored
             olds[i] = old
+            if previous != nil { storedRecords[i] = stored }
             let keys = p.fieldsToRead(from: old)
             if !keys.isEmpty { reads.append(CurrentRead(index: i, owner: pending.owner, contactId: contactId, keys: keys)) }
         }
         let current = reads.isEmpty ? [:] : try await readCurrent(reads)
         let unread = Set(reads.map(\.index)).subtracting(current.keys)
+        // Each update's body; one that would only send the unchanged display name (the fields
+        // that differ are the owner's, or a changed table changed no value) is not sent: the
+        // mailbox already holds this contact.
+        var patches: [Int: JSONValue] = [:]
+        var quiet: Set<Int> = []
+        for (i, pending) in batch.enumerated() where !unread.contains(i) {
+            guard case .update(_, let p, _) = pending.op else { continue }
+            let body = current[i].map { p.patchBody(from: olds[i], current: $0, stored: storedRecords[i]) } ?? p.patchBody(from: olds[i])
+            if let old = olds[i], let keys = body.objectValue?.keys, Array(keys) == ["displayName"], body["displayName"] == old.field("displayName") {
+                quiet.insert(i)
+            } else {
+                patches[i] = body
+            }
+        }
         var request = Array(#"{"requests":["#.utf8)
         var sent = 0
-        for (i, pending) in batch.enumerated() where !unread.contains(i) {
+        for (i, pending) in batch.enumerated() where !unread.contains(i) && !quiet.contains(i) {
             let t = targets[pending.owner]!
             let m = GraphPath.segment(pending.owner)
             if sent > 0 { request.append(UInt8(ascii: ",")) }
@@ -167,8 +191,7 @@ package struct BatchWriter {
                 request += Array(#""PATCH","url":"#.utf8)
                 JSONValue.string("/users/\(m)/contacts/\(GraphPath.segment(contactId))").write(into: &request)
                 request += Self.jsonHeader
-                let body = current[i].map { p.patchBody(from: olds[i], current: $0) } ?? p.patchBody(from: olds[i])
-                body.write(into: &request)
+                patches[i]!.write(into: &request)
             case .delete(let contactId, _):
                 request += Array(#""DELETE","url":"#.utf8)
                 JSONValue.string("/users/\(m)/contacts/\(GraphPath.segment(contactId))").write(into: &request)
@@ -197,12 +220,26 @@ package struct BatchWriter {
             else { await ledger.unknown(pending.owner) }
             later(pending.owner, backoff(pending.attempt))
         }
-        // Updates whose current fields could not be read are not written blind: the mailbox is
-        // reported, and the next cycle plans it in full (and reads them again).
+        // Updates whose current fields could not be read are not written blind: they go back
+        // (with backoff) a few times, then the mailbox is reported and the next cycle plans it in
+        // full (and reads them again).
         var answered = Set(unread.map { $0 + 1 })
         for i in unread.sorted() {
-            await ledger.fail(batch[i].owner, "update \(batch[i].op.userId): its current fields (keep_edits, notes, categories) could not be read; the next cycle tries again")
+            let pending = batch[i]
+            if pending.attempt < Self.maxReadAttempts {
+                retry.append(.init(owner: pending.owner, op: pending.op, attempt: pending.attempt + 1))
+                later(pending.owner, backoff(pending.attempt))
+            } else {
+                await ledger.fail(pending.owner, "update \(pending.op.userId): its current fields (keep_edits, notes, categories) could not be read; the next cycle tries again")
+            }
         }
+        for i in quiet.sorted() {
+            guard case .update(let contactId, let p, _) = batch[i].op else { continue }
+            answered.insert(i + 1)
+            results[batch[i].owner, default: .init()].written.append((.init(userId: p.userId, contactId: contactId, hash: p.hash), bodies.text(p), nil))
+            await ledger.settled(batch[i].owner)
+        }
+        let sentItems = batch.enumerated().filter { !unread.contains($0.offset) && !quiet.contains($0.offset) }.map(\.element)
         do {
             // Item bodies hold whole contacts; only their id or error (and, among the item's
             // headers, Retry-After) matter here.
@@ -286,7 +323,7 @@ package struct BatchWriter {
         } catch let error as GraphError where error.status == 429 {
             // Not carried out: all of it goes back, after the wait Graph asked for.
             globallyThrottled = true
-            for pending in batch {
+            for pending in sentItems {
                 var again = pending
                 again.throttled += 1
                 if again.throttled < Self.maxThrottled { retry.append(again); continue }
@@ -294,7 +331,7 @@ package struct BatchWriter {
                 await queue.abandon(pending.owner)
             }
             for owner in owners { later(owner, error.retryAfter ?? 1) }
-            for pending in batch { refused[pending.owner, default: 0] += 1 }
+            for pending in sentItems { refused[pending.owner, default: 0] += 1 }
         } catch let error as GraphError where !error.isRetryable {
             for owner in owners { await ledger.fail(owner, "$batch refused: \(error)"); await queue.abandon(owner) }
         } catch let error as IdentityError {
@@ -303,7 +340,7 @@ package struct BatchWriter {
         } catch {
             if error is CancellationError { await queue.complete(owners: owners, retry: [], pause: [:]); throw error }
             // Unknown outcome: idempotent operations go back; creates stay as intents.
-            for pending in batch { await unknownOutcome(pending, "\(error)") }
+            for pending in sentItems { await unknownOutcome(pending, "\(error)") }
         }
         // Every create of a mailbox settled (made, refused, or not carried out): its intent goes
         // in the same transaction as the results.

@@ -38,7 +38,7 @@ public enum ContactPropertyCatalog {
     ]
 
     /// The most items Exchange takes in a collection (more is a 400).
-    public static let collectionLimits = ["businessPhones": 2, "homePhones": 2, "emailAddresses": 3]
+    public static let collectionLimits = ["businessPhones": 2, "homePhones": 2, "emailAddresses": 3, "imAddresses": 3]
 
     /// The parts of a `physicalAddress`.
     public static let addressParts = ["street", "city", "state", "postalCode", "countryOrRegion"]

@@ -22,4 +22,13 @@ extension StateStore {
             }
         }
     }
+
+    /// Forgets every folder's contacts deltaLink and records the `$select` new rounds use, in
+    /// one transaction (links made with another `$select` would not report the new fields).
+    public func restartContactDelta(select: String) throws {
+        try db.write { db in
+            try db.execute(sql: "DELETE FROM contact_delta")
+            try Self.setMeta(db, "drift_select", select)
+        }
+    }
 }

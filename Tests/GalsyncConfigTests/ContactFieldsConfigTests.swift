@@ -70,8 +70,9 @@ import Testing
             [list.contact.fields]
             personalNotes = { policy = "keep_edits" }
             """
-        let c = try ConfigurationLoader.parse(ConfigurationLoaderTests.minimal + "\n" + list, environment: [:])
+        let c = try ConfigurationLoader.parse(ConfigurationLoaderTests.minimal + "\n" + list.replacingOccurrences(of: "[list.contact.fields]", with: "[list.contact]\nexclude_fields = [\"birthday\", \"spouseName\"]\n[list.contact.fields]"), environment: [:])
         #expect(c.lists[0].contact.fields["personalNotes"] == ContactFieldRule(policy: .keepEdits), "no from needed: the copy's own property")
+        #expect(c.lists[0].contact.excludeFields == ["birthday", "spouseName"], "a copy may leave out any property it carries")
         do {
             _ = try ConfigurationLoader.parse(ConfigurationLoaderTests.minimal + "\n" + list + "\nnickName = { from = \"mailNickname\" }\n", environment: [:])
             Issue.record("a copy's field with from was accepted")

@@ -124,7 +124,7 @@ import Testing
             let changed = try await h.sync()
             #expect(changed.exitStatus == .ok && changed.updated > 1, "\(changed.text)")
             let reads = await Self.getItems(h)
-            #expect(reads == changed.updated, "one read per update of the field, no more")
+            #expect(reads == changed.updated + 1, "one read per update of the field, no more; the owner's mailbox is read and not written")
             #expect(await Self.contact(h, edited, of: user)?["mobilePhone"] == "+1 555 0100 (home)")
             #expect(await Self.contact(h, other, of: user)?["mobilePhone"] == "+44 7700 900777")
 
@@ -288,6 +288,40 @@ import Testing
             _ = try await h.sync()
             let warned = try #require(Preflight.phoneSteps(h.config).first)
             #expect(warned.outcome == .warn && warned.detail.hasPrefix("1 of ") && warned.detail.hasSuffix("first: 'ask reception'"), "\(warned.detail)")
+        }
+    }
+
+    /// A changed table whose values are all the same (a field mapped from a property no one
+    /// has) plans updates by hash, and sends none: the mailbox already holds every contact.
+    @Test func aTableChangeThatChangesNoValueWritesNothing() async throws {
+        try await SyncHarness.with(users: 12) { h in
+            #expect(try await h.sync().exitStatus == .ok)
+            h.config.contact.fields = ["nickName": ContactFieldRule(from: ["preferredLanguage"], fromKind: .text)]
+            await h.sim.resetCounters()
+            let s = try await h.sync()
+            #expect(s.exitStatus == .ok && s.updated == 0 && s.created == 0, "\(s.text)")
+            #expect(await h.counters()["contactWrites"] == 0)
+            let again = try await h.sync { $0.forceReconcile = true }
+            let writes = await h.counters()["contactWrites"]
+            #expect(again.updated == 0 && writes == 0, "\(again.text)")
+        }
+    }
+
+    /// Categories changed in the configuration: a full reconcile takes galsync's old one off
+    /// every contact and keeps the owner's.
+    @Test func aCategoryNoLongerConfiguredIsTakenOffAtAReconcile() async throws {
+        try await SyncHarness.with(users: 8) { h in
+            h.config.contact.categories = ["Company Directory"]
+            #expect(try await h.sync().exitStatus == .ok)
+            let (edited, other, user) = try await Self.pick(h)
+            let mine = try #require(await Self.contact(h, edited, of: user)?["id"]?.stringValue)
+            try await h.sim.ownerEditsContact(mailbox: edited, contactId: mine, properties: ["categories": ["Company Directory", "Family"]])
+            h.config.contact.categories = ["Staff"]
+            let changed = try await h.sync { $0.forceReconcile = true }
+            #expect(changed.exitStatus == .ok && changed.updated > 0, "\(changed.text)")
+            let editedNow = await Self.contact(h, edited, of: user)?["categories"]
+            #expect(editedNow == ["Family", "Staff"], "\(String(describing: editedNow))")
+            #expect(await Self.contact(h, other, of: user)?["categories"] == ["Staff"])
         }
     }
 }

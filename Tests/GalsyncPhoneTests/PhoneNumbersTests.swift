@@ -21,6 +21,8 @@ import Testing
         #expect(PhoneNumbers.format("(425) 555-0100", region: nil, international: false) == nil, "no country code, no region")
         #expect(PhoneNumbers.format("call reception", region: "US", international: false) == nil)
         #expect(PhoneNumbers.format("", region: "US", international: true) == nil)
+        // Internal extensions and short local numbers are not made into numbers of the region.
+        for short in ["4567", "x4567", "555-0100", "12"] { #expect(PhoneNumbers.format(short, region: "US", international: false) == nil, "\(short)") }
     }
 
     @Test func regionsComeFromCodesAndCountryNames() {

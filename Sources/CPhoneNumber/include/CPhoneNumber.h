@@ -15,7 +15,8 @@ enum galsync_phone_style { GALSYNC_PHONE_E164 = 0, GALSYNC_PHONE_INTERNATIONAL =
    must carry its country code) and writes it in `style` into `out` (at most `capacity` bytes,
    NUL included). An extension survives: INTERNATIONAL writes libphonenumber's " ext. 123",
    E164 (which has none) gets the same suffix. Returns the length written, -1 when the number
-   does not parse, -2 when `out` is too small. Thread-safe. */
+   does not parse or is not a possible number for its country (an internal
+   extension such as "4567"), -2 when `out` is too small. Thread-safe. */
 int galsync_phone_format(const char *number, const char *region, int style, char *out, int capacity);
 
 #ifdef __cplusplus
