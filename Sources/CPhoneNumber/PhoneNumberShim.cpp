@@ -18,7 +18,8 @@ extern "C" int galsync_phone_format(const char *number, const char *region, int 
     if (util->Parse(text, where, &parsed) != PhoneNumberUtil::NO_PARSING_ERROR) return -1;
     // Parse takes any run of digits ("4567", an internal extension, would become "+14567"):
     // only a number of a possible length for its country is formatted.
-    if (!util->IsPossibleNumber(parsed)) return -1;
+    // A local-only length ("555-0100" without its area code) is not enough either.
+    if (util->IsPossibleNumberWithReason(parsed) != PhoneNumberUtil::IS_POSSIBLE) return -1;
     std::string formatted;
     if (style == GALSYNC_PHONE_INTERNATIONAL) {
         util->Format(parsed, PhoneNumberUtil::INTERNATIONAL, &formatted);
