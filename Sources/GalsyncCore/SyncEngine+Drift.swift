@@ -90,9 +90,8 @@ extension SyncEngine {
             var unknown = 0
             for (id, contact) in f.changed {
                 guard let managed = byContact[id] else { unknown += 1; continue }
-                let stored = fieldTable.comparesWithRecord ? try store.projection(managed.hash).flatMap { JSONValue.parse(Data($0.utf8))?.objectValue }
-                    .map { ContactProjection(userId: managed.userId, fields: $0, table: fieldTable) } : nil
-                let now = ContactProjection.fromListed(userId: managed.userId, contact: contact, table: fieldTable, stored: stored)
+                let recorded = fieldTable.comparesWithRecord ? try recordedFields.values(hash: managed.hash, table: fieldTable, store: store) : nil
+                let now = ContactProjection.fromListed(userId: managed.userId, contact: contact, table: fieldTable, recorded: recorded)
                 guard now.hash != managed.hash else { continue }  // galsync's own write, or no managed field changed
                 result.written.append((.init(userId: managed.userId, contactId: id, hash: now.hash), String(decoding: now.json, as: UTF8.self), nil))
             }

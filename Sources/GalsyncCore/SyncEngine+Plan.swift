@@ -54,7 +54,7 @@ extension SyncEngine {
     }
 
     func mailboxSync(_ owner: String) -> MailboxSync {
-        MailboxSync(graph: graph, store: store, retry: retry, folderName: config.sync.folder, owner: owner, fields: fieldTable)
+        MailboxSync(graph: graph, store: store, retry: retry, folderName: config.sync.folder, owner: owner, fields: fieldTable, recorded: recordedFields)
     }
 
     /// Mailboxes planned at once. Planning a mailbox may list it (a request or more, each

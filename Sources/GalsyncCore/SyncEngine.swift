@@ -34,6 +34,8 @@ public struct SyncEngine: Sendable {
     let projections: ProjectionCache
     /// The contact fields this engine's list writes (`[contact.fields]`, or a mailbox list's copy).
     let fieldTable: ContactFieldTable
+    /// The state's records of the fields a listing compares with them, read once per engine.
+    let recordedFields = RecordedFields()
     /// What this engine's cycles confirmed so far (read by an interrupted cycle's record).
     public let progress: CycleProgress
 

@@ -37,6 +37,14 @@ public final class ContactFieldTable: Sendable {
         /// The index of this key among the built-in fields, when it is one.
         let builtInIndex: Int?
 
+        /// Whether a listing compares this field with the state's record (`keep_edits`: the
+        /// last value; categories: those galsync put there) rather than with the mailbox alone.
+        public var comparedWithRecord: Bool {
+            if policy == .keepEdits { return true }
+            if case .categories = source { return true }
+            return false
+        }
+
         /// Whether what galsync writes depends on what the mailbox holds now: a `keep_edits`
         /// field (the owner's value stays), the notes (the owner's text around galsync's part
         /// stays), the categories (the owner's own stay).
@@ -66,13 +74,7 @@ public final class ContactFieldTable: Sendable {
     public let readsCurrent: Bool
     /// Whether a listing or a drift check needs what the state records for each contact: the
     /// `keep_edits` fields' last values, the categories galsync put there.
-    public var comparesWithRecord: Bool {
-        fields.contains { f in
-            if f.policy == .keepEdits { return true }
-            if case .categories = f.source { return true }
-            return false
-        }
-    }
+    public var comparesWithRecord: Bool { fields.contains(where: \.comparedWithRecord) }
 
     /// The contact properties to `$select` when reading contacts galsync wrote.
     public var selectedKeys: [String] { fields.map(\.key) }

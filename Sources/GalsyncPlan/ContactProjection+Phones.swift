@@ -8,14 +8,14 @@ import GalsyncPhone
 extension ContactProjection {
     /// The region a user's numbers without a country code are dialled in: `default_region`, else
     /// the user's `usageLocation`, else `country` (a copied contact: its business address's).
-    static func phoneRegion(_ user: DirectoryUser, table: ContactFieldTable) -> String? {
+    static func phoneRegion(_ user: UserProperties, table: ContactFieldTable) -> String? {
         if !table.defaultRegion.isEmpty { return table.defaultRegion }
         return RegionCodes.code(user.value("usageLocation")?.stringValue)
             ?? RegionCodes.code(user.value("country")?.stringValue)
             ?? RegionCodes.code(user.value("businessAddress")?["countryOrRegion"]?.stringValue)
     }
 
-    static func formatPhones(_ values: inout [JSONValue], user: DirectoryUser, table: ContactFieldTable) {
+    static func formatPhones(_ values: inout [JSONValue], user: UserProperties, table: ContactFieldTable) {
         let region = phoneRegion(user, table: table)
         let international = table.phoneFormat == .international
         func format(_ v: JSONValue) -> JSONValue {
@@ -34,7 +34,7 @@ extension ContactProjection {
     /// The phone numbers of `user` that do not parse under `table`'s format (for `check`).
     public static func unparsedPhones(_ user: DirectoryUser, table: ContactFieldTable) -> [String] {
         guard !table.phoneIndexes.isEmpty else { return [] }
-        let region = phoneRegion(user, table: table)
+        let region = phoneRegion(UserProperties(user), table: table)
         var out: [String] = []
         for key in ["businessPhones", "mobilePhone"] {
             let raw = user.value(key)

@@ -63,21 +63,22 @@ public struct ContactProjection: Sendable, Equatable {
             for (i, f) in table.fields.enumerated() where f.source == .none { values[i] = .null }
         } else {
             var builtIn: [JSONValue]?
+            let properties = UserProperties(user)
             values = table.fields.map { f in
                 switch f.source {
                 case .builtIn:
                     if builtIn == nil { builtIn = Self.builtIn(user) }
                     return builtIn![f.builtInIndex!]
                 case .none: return .null
-                case .copy: return Self.canonical(user.value(f.key) ?? .null, f.kind)
-                case .user(let path): return Self.converted(user, path, f)
-                case .notes(let template): return template.render(user).json
+                case .copy: return Self.canonical(properties.value(f.key) ?? .null, f.kind)
+                case .user(let path): return Self.converted(properties, path, f)
+                case .notes(let template): return template.render(properties).json
                 case .categories(let names): return .array(names.map(JSONValue.string))
-                case .template(let template): return template.render(user).map(Self.clean).flatMap { $0.isEmpty ? nil : $0 }.json
+                case .template(let template): return template.render(properties).map(Self.clean).flatMap { $0.isEmpty ? nil : $0 }.json
                 }
             }
         }
-        if !table.phoneIndexes.isEmpty { Self.formatPhones(&values, user: user, table: table) }
+        if !table.phoneIndexes.isEmpty { Self.formatPhones(&values, user: UserProperties(user), table: table) }
         packed = PackedFields(values, table: table, scratch: &scratch)
         hash = Self.hash(packed, table: table, scratch: &scratch)
     }
@@ -113,9 +114,8 @@ public struct ContactProjection: Sendable, Equatable {
     /// A user property's value (`path`: a property, or one step into it) in field `f`'s shape:
     /// text cleaned as the built-in fields are, one text into a list as its one item, e-mail
     /// addresses named with the user's display name, lists cut to what Exchange takes.
-    static func converted(_ user: DirectoryUser, _ path: [String], _ f: ContactFieldTable.Field) -> JSONValue {
-        var value = user.value(path[0]) ?? .null
-        if path.count > 1 { value = value[path[1]] ?? .null }
+    static func converted(_ user: UserProperties, _ path: [String], _ f: ContactFieldTable.Field) -> JSONValue {
+        let value = user.value(path) ?? .null
         func text(_ v: JSONValue) -> String? {
             let s: String? = switch v {
             case .string(let s): clean(s)
@@ -127,7 +127,7 @@ public struct ContactProjection: Sendable, Equatable {
         }
         let items: [String] = (value.arrayValue ?? [value]).compactMap(text)
         let limit = ContactPropertyCatalog.collectionLimits[f.key] ?? Int.max
-        let name = user.string("displayName").map(clean).flatMap { $0.isEmpty ? nil : $0 }
+        let name = user.user.string("displayName").map(clean).flatMap { $0.isEmpty ? nil : $0 }
         switch f.kind {
         case .text, .dateTime:
             return text(value).json
@@ -169,7 +169,8 @@ public struct ContactProjection: Sendable, Equatable {
     /// compares them: a `keep_edits` field as galsync last wrote it (`stored`; the mailbox's
     /// value may be the owner's, which is not a difference), the notes as galsync's part of
     /// them, the categories as those of galsync's the contact carries.
-    public static func fromListed(userId: String, contact: JSONValue, table: ContactFieldTable = .standard, stored: ContactProjection? = nil) -> ContactProjection {
+    /// `recorded`: the state's values of those fields (`RecordedFields`).
+    public static func fromListed(userId: String, contact: JSONValue, table: ContactFieldTable = .standard, recorded: [String: JSONValue]? = nil) -> ContactProjection {
         var fields = contact.objectValue ?? [:]
         if table.readsCurrent {
             for f in table.fields where f.readsCurrent {
@@ -179,12 +180,12 @@ public struct ContactProjection: Sendable, Equatable {
                     // galsync's: the configured ones, and those it put there before (`stored`), so
                     // that one no longer configured is seen, and taken off.
                     let held = Set((fields[f.key]?.arrayValue ?? []).compactMap { $0.stringValue?.lowercased() })
-                    let before = (stored?.field(f.key)?.arrayValue ?? []).compactMap(\.stringValue)
+                    let before = (recorded?[f.key]?.arrayValue ?? []).compactMap(\.stringValue)
                     var ours = names
                     for n in before where !ours.contains(where: { $0.lowercased() == n.lowercased() }) { ours.append(n) }
                     fields[f.key] = .array(ours.filter { held.contains($0.lowercased()) }.map(JSONValue.string))
                 default:
-                    if let stored, let value = stored.field(f.key) { fields[f.key] = value }
+                    if let recorded, let value = recorded[f.key] { fields[f.key] = value }
                 }
             }
         }

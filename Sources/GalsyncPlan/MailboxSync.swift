@@ -17,9 +17,14 @@ package struct MailboxSync {
     /// The fields a listing reads and compares.
     let fields: ContactFieldTable
 
-    package init(graph: GraphAPI, store: StateStore, retry: RetryPolicy, folderName: String, owner: String, fields: ContactFieldTable = .standard) {
+    /// The state's records of the compared fields, shared by a cycle's mailboxes.
+    let recorded: RecordedFields
+
+    package init(graph: GraphAPI, store: StateStore, retry: RetryPolicy, folderName: String, owner: String, fields: ContactFieldTable = .standard,
+                 recorded: RecordedFields = RecordedFields()) {
         self.graph = graph
         self.fields = fields
+        self.recorded = recorded
         self.store = store
         self.retry = retry
         self.folderName = folderName
@@ -77,7 +82,7 @@ package struct MailboxSync {
                 // Directory ids are GUIDs, compared lowercased; a mailbox list's source contact
                 // ids are Outlook ids, which are case-sensitive.
                 let userId = UUID(uuidString: value) != nil ? value.lowercased() : value
-                byUser[userId, default: []].append((id, ContactProjection.fromListed(userId: userId, contact: c, table: fields, stored: try stored(userId, known))))
+                byUser[userId, default: []].append((id, ContactProjection.fromListed(userId: userId, contact: c, table: fields, recorded: try recordedValues(userId, known))))
             }
             guard let next = json["@odata.nextLink"]?.stringValue else { break }
             url = next
@@ -93,12 +98,11 @@ package struct MailboxSync {
         return Listing(actual: actual, duplicates: duplicates)
     }
 
-    /// What galsync last wrote into `userId`'s contact, when the fields' table has `keep_edits`
-    /// fields (a listing compares those with it, not with the mailbox's value).
-    func stored(_ userId: String, _ known: [String: StateStore.ManagedContact]) throws -> ContactProjection? {
-        guard fields.comparesWithRecord, let hash = known[userId]?.hash, let json = try store.projection(hash),
-              let object = JSONValue.parse(Data(json.utf8))?.objectValue else { return nil }
-        return ContactProjection(userId: userId, fields: object, table: fields)
+    /// What the state records for `userId`'s contact, when the fields' table compares some
+    /// field with it (`keep_edits`, categories).
+    func recordedValues(_ userId: String, _ known: [String: StateStore.ManagedContact]) throws -> [String: JSONValue]? {
+        guard fields.comparesWithRecord, let hash = known[userId]?.hash else { return nil }
+        return try recorded.values(hash: hash, table: fields, store: store)
     }
 
     /// What the state says is in the mailbox.

@@ -7,15 +7,13 @@ extension NotesTemplate {
 
     /// The template filled in for `user`: a missing value is empty, a list is joined with ", ".
     /// nil when nothing but whitespace is left.
-    func render(_ user: DirectoryUser) -> String? {
+    func render(_ user: UserProperties) -> String? {
         var out = ""
         for part in parts {
             switch part {
             case .text(let t): out += t
             case .property(let path):
-                var value = user.value(path[0]) ?? .null
-                if path.count > 1 { value = value[path[1]] ?? .null }
-                out += Self.text(value)
+                out += Self.text(user.value(path) ?? .null)
             }
         }
         let trimmed = out.replacingOccurrences(of: "\r\n", with: "\n").trimmingCharacters(in: .whitespacesAndNewlines)

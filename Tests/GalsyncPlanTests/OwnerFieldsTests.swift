@@ -61,7 +61,7 @@ import Testing
         // A listing compares the field as galsync wrote it: an owner's edit is no difference.
         var listed = try #require(written.createBody().objectValue)
         listed["mobilePhone"] = "+44 7700 900000"
-        #expect(ContactProjection.fromListed(userId: "u1", contact: .object(listed), table: table, stored: written).hash == written.hash)
+        #expect(ContactProjection.fromListed(userId: "u1", contact: .object(listed), table: table, recorded: ["mobilePhone": written.field("mobilePhone")!]).hash == written.hash)
     }
 
     @Test func notesAndCategoriesMergeWithTheOwners() throws {
