@@ -75,6 +75,8 @@ public final class ContactFieldTable: Sendable {
     /// Whether a listing or a drift check needs what the state records for each contact: the
     /// `keep_edits` fields' last values, the categories galsync put there.
     public var comparesWithRecord: Bool { fields.contains(where: \.comparedWithRecord) }
+    /// Whether galsync puts categories on the contacts (`[contact] categories`).
+    public var hasCategories: Bool { fields.contains { if case .categories = $0.source { true } else { false } } }
 
     /// The contact properties to `$select` when reading contacts galsync wrote.
     public var selectedKeys: [String] { fields.map(\.key) }

@@ -17,9 +17,16 @@ extension BatchWriter {
         let keys: [String]
     }
 
-    /// Index → the contact's current values of its keys; an index left out could not be read.
-    /// A contact that is gone (404) reads as empty: its PATCH meets the 404 and re-creates it.
-    func readCurrent(_ reads: [CurrentRead]) async throws -> [Int: [String: JSONValue]] {
+    /// What a read found: each readable contact's current values; the contacts that are gone
+    /// (404: their PATCH must be sent, to meet the 404 and re-create them); those Graph refused
+    /// for throttling, with its Retry-After. An index in none of these could not be read.
+    struct CurrentValues {
+        var values: [Int: [String: JSONValue]] = [:]
+        var gone: Set<Int> = []
+        var throttled: [Int: Double] = [:]
+    }
+
+    func readCurrent(_ reads: [CurrentRead]) async throws -> CurrentValues {
         var items: [JSONValue] = []
         for (n, r) in reads.enumerated() {
             let url = "/users/\(GraphPath.segment(r.owner))/contacts/\(GraphPath.segment(r.contactId))?$select=\(r.keys.joined(separator: ","))"
@@ -32,17 +39,24 @@ extension BatchWriter {
             throw error
         } catch is CancellationError {
             throw CancellationError()
+        } catch let error as GraphError where error.status == 429 {
+            var out = CurrentValues()
+            for r in reads { out.throttled[r.index] = error.retryAfter ?? 1 }
+            return out
         } catch {
             logger.debug("reading the current fields of \(reads.count) contacts failed: \(error)")
-            return [:]
+            return CurrentValues()
         }
-        var out: [Int: [String: JSONValue]] = [:]
+        var out = CurrentValues()
         for r in response.json?["responses"]?.arrayValue ?? [] {
             guard let n = r["id"]?.stringValue.flatMap(Int.init), (1...reads.count).contains(n) else { continue }
+            let index = reads[n - 1].index
             switch Int(r["status"]?.numberValue ?? 0) {
-            case 200: out[reads[n - 1].index] = r["body"]?.objectValue ?? [:]
-            case 404: out[reads[n - 1].index] = [:]
-            case 429: graph.metrics.recordThrottledItem()
+            case 200: out.values[index] = r["body"]?.objectValue ?? [:]
+            case 404: out.values[index] = [:]; out.gone.insert(index)
+            case 429:
+                graph.metrics.recordThrottledItem()
+                out.throttled[index] = RetryAfter.seconds(r["headers"]?.objectValue?.first { $0.key.lowercased() == "retry-after" }?.value.stringValue) ?? 1
             default: break
             }
         }

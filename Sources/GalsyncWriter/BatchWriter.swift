@@ -148,7 +148,7 @@ package struct BatchWriter {
             let t = targets[pending.owner]!
             // What the state records (read when the plan has no fields, or when categories need
             // what galsync put there before a listing's view).
-            let needStored = previous == nil || p.table.selectedKeys.contains("categories") && p.table.readsCurrent
+            let needStored = previous == nil || p.table.hasCategories
             let stored = needStored ? try t.known[p.userId].flatMap { try store.projection($0.hash) }
                 .flatMap { JSONValue.parse(Data($0.utf8))?.objectValue }.map { ContactProjection(userId: p.userId, fields: $0, table: p.table) } : nil
             let old = previous ?? stored
@@ -157,7 +157,8 @@ package struct BatchWriter {
             let keys = p.fieldsToRead(from: old)
             if !keys.isEmpty { reads.append(CurrentRead(index: i, owner: pending.owner, contactId: contactId, keys: keys)) }
         }
-        let current = reads.isEmpty ? [:] : try await readCurrent(reads)
+        let read = reads.isEmpty ? CurrentValues() : try await readCurrent(reads)
+        let current = read.values
         let unread = Set(reads.map(\.index)).subtracting(current.keys)
         // Each update's body; one that would only send the unchanged display name (the fields
         // that differ are the owner's, or a changed table changed no value) is not sent: the
@@ -167,7 +168,7 @@ package struct BatchWriter {
         for (i, pending) in batch.enumerated() where !unread.contains(i) {
             guard case .update(_, let p, _) = pending.op else { continue }
             let body = current[i].map { p.patchBody(from: olds[i], current: $0, stored: storedRecords[i]) } ?? p.patchBody(from: olds[i])
-            if let old = olds[i], let keys = body.objectValue?.keys, Array(keys) == ["displayName"], body["displayName"] == old.field("displayName") {
+            if !read.gone.contains(i), let old = olds[i], let keys = body.objectValue?.keys, Array(keys) == ["displayName"], body["displayName"] == old.field("displayName") {
                 quiet.insert(i)
             } else {
                 patches[i] = body
@@ -226,7 +227,16 @@ package struct BatchWriter {
         var answered = Set(unread.map { $0 + 1 })
         for i in unread.sorted() {
             let pending = batch[i]
-            if pending.attempt < Self.maxReadAttempts {
+            if let wait = read.throttled[i] {
+                // Throttled, not failed: back after Graph's Retry-After, like a refused write.
+                var again = pending
+                again.throttled += 1
+                refused[pending.owner, default: 0] += 1
+                rateLimited[pending.owner] = max(rateLimited[pending.owner] ?? 0, wait)
+                later(pending.owner, wait)
+                if again.throttled < Self.maxThrottled { retry.append(again) }
+                else { await ledger.fail(pending.owner, "update \(pending.op.userId): reading its current fields was still throttled after \(again.throttled) answers of 429; the next cycle tries again") }
+            } else if pending.attempt < Self.maxReadAttempts {
                 retry.append(.init(owner: pending.owner, op: pending.op, attempt: pending.attempt + 1))
                 later(pending.owner, backoff(pending.attempt))
             } else {
@@ -330,10 +340,10 @@ package struct BatchWriter {
                 await ledger.fail(pending.owner, "$batch still throttled after \(again.throttled) answers of 429; the next cycle tries again")
                 await queue.abandon(pending.owner)
             }
-            for owner in owners { later(owner, error.retryAfter ?? 1) }
+            for owner in Set(sentItems.map(\.owner)) { later(owner, error.retryAfter ?? 1) }
             for pending in sentItems { refused[pending.owner, default: 0] += 1 }
         } catch let error as GraphError where !error.isRetryable {
-            for owner in owners { await ledger.fail(owner, "$batch refused: \(error)"); await queue.abandon(owner) }
+            for owner in Set(sentItems.map(\.owner)) { await ledger.fail(owner, "$batch refused: \(error)"); await queue.abandon(owner) }
         } catch let error as IdentityError {
             await queue.complete(owners: owners, retry: [], pause: [:])
             throw error

@@ -324,4 +324,41 @@ import Testing
             #expect(await Self.contact(h, other, of: user)?["categories"] == ["Staff"])
         }
     }
+
+    /// A contact the owner deleted, whose keep_edits field the directory changes: the read finds
+    /// it gone, and the update re-creates it (it is not taken for one with nothing to write).
+    @Test func aDeletedContactWhoseKeepEditsFieldChangesComesBack() async throws {
+        try await SyncHarness.with(users: 8) { h in
+            h.config.contact.fields = ["mobilePhone": ContactFieldRule(policy: .keepEdits)]
+            #expect(try await h.sync().exitStatus == .ok)
+            let (edited, _, user) = try await Self.pick(h)
+            try await h.sim.updateUser(user, ["mobilePhone": "+44 7700 900111"])
+            _ = try await h.sync()
+            let mine = try #require(await Self.contact(h, edited, of: user)?["id"]?.stringValue)
+            try await h.sim.ownerDeletesContact(mailbox: edited, contactId: mine)
+            try await h.sim.updateUser(user, ["mobilePhone": "+44 7700 900321"])
+            let s = try await h.sync()
+            #expect(s.exitStatus == .ok, "\(s.text)")
+            #expect(await Self.contact(h, edited, of: user)?["mobilePhone"] == "+44 7700 900321", "made again, with the directory's value")
+        }
+    }
+
+    /// A read of current fields throttled (429 with Retry-After) is retried after the wait, and
+    /// the cycle writes the update.
+    @Test func aThrottledReadOfCurrentFieldsIsRetriedAfterTheWait() async throws {
+        try await SyncHarness.with(users: 8) { h in
+            h.config.contact.fields = ["mobilePhone": ContactFieldRule(policy: .keepEdits)]
+            #expect(try await h.sync().exitStatus == .ok)
+            let (_, other, user) = try await Self.pick(h)
+            try await h.sim.updateUser(user, ["mobilePhone": "+44 7700 900654"])
+            for _ in 0..<4 {
+                await h.sim.queueResponse(route: "GET /users/{id}/contacts/{id}", status: 429,
+                                          body: Data(#"{"error":{"code":"ApplicationThrottled","message":"Application is over its MailboxConcurrency limit."}}"#.utf8),
+                                          headers: ["Content-Type": "application/json", "Retry-After": "1"])
+            }
+            let s = try await h.sync()
+            #expect(s.exitStatus == .ok && s.throttled >= 4, "\(s.text)")
+            #expect(await Self.contact(h, other, of: user)?["mobilePhone"] == "+44 7700 900654")
+        }
+    }
 }
