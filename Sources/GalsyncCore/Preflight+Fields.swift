@@ -24,6 +24,15 @@ extension Preflight {
                 let what = table === ContactFieldTable.standard ? "the 11 built-in fields" : "\(table.fields.filter { $0.source != .none }.count) fields"
                 detail = "\(what):\n      " + table.mapping.joined(separator: "\n      ")
             }
+            // A copy list that takes the top-level [contact] takes only what applies to copies.
+            if case .mailbox = list.source {
+                let ignored = (list.contact.notes != nil ? ["notes"] : []) + (list.contact.categories.isEmpty ? [] : ["categories"])
+                    + list.contact.fields.filter { $0.value.from != nil || $0.value.template != nil }.keys.sorted().map { "\($0)'s from" }
+                if !ignored.isEmpty {
+                    return Step(name: name, outcome: .warn, detail: detail,
+                                fix: "\(ignored.joined(separator: ", ")) from [contact] do not apply to a copy (it carries its source contact's own): give this list its own [list.contact]")
+                }
+            }
             guard lost.isEmpty else {
                 return Step(name: name, outcome: .warn, detail: detail,
                             fix: "\(lost.joined(separator: " and ")) reach Outlook but not phones: Exchange ActiveSync has no element for them (MS-ASCNTC, the Contact class); map the value to a property phones show, such as jobTitle or nickName")

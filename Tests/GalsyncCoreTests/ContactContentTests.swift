@@ -273,6 +273,13 @@ import Testing
         #expect(steps[1].outcome == .pass && steps[1].detail == "a copy of each source contact: 33 contact properties", "a copy's own initials are no warning")
         c.contact.fields = [:]
         #expect(Preflight.fieldSteps(c).map(\.outcome) == [.pass])
+        // A copy list that inherits [contact] with notes and a mapping: what does not apply is named.
+        var inherited = withList
+        inherited.contact.notes = try? NotesTemplate("ID: {employeeId}")
+        inherited.lists[1].contact = inherited.contact
+        inherited.lists[1].contact.fields = ["nickName": ContactFieldRule(from: ["mailNickname"], fromKind: .text)]
+        let copy = Preflight.fieldSteps(inherited)[1]
+        #expect(copy.outcome == .warn && copy.fix == "notes, nickName's from from [contact] do not apply to a copy (it carries its source contact's own): give this list its own [list.contact]", "\(copy.fix ?? "")")
     }
 
     /// With phone_format, `check` counts the snapshot's numbers that do not parse.
