@@ -43,7 +43,7 @@ extension ConfigReader {
         if let fields = strings("contact.exclude_fields") {
             // A copy may leave out any property it would carry (a curator's notes, say).
             let known = copyingList ? ContactPropertyCatalog.kinds.filter { $0.value != .email && $0.key != "displayName" }.keys.sorted()
-                : ["givenName", "surname", "emailAddresses", "businessPhones", "mobilePhone", "jobTitle", "department", "companyName", "officeLocation", "businessAddress"]
+                : ContactFieldRule.defaultFields.filter { $0 != "displayName" }
             for f in fields where !known.contains(f) { problem("contact.exclude_fields", "'\(f)' is not a contact field galsync writes; use some of \(known.joined(separator: ", "))") }
             contact.excludeFields = fields
         }
@@ -68,7 +68,7 @@ extension ConfigReader {
             else { problem("contact.phone_format", "'\(format)' is not a phone format; use one of \(Configuration.ContactSettings.PhoneFormat.allCases.map(\.rawValue).joined(separator: ", "))") }
         }
         if let region = string("contact.default_region", allowEmpty: true), !region.isEmpty {
-            if region.count == 2, Self.regionCodes.contains(region.uppercased()) { contact.defaultRegion = region.uppercased() }
+            if region.count == 2, RegionCodes.codes.contains(region.uppercased()) { contact.defaultRegion = region.uppercased() }
             else { problem("contact.default_region", "'\(region)' is not an ISO 3166 region code such as \"US\", \"GB\" or \"DE\"") }
         }
         if copyingList, contact.notes != nil || !contact.categories.isEmpty {
@@ -76,9 +76,6 @@ extension ConfigReader {
         }
         return contact
     }
-
-    /// ISO 3166-1 alpha-2 codes (libphonenumber's regions are these).
-    static let regionCodes = Set(Locale.Region.isoRegions.map(\.identifier).filter { $0.count == 2 })
 
     /// `[contact.fields]`: each key a writable Graph contact property, each value an inline
     /// table of `from` (a user property path) and `policy`.

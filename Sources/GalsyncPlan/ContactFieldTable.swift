@@ -68,8 +68,6 @@ public final class ContactFieldTable: Sendable {
     public let signature: String
     /// The fields a contact's hash and PATCH cover (all but `create_only`).
     let hashed: [Bool]
-    /// Any field whose mailbox value may be the owner's.
-    public var hasKeepEdits: Bool { fields.contains { $0.policy == .keepEdits } }
     /// Any field that `readsCurrent`.
     public let readsCurrent: Bool
     /// Whether a listing or a drift check needs what the state records for each contact: the

@@ -24,10 +24,4 @@ import Testing
         // Internal extensions and short local numbers are not made into numbers of the region.
         for short in ["4567", "x4567", "555-0100", "12"] { #expect(PhoneNumbers.format(short, region: "US", international: false) == nil, "\(short)") }
     }
-
-    @Test func regionsComeFromCodesAndCountryNames() {
-        #expect(RegionCodes.code("us") == "US" && RegionCodes.code("United States") == "US" && RegionCodes.code("Germany") == "DE")
-        #expect(RegionCodes.code("Deutschland") == "DE" && RegionCodes.code("UK") == "GB" && RegionCodes.code("United Kingdom") == "GB")
-        #expect(RegionCodes.code("Atlantis") == nil && RegionCodes.code("") == nil && RegionCodes.code(nil) == nil)
-    }
 }

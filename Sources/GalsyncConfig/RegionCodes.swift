@@ -11,7 +11,8 @@ public enum RegionCodes {
         return t.count == 2 && codes.contains(t.uppercased()) ? t.uppercased() : nil
     }
 
-    static let codes = Set(Locale.Region.isoRegions.map(\.identifier).filter { $0.count == 2 })
+    /// ISO 3166-1 alpha-2 codes (libphonenumber's regions are these).
+    public static let codes = Set(Locale.Region.isoRegions.map(\.identifier).filter { $0.count == 2 })
 
     /// Lowercased region name → code, built once (about 250 regions, a few names each).
     static let byName: [String: String] = {
