@@ -49,7 +49,7 @@ let package = Package(
         .target(name: "SyncStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "SystemdSupport", dependencies: ["CSystemd", "GalsyncText", .product(name: "Logging", package: "swift-log")]),
 
-        // The engine, in four layers (arrows one way): run loop → engine → writer → plan.
+        // The engine, in layers (arrows one way): run loop → engine → sources and writer → plan.
         // Scope, projections and each mailbox's plan.
         .target(
             name: "GalsyncPlan",
@@ -60,11 +60,17 @@ let package = Package(
             name: "GalsyncWriter",
             dependencies: ["GalsyncPlan", "GalsyncJSON", "GalsyncText", "GraphClient", "SyncStore", .product(name: "Logging", package: "swift-log")]
         ),
+        // Where desired state comes from: the directory's delta, groups, hidden users, org contacts,
+        // mailbox folders that lists copy, and mailbox purposes; read in paged $batch rounds.
+        .target(
+            name: "GalsyncSources",
+            dependencies: ["GalsyncPlan", "GalsyncConfig", "GalsyncJSON", "GraphClient", "GraphFilter", "GraphHTTP", "SyncStore"]
+        ),
         // One cycle (directory read, plan, write), preflight, purge and certificates.
         .target(
             name: "GalsyncCore",
             dependencies: [
-                "GalsyncPlan", "GalsyncWriter", "GalsyncConfig", "GraphClient", "GraphHTTP", "GalsyncCrypto", "GalsyncJSON", "GalsyncText", "SyncStore",
+                "GalsyncSources", "GalsyncPlan", "GalsyncWriter", "GalsyncConfig", "GraphClient", "GraphHTTP", "GalsyncCrypto", "GalsyncJSON", "GalsyncText", "SyncStore",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -122,7 +128,7 @@ let package = Package(
         // The engine's integration tests (the simulator, the built binary) cover the run loop too.
         .testTarget(
             name: "GalsyncCoreTests",
-            dependencies: ["GalsyncCore", "GalsyncRun", "GalsyncWriter", "GalsyncPlan", "GalsyncConfig", "GraphSimulator", "GalsyncCrypto", "SyncStore", "FuzzSupport", "ProcessSupport",
+            dependencies: ["GalsyncCore", "GalsyncSources", "GalsyncRun", "GalsyncWriter", "GalsyncPlan", "GalsyncConfig", "GraphSimulator", "GalsyncCrypto", "SyncStore", "FuzzSupport", "ProcessSupport",
                            .product(name: "InMemoryLogging", package: "swift-log")]
         ),
         .testTarget(name: "GalsyncRunTests", dependencies: ["GalsyncRun", "GalsyncCore", "GalsyncCrypto", "GalsyncConfig", "SyncStore"]),

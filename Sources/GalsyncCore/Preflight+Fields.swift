@@ -1,6 +1,7 @@
 import Foundation
 import GalsyncConfig
 import GalsyncPlan
+import GalsyncSources
 import SyncStore
 
 /// `check` for the contact fields: each list's effective mapping, and a warning for a field

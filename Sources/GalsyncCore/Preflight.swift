@@ -2,6 +2,7 @@ import Foundation
 import GalsyncConfig
 import GalsyncCrypto
 import GalsyncJSON
+import GalsyncSources
 import GraphClient
 import GraphHTTP
 

@@ -1,6 +1,7 @@
 import Foundation
 import GalsyncConfig
 import GalsyncPlan
+import GalsyncSources
 import SyncStore
 
 /// What `galsync purge` is about to delete, said before it asks: each mailbox by name with the

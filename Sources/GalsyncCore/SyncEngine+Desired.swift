@@ -1,5 +1,6 @@
 import Foundation
 import GalsyncPlan
+import GalsyncSources
 import SyncStore
 
 /// Step 2 of a cycle: the desired contacts, compared with the set the state records (so that a

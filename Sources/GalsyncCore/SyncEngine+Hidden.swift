@@ -1,5 +1,6 @@
 import Foundation
 import GalsyncPlan
+import GalsyncSources
 import SyncStore
 
 /// `honor_hidden`: the set of users hidden from the address list, as the round read it or,

@@ -1,6 +1,7 @@
 import Foundation
 import GalsyncConfig
 import GalsyncPlan
+import GalsyncSources
 import SyncStore
 
 /// Steps 2 to 5 of a cycle, once per list: each list has its own folder, sources, targets and

@@ -1,5 +1,6 @@
 import Foundation
 import GalsyncPlan
+import GalsyncSources
 import SyncStore
 
 /// `exclude_mailbox_types`: each candidate's mailbox type, from the state when it was read

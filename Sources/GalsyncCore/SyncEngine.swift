@@ -2,6 +2,7 @@ import Foundation
 import GalsyncConfig
 import GalsyncJSON
 import GalsyncPlan
+import GalsyncSources
 import GalsyncWriter
 import GraphClient
 import Logging

@@ -1,6 +1,7 @@
 import Foundation
 import GalsyncConfig
 import GalsyncPlan
+import GalsyncSources
 import SyncStore
 
 /// How many users each `where` rule keeps, counted on the directory snapshot in the state

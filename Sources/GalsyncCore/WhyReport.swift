@@ -2,6 +2,7 @@ import Foundation
 import GalsyncConfig
 import GalsyncJSON
 import GalsyncPlan
+import GalsyncSources
 import SyncStore
 
 /// What `galsync why` prints: the user, each scope rule and its verdict, and what galsync

@@ -1,5 +1,6 @@
 import Foundation
 @testable import GalsyncCore
+@testable import GalsyncSources
 import GalsyncJSON
 @testable import GalsyncPlan
 import GraphClient

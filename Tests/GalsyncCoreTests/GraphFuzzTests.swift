@@ -1,6 +1,7 @@
 import Foundation
 import GalsyncConfig
 @testable import GalsyncCore
+@testable import GalsyncSources
 @testable import GalsyncPlan
 @testable import GraphSimulator
 import SyncStore

@@ -1,6 +1,7 @@
 import Foundation
 import GalsyncConfig
 @testable import GalsyncCore
+@testable import GalsyncSources
 import GalsyncJSON
 import GraphSimulator
 import SyncStore

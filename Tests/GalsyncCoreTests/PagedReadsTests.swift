@@ -1,5 +1,6 @@
 import Foundation
 @testable import GalsyncCore
+@testable import GalsyncSources
 @testable import GalsyncPlan
 import GraphClient
 import GraphSimulator

@@ -8,21 +8,21 @@ import GraphClient
 /// the round's deltaLink. A full round (no saved link) replaces the snapshot instead. Users are
 /// held packed (`DirectoryUser`), the snapshot once: a round that is not full changes it in
 /// place, a full one keeps only its ids (to count who it dropped).
-struct DeltaPages {
+public struct DeltaPages {
     private(set) var full: Bool
     /// The users before this round; emptied by a full round (which replaces them) and by `users()`.
     private var snapshot: [String: DirectoryUser]
     /// A full round's snapshot: its ids only.
     private var snapshotIds: Set<String> = []
     /// How many users the snapshot held.
-    let known: Int
+    public let known: Int
     private(set) var changed: [String: DirectoryUser] = [:]
     private(set) var removed: Set<String> = []
     private(set) var deltaLink: String?
     /// Properties beyond `DirectoryUser.selectedProperties` that are kept (a where rule reads them).
-    let extra: Set<String>
+    public let extra: Set<String>
 
-    init(full: Bool, snapshot: consuming [String: DirectoryUser], extra: Set<String> = []) {
+    public init(full: Bool, snapshot: consuming [String: DirectoryUser], extra: Set<String> = []) {
         self.full = false
         self.extra = extra
         known = snapshot.count
@@ -31,7 +31,7 @@ struct DeltaPages {
     }
 
     /// Starts again as a full round (the saved deltaLink expired): what was read is dropped.
-    mutating func restart() {
+    public mutating func restart() {
         full = true
         if snapshotIds.isEmpty { snapshotIds = Set(snapshot.keys) }
         snapshot = [:]
@@ -40,10 +40,10 @@ struct DeltaPages {
         deltaLink = nil
     }
 
-    static func firstURL(select: String) -> String { "/users/delta?$select=\(select)" }
+    public static func firstURL(select: String) -> String { "/users/delta?$select=\(select)" }
 
     /// Takes one page; returns the nextLink to follow, or nil once the deltaLink has come.
-    mutating func consume(_ body: JSONValue, graph: GraphAPI) throws -> String? {
+    public mutating func consume(_ body: JSONValue, graph: GraphAPI) throws -> String? {
         guard let value = body["value"]?.arrayValue else { throw SyncError.badData("a /users/delta page was not the expected JSON") }
         for entry in value {
             guard let id = entry["id"]?.stringValue, !id.isEmpty else { continue }
@@ -74,7 +74,7 @@ struct DeltaPages {
 
     /// The directory after this round (the snapshot, unless full, with the changes applied),
     /// and how many of the snapshot's users it no longer holds. Takes the snapshot: once only.
-    mutating func users() -> (users: [String: DirectoryUser], dropped: Int) {
+    public mutating func users() -> (users: [String: DirectoryUser], dropped: Int) {
         if full { return (changed, snapshotIds.reduce(0) { $0 + (changed[$1] == nil ? 1 : 0) }) }
         var all: [String: DirectoryUser] = [:]
         swap(&all, &snapshot)  // so that `all` is the only reference, and changes in place

@@ -12,15 +12,20 @@ import GraphClient
 /// retry policy (after its `Retry-After`, when throttled), so a failing read reports exactly the
 /// error a plain read would. A batch Graph refuses outright (a 4xx that is not throttling) is
 /// read page by page; a batch that stays throttled or unavailable fails the cycle like any read.
-struct PagedReads {
-    let graph: GraphAPI
-    let retry: RetryPolicy
-    static let batchLimit = 20
+public struct PagedReads: Sendable {
+    public let graph: GraphAPI
+    public let retry: RetryPolicy
+
+    public init(graph: GraphAPI, retry: RetryPolicy) {
+        self.graph = graph
+        self.retry = retry
+    }
+    public static let batchLimit = 20
     /// A read that has not reached its last page after this many is looping: given up.
-    static let pageLimit = 100_000
+    public static let pageLimit = 100_000
 
     /// What a batch said about one page.
-    enum Answer {
+    public enum Answer {
         case page(JSONValue)
         /// Throttled inside the batch: fetch it alone after this many seconds.
         case retryAfter(Double)
@@ -30,7 +35,7 @@ struct PagedReads {
     /// error of a page that failed alone) and returns that read's next URL, or nil when done; it
     /// may throw to stop every read, or answer an error with a new URL to start that read over.
     /// `headers[i]` go with every page of read `i` (`ConsistencyLevel: eventual` for an advanced query).
-    func run(_ starts: [String], headers: [Int: [(String, String)]] = [:], page: (Int, Result<JSONValue, any Error>) throws -> String?) async throws {
+    public func run(_ starts: [String], headers: [Int: [(String, String)]] = [:], page: (Int, Result<JSONValue, any Error>) throws -> String?) async throws {
         var next: [Int: String] = [:]
         for (i, url) in starts.enumerated() { next[i] = url }
         var seen: Set<String> = []
@@ -71,7 +76,7 @@ struct PagedReads {
 
     /// One round's pages through `$batch`, by read index: the pages answered 200, and the
     /// `Retry-After` of pages throttled. Pages missing from the answer are fetched alone.
-    func batched(_ round: [(key: Int, value: String)], headers: [Int: [(String, String)]] = [:]) async throws -> [Int: Answer] {
+    public func batched(_ round: [(key: Int, value: String)], headers: [Int: [(String, String)]] = [:]) async throws -> [Int: Answer] {
         var answers: [Int: Answer] = [:]
         let sendable = round.compactMap { item in graph.batchPath(item.value).map { (item.key, $0) } }
         for start in stride(from: 0, to: sendable.count, by: Self.batchLimit) {
@@ -108,7 +113,7 @@ struct PagedReads {
     }
 
     /// A URL for an error message: its path, without the query (which may be long).
-    static func describe(_ url: String) -> String {
+    public static func describe(_ url: String) -> String {
         let path = url.split(separator: "?", maxSplits: 1).first.map(String.init) ?? url
         return URL(string: path)?.path ?? path
     }

@@ -8,14 +8,14 @@ import GraphClient
 /// eventual` and `$count=true`; Graph refuses the filter without them, and `/users/delta`
 /// never returns the property). Each complete read replaces the whole set: the query has no
 /// delta. Graph answers from an eventually consistent index, minutes behind a change.
-struct HiddenUserPages {
+public struct HiddenUserPages {
     private(set) var users: Set<String> = []
 
-    static let firstURL = "/users?$filter=showInAddressList%20eq%20false&$count=true&$select=id&$top=999"
-    static let headers = [("ConsistencyLevel", "eventual")]
+    public static let firstURL = "/users?$filter=showInAddressList%20eq%20false&$count=true&$select=id&$top=999"
+    public static let headers = [("ConsistencyLevel", "eventual")]
 
     /// Takes one page; returns the nextLink to follow, or nil after the last page.
-    mutating func consume(_ body: JSONValue, graph: GraphAPI) throws -> String? {
+    public mutating func consume(_ body: JSONValue, graph: GraphAPI) throws -> String? {
         guard let value = body["value"]?.arrayValue else { throw SyncError.badData("a page of the users hidden from the address list was not the expected JSON") }
         for user in value { if let id = user["id"]?.stringValue { users.insert(id.lowercased()) } }
         guard let next = body["@odata.nextLink"]?.stringValue else { return nil }

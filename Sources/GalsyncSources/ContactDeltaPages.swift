@@ -7,15 +7,15 @@ import GraphClient
 /// mailbox folder's contacts, a mailbox-sourced list's source) folded over the stored set, like
 /// `DeltaPages` for users. Each entry is held user-shaped (`shape`), so the same projection, tag
 /// and scope rules apply. Both `@removed` reasons mean gone.
-struct ContactDeltaPages {
+public struct ContactDeltaPages: Sendable {
     /// An entry as user properties (`OrgContactShape.userProperties`, `FolderContactShape.userProperties`).
-    let shape: @Sendable ([String: JSONValue], String) -> [String: JSONValue]
+    public let shape: @Sendable ([String: JSONValue], String) -> [String: JSONValue]
     /// The round's name in errors ("/contacts/delta").
-    let what: String
+    public let what: String
     /// Directory object ids are GUIDs, compared lowercased; Outlook item ids are case-sensitive.
-    let lowercaseIds: Bool
+    public let lowercaseIds: Bool
     /// Properties kept beyond `DirectoryUser.selectedProperties` (a folder contact's own fields).
-    let extra: Set<String>
+    public let extra: Set<String>
 
     private(set) var full: Bool
     private var snapshot: [String: DirectoryUser]
@@ -23,7 +23,7 @@ struct ContactDeltaPages {
     private(set) var removed: Set<String> = []
     private(set) var deltaLink: String?
 
-    init(full: Bool, snapshot: [String: DirectoryUser], what: String = "/contacts/delta", lowercaseIds: Bool = true, extra: Set<String> = [],
+    public init(full: Bool, snapshot: [String: DirectoryUser], what: String = "/contacts/delta", lowercaseIds: Bool = true, extra: Set<String> = [],
          shape: @escaping @Sendable ([String: JSONValue], String) -> [String: JSONValue] = OrgContactShape.userProperties) {
         self.full = full
         self.extra = extra
@@ -33,7 +33,7 @@ struct ContactDeltaPages {
         self.snapshot = full ? [:] : snapshot
     }
 
-    mutating func restart() {
+    public mutating func restart() {
         full = true
         snapshot = [:]
         changed = [:]
@@ -41,7 +41,7 @@ struct ContactDeltaPages {
         deltaLink = nil
     }
 
-    mutating func consume(_ body: JSONValue, graph: GraphAPI) throws -> String? {
+    public mutating func consume(_ body: JSONValue, graph: GraphAPI) throws -> String? {
         guard let value = body["value"]?.arrayValue else { throw SyncError.badData("a \(what) page was not the expected JSON") }
         for entry in value {
             guard let raw = entry["id"]?.stringValue, case let id = lowercaseIds ? raw.lowercased() : raw, !id.isEmpty else { continue }
@@ -66,7 +66,7 @@ struct ContactDeltaPages {
     }
 
     /// The contacts after this round.
-    func contacts() -> [String: DirectoryUser] {
+    public func contacts() -> [String: DirectoryUser] {
         if full { return changed }
         var all = snapshot
         for (id, c) in changed { all[id] = c }
@@ -78,14 +78,14 @@ struct ContactDeltaPages {
 /// The tenant's mail contacts (`include_org_contacts`): business and mobile phones from
 /// `phones` by type (entries with a null number skipped), the address from the first entry
 /// with any part, `userType` "OrgContact" (never a target).
-enum OrgContactShape {
+public enum OrgContactShape {
     /// The delta without `$select` leaves out phones and addresses (orgcontact-delta's example).
-    static let select = "id,displayName,givenName,surname,mail,companyName,jobTitle,department,phones,addresses"
-    static let firstURL = "/contacts/delta?$select=\(select)"
+    public static let select = "id,displayName,givenName,surname,mail,companyName,jobTitle,department,phones,addresses"
+    public static let firstURL = "/contacts/delta?$select=\(select)"
 
     /// An orgContact delta entry as user properties: only those it carries (a later round
     /// leaves out what did not change), so merging keeps the rest.
-    static func userProperties(_ entry: [String: JSONValue], id: String) -> [String: JSONValue] {
+    public static func userProperties(_ entry: [String: JSONValue], id: String) -> [String: JSONValue] {
         var out: [String: JSONValue] = ["id": .string(id), "userType": "OrgContact"]
         for key in ["displayName", "givenName", "surname", "mail", "companyName", "jobTitle", "department"] { if let v = entry[key] { out[key] = v } }
         if let phones = entry["phones"] {

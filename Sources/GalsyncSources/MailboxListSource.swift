@@ -10,42 +10,49 @@ import SyncStore
 /// that folder's contacts delta (`…/contactFolders/{id}/contacts/delta`, or
 /// `/users/{id}/contacts/delta` for the Contacts folder itself) and kept in the list's own state
 /// like the directory's users (snapshot, deltaLink). An idle cycle costs one request.
-struct MailboxListSource {
-    let graph: GraphAPI
-    let retry: RetryPolicy
-    let list: ContactList
+public struct MailboxListSource {
+    public let graph: GraphAPI
+    public let retry: RetryPolicy
+    public let list: ContactList
     /// The list's own state: the source contacts in its `directory_user` table, the link in `meta`.
-    let store: StateStore
+    public let store: StateStore
+
+    public init(graph: GraphAPI, retry: RetryPolicy, list: ContactList, store: StateStore) {
+        self.graph = graph
+        self.retry = retry
+        self.list = list
+        self.store = store
+    }
 
     /// Contacts per page (`Prefer: odata.maxpagesize`), as the drift check asks.
-    static let pageSize = 250
+    public static let pageSize = 250
 
     /// The source mailbox's owner id, found in the directory by id or UPN.
-    static func owner(_ mailbox: String, of list: ContactList, in users: [String: DirectoryUser]) throws -> String {
+    public static func owner(_ mailbox: String, of list: ContactList, in users: [String: DirectoryUser]) throws -> String {
         if users[mailbox.lowercased()] != nil { return mailbox.lowercased() }
         if let id = SyncScope.ids(ofPrincipalNames: [mailbox], in: users)[mailbox.lowercased()] { return id }
         throw SyncError.badConfiguration("list '\(list.name)': source_mailbox '\(mailbox)' is not in the directory; give the UPN or object id of the mailbox whose folder the list copies")
     }
 
     /// One round over the source folder, and what the list's state keeps of where it read it.
-    struct Reading: Sendable {
-        var round: DirectoryReader.Round
+    public struct Reading: Sendable {
+        public var round: DirectoryReader.Round
         /// The source mailbox's owner id.
-        var owner: String
+        public var owner: String
         /// "owner/folder name": another one starts a full read.
-        var key: String
-        var folderId: String
+        public var key: String
+        public var folderId: String
     }
 
     /// A round's pages over a source folder's contacts, user-shaped, ids as Graph gives them.
-    static func pages(_ list: String, snapshot: [String: DirectoryUser], full: Bool) -> ContactDeltaPages {
+    public static func pages(_ list: String, snapshot: [String: DirectoryUser], full: Bool) -> ContactDeltaPages {
         ContactDeltaPages(full: full, snapshot: snapshot, what: "list '\(list)' source folder delta", lowercaseIds: false, extra: FolderContactShape.extra,
                           shape: FolderContactShape.userProperties)
     }
 
     /// What the directory read may take along: the saved link (when this folder's delta can go
     /// on from it) and the copies it goes on from; nil when the list's own read must start.
-    func savedStart() throws -> DirectoryReader.SourceStart? {
+    public func savedStart() throws -> DirectoryReader.SourceStart? {
         guard case .mailbox(_, let folderName) = list.source, let key = try store.meta("source_key"), key.hasSuffix("/\(folderName.lowercased())"),
               try store.meta("delta_select") == FolderContactShape.select, let link = try store.meta("delta_link") else { return nil }
         return DirectoryReader.SourceStart(link: link, snapshot: try store.directorySnapshot())
@@ -54,7 +61,7 @@ struct MailboxListSource {
     /// One round over the source folder (saved by the caller, not by `plan`). `users`: the
     /// directory after this cycle's round. `preRead`: this round, already read with the
     /// directory from the saved link (used when the saved link is still this source's).
-    func read(users: [String: DirectoryUser], preRead: ContactDeltaPages? = nil) async throws -> Reading {
+    public func read(users: [String: DirectoryUser], preRead: ContactDeltaPages? = nil) async throws -> Reading {
         guard case .mailbox(let mailbox, let folderName) = list.source else { throw SyncError.badConfiguration("list '\(list.name)' is not copied from a mailbox") }
         let owner = try Self.owner(mailbox, of: list, in: users)
         // The folder's id and the link belong to one (mailbox, folder): another one starts over.

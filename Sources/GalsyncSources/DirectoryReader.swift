@@ -8,72 +8,85 @@ import SyncStore
 /// transitive members of each scoping group, side by side (`PagedReads`), so an idle cycle
 /// costs one request. An expired deltaLink (400 `syncStateNotFound` or `resyncRequired`, 410
 /// Gone) starts a full enumeration that replaces the snapshot.
-struct DirectoryReader {
-    let graph: GraphAPI
-    let retry: RetryPolicy
+public struct DirectoryReader: Sendable {
+    public let graph: GraphAPI
+    public let retry: RetryPolicy
     /// User properties read beyond `DirectoryUser.selectedProperties` (`SyncScope.extraProperties`).
-    var extra: Set<String> = []
+    public var extra: Set<String> = []
     /// Read the users hidden from the address list too (`[directory] honor_hidden`).
-    var hidden = false
+    public var hidden = false
 
-    struct Round: Sendable {
-        var users: [String: DirectoryUser]
+    public init(graph: GraphAPI, retry: RetryPolicy, extra: Set<String> = [], hidden: Bool = false) {
+        self.graph = graph
+        self.retry = retry
+        self.extra = extra
+        self.hidden = hidden
+    }
+
+    public struct Round: Sendable {
+        public var users: [String: DirectoryUser]
         /// The users the round reported, as they now are (their JSON text is made only when
         /// they are saved: `DirectoryUser.json`).
-        var changed: [String: DirectoryUser]
-        var removed: Set<String>
+        public var changed: [String: DirectoryUser]
+        public var removed: Set<String>
         /// How many users the snapshot held, and how many of them the round no longer has.
-        var known: Int
-        var dropped: Int
-        var deltaLink: String
-        var select: String
-        var full: Bool
+        public var known: Int
+        public var dropped: Int
+        public var deltaLink: String
+        public var select: String
+        public var full: Bool
         /// The saved deltaLink the round started from; nil when it enumerated every user.
-        var from: String?
+        public var from: String?
         /// Group id → the ids of its transitive member users.
-        var groupMembers: [String: Set<String>]
+        public var groupMembers: [String: Set<String>]
         /// The users hidden from the address list (Entra's flag); nil when not asked, or when
         /// Graph refused the query (then `hiddenProblem` says why and the last set stands).
-        var hidden: Set<String>? = nil
-        var hiddenProblem: String? = nil
+        public var hidden: Set<String>? = nil
+        public var hiddenProblem: String? = nil
         /// The tenant's mail contacts after their own delta round, when asked for.
-        var org: OrgRound? = nil
+        public var org: OrgRound? = nil
         /// Mailbox lists' source folders read from their saved links in this round's batches, by
         /// list name (`MailboxListSource` uses them; one that failed is missing: read alone).
-        var sourcePages: [String: ContactDeltaPages] = [:]
+        public var sourcePages: [String: ContactDeltaPages] = [:]
     }
 
     /// A mailbox list's source folder to read from its saved deltaLink with the directory.
-    struct SourceStart {
-        var link: String
-        var snapshot: [String: DirectoryUser]
+    public struct SourceStart {
+        public var link: String
+        public var snapshot: [String: DirectoryUser]
     }
 
     /// One `/contacts/delta` round (`include_org_contacts`).
-    struct OrgRound: Sendable {
-        var contacts: [String: DirectoryUser]
-        var changed: [String: DirectoryUser]
-        var removed: Set<String>
-        var deltaLink: String
-        var full: Bool
+    public struct OrgRound: Sendable {
+        public var contacts: [String: DirectoryUser]
+        public var changed: [String: DirectoryUser]
+        public var removed: Set<String>
+        public var deltaLink: String
+        public var full: Bool
     }
 
     /// The stored mail contacts and their saved link, to start a round from (nil: not asked).
-    struct OrgStart {
-        var snapshot: [String: DirectoryUser]
-        var deltaLink: String?
-        var select: String?
+    public struct OrgStart {
+        public var snapshot: [String: DirectoryUser]
+        public var deltaLink: String?
+        public var select: String?
+
+        public init(snapshot: [String: DirectoryUser], deltaLink: String?, select: String?) {
+            self.snapshot = snapshot
+            self.deltaLink = deltaLink
+            self.select = select
+        }
     }
 
-    static let select = DirectoryUser.selectedProperties.joined(separator: ",")
+    public static let select = DirectoryUser.selectedProperties.joined(separator: ",")
 
     /// The delta `$select`: the selected properties, then the extra ones sorted. Without extra
     /// properties it is what every earlier release saved, so no install enumerates again.
-    var select: String { ([Self.select] + extra.subtracting(DirectoryUser.selectedProperties).sorted()).joined(separator: ",") }
+    public var select: String { ([Self.select] + extra.subtracting(DirectoryUser.selectedProperties).sorted()).joined(separator: ",") }
 
     /// Applies one delta round to `snapshot` (`StateStore.directorySnapshot()`, taken over:
     /// changed in place, not copied) and reads `groups`' members.
-    func read(snapshot: consuming [String: DirectoryUser], deltaLink: String?, savedSelect: String?, groups: [String] = [], org: OrgStart? = nil,
+    public func read(snapshot: consuming [String: DirectoryUser], deltaLink: String?, savedSelect: String?, groups: [String] = [], org: OrgStart? = nil,
               sources: [String: SourceStart] = [:]) async throws -> Round {
         var start = deltaLink
         if savedSelect != select { start = nil }  // the attributes changed: enumerate again

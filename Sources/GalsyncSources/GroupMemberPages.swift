@@ -5,16 +5,16 @@ import GraphClient
 
 /// The pages of one group's `/transitiveMembers`, folded into the ids of its member users and
 /// mail contacts (nested groups' included by Graph; the groups themselves and devices left out).
-struct GroupMemberPages {
-    let group: String
+public struct GroupMemberPages {
+    public let group: String
     private(set) var users: Set<String> = []
 
-    init(group: String) { self.group = group }
+    public init(group: String) { self.group = group }
 
-    var firstURL: String { "/groups/\(GraphPath.segment(group))/transitiveMembers?$select=id&$top=999" }
+    public var firstURL: String { "/groups/\(GraphPath.segment(group))/transitiveMembers?$select=id&$top=999" }
 
     /// Takes one page; returns the nextLink to follow, or nil after the last page.
-    mutating func consume(_ body: JSONValue, graph: GraphAPI) throws -> String? {
+    public mutating func consume(_ body: JSONValue, graph: GraphAPI) throws -> String? {
         guard let value = body["value"]?.arrayValue else { throw SyncError.badData("a page of group \(group)'s members was not the expected JSON") }
         for member in value {
             // An entry without a type is taken for a user, as `$select=id` may leave it out. Mail

@@ -7,16 +7,22 @@ import GraphClient
 /// and a few batches at a time: Graph cannot return mailboxSettings in a user collection nor
 /// the delta, so each user is one item (an Exchange call, under each mailbox's own limits).
 /// Items throttled inside a batch are asked again after their `Retry-After`.
-struct MailboxPurposeReader {
-    let graph: GraphAPI
-    let retry: RetryPolicy
+public struct MailboxPurposeReader: Sendable {
+    public let graph: GraphAPI
+    public let retry: RetryPolicy
     /// Batches in flight at once (Graph runs 4 items of each at a time).
-    var parallel = 4
-    static let batchLimit = 20
+    public var parallel = 4
+    public static let batchLimit = 20
     /// Rounds of re-asking throttled items before they are left unknown for this cycle.
-    static let rounds = 4
+    public static let rounds = 4
 
-    enum Outcome: Sendable, Equatable {
+    public init(graph: GraphAPI, retry: RetryPolicy, parallel: Int = 4) {
+        self.graph = graph
+        self.retry = retry
+        self.parallel = parallel
+    }
+
+    public enum Outcome: Sendable, Equatable {
         /// user, shared, room, equipment, linked, others; values Graph adds later read as user.
         case purpose(String)
         /// 404 `MailboxNotEnabledForRESTAPI`: no Exchange Online mailbox (not a target; can be a source).
@@ -27,7 +33,7 @@ struct MailboxPurposeReader {
         case unknown
     }
 
-    func read(_ ids: [String]) async throws -> [String: Outcome] {
+    public func read(_ ids: [String]) async throws -> [String: Outcome] {
         var out: [String: Outcome] = [:]
         var todo = ids
         for round in 0..<Self.rounds where !todo.isEmpty {
@@ -61,7 +67,7 @@ struct MailboxPurposeReader {
     }
 
     /// One batch: the outcomes it settled, the ids throttled in it, and their longest Retry-After.
-    func batch(_ ids: [String]) async throws -> ([String: Outcome], [String], Double) {
+    public func batch(_ ids: [String]) async throws -> ([String: Outcome], [String], Double) {
         let body: JSONValue = ["requests": .array(ids.enumerated().map { i, id in
             ["id": .string(String(i)), "method": "GET", "url": .string("/users/\(GraphPath.segment(id))/mailboxSettings/userPurpose")]
         })]
@@ -93,7 +99,7 @@ struct MailboxPurposeReader {
     /// The purpose in an answer: `{"value": "shared"}` (v1.0, the property alone), or the beta
     /// and documentation-example shapes `{"value": {"value": …}}` and `{"userPurpose": …}`;
     /// `unknownFutureValue` and values Graph adds later count as `user`.
-    static func purpose(_ body: JSONValue?) -> String? {
+    public static func purpose(_ body: JSONValue?) -> String? {
         guard let body else { return nil }
         let raw = body["value"]?.stringValue ?? body["value"]?["value"]?.stringValue
             ?? body["userPurpose"]?.stringValue ?? body["userPurpose"]?["value"]?.stringValue
