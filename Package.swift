@@ -64,7 +64,7 @@ let package = Package(
         // mailbox folders that lists copy, and mailbox purposes; read in paged $batch rounds.
         .target(
             name: "GalsyncSources",
-            dependencies: ["GalsyncPlan", "GalsyncConfig", "GalsyncJSON", "GraphClient", "GraphFilter", "GraphHTTP", "SyncStore"]
+            dependencies: ["GalsyncPlan", "GalsyncConfig", "GalsyncCrypto", "GalsyncJSON", "GraphClient", "GraphFilter", "GraphHTTP", "SyncStore"]
         ),
         // One cycle (directory read, plan, write), preflight, purge and certificates.
         .target(

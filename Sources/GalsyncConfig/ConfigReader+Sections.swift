@@ -71,6 +71,17 @@ extension ConfigReader {
             if region.count == 2, RegionCodes.codes.contains(region.uppercased()) { contact.defaultRegion = region.uppercased() }
             else { problem("contact.default_region", "'\(region)' is not an ISO 3166 region code such as \"US\", \"GB\" or \"DE\"") }
         }
+        if let photos = bool("contact.photos") { contact.photos = photos }
+        if let size = string("contact.photo_size", allowEmpty: true) {
+            let sizes = Configuration.ContactSettings.photoSizes
+            let parts = size.lowercased().split(separator: "x")
+            if size.isEmpty { contact.photoSize = nil }
+            else if parts.count == 2, parts[0] == parts[1], let n = Int(parts[0]), sizes.contains(n) { contact.photoSize = n }
+            else { problem("contact.photo_size", "'\(size)' is not one of Graph's photo sizes; use one of \(sizes.map { "\"\($0)x\($0)\"" }.joined(separator: ", ")), or \"\" for the full photo") }
+        }
+        if copyingList, contact.photos {
+            problem("contact.photos", "photos are copied from users' profiles; a copy of a mailbox folder has no users to take them from")
+        }
         if copyingList, contact.notes != nil || !contact.categories.isEmpty {
             problem("contact", "notes and categories are for lists from the directory; a copy carries its source contact's own")
         }

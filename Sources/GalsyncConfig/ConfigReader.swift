@@ -21,7 +21,7 @@ struct ConfigReader {
         "sync": ["interval", "state", "folder", "full_reconcile", "drift_check", "max_deletes_percent", "concurrency", "metrics_file"],
         "directory": ["include_groups", "exclude_groups", "include_guests", "include_disabled", "require", "where", "honor_hidden", "exclude_mailbox_types", "include_org_contacts"],
         "mailboxes": ["groups", "users", "all", "include_self", "where"],
-        "contact": ["exclude_fields", "fields", "categories", "notes", "phone_format", "default_region"],
+        "contact": ["exclude_fields", "fields", "categories", "notes", "phone_format", "default_region", "photos", "photo_size"],
     ]
 
     mutating func read(environment: [String: String]) -> Configuration? {

@@ -135,6 +135,15 @@ public struct Configuration: Sendable, Equatable {
         /// ISO 3166-1 alpha-2 region for numbers without a country code; "" = the user's
         /// usageLocation, else country.
         public var defaultRegion = ""
+        /// Copy each user's photo to their contacts (`photos`).
+        public var photos = false
+        /// Which of Graph's square photo sizes to copy, in pixels; nil = the full photo
+        /// (`photo_size = ""`). A user whose original is smaller gets their largest size.
+        public var photoSize: Int? = 240
+
+        /// Graph's profile photo sizes (profilephoto-get: "48x48, 64x64, 96x96, 120x120, 240x240,
+        /// 360x360, 432x432, 504x504, and 648x648").
+        public static let photoSizes = [48, 64, 96, 120, 240, 360, 432, 504, 648]
 
         /// `phone_format`: as the directory holds them, or parsed and formatted for caller ID.
         public enum PhoneFormat: String, Sendable, CaseIterable {

@@ -19,6 +19,8 @@ public struct CycleSummary: Sendable {
     public var isPlan = false
     /// What this cycle's drift check found, when one ran (`sync.drift_check`).
     public var drift: DriftSummary?
+    /// Photos (`[contact] photos`): nil when off.
+    public var photos: PhotoSummary?
     /// Per mailbox: owner → (what, why) for failed and skipped ones.
     public var problems: [String: String] = [:]
     /// Cycle-wide remarks (for `plan`: that `sync` would refuse the cycle, and why).
@@ -56,6 +58,24 @@ public struct CycleSummary: Sendable {
         package init() {}
     }
 
+    /// A cycle's photo work: users' photos checked and downloaded, photos put on contacts,
+    /// contacts made again without one (their user removed theirs), and writes that failed
+    /// (retried next cycle). In `plan`, what the state says is still to do.
+    public struct PhotoSummary: Sendable {
+        public var checked = 0, downloaded = 0, bytes = 0, written = 0, recreated = 0, failed = 0
+        /// Users whose photo is new, changed or removed (plan: to be checked next `sync`).
+        public var toCheck = 0
+        package init() {}
+        mutating func add(_ p: PhotoSummary) {
+            checked += p.checked; downloaded += p.downloaded; bytes += p.bytes; written += p.written
+            recreated += p.recreated; failed += p.failed; toCheck += p.toCheck
+        }
+        var json: JSONValue {
+            ["checked": .number(Double(checked)), "downloaded": .number(Double(downloaded)), "bytes": .number(Double(bytes)),
+             "written": .number(Double(written)), "recreated": .number(Double(recreated)), "failed": .number(Double(failed))]
+        }
+    }
+
     public var exitStatus: ExitStatus { mailboxesFailed > 0 || pending > 0 ? .partial : .ok }
 
     public var json: JSONValue {
@@ -70,6 +90,7 @@ public struct CycleSummary: Sendable {
             o["drift"] = ["checked": .number(Double(drift.checked)), "edited": .number(Double(drift.edited)),
                           "gone": .number(Double(drift.gone)), "listed": .number(Double(drift.listed))]
         }
+        if let photos { o["photos"] = photos.json }
         if !problems.isEmpty {
             o["problems"] = .object(problems.mapValues(JSONValue.string))
             o["mailbox_problems"] = .array(problems.sorted { $0.key < $1.key }.map { owner, problem in
@@ -102,6 +123,11 @@ public struct CycleSummary: Sendable {
         if let d = drift, d.edited + d.gone + d.listed > 0 {
             lines.append("  drift check of \(d.checked) mailboxes: \(d.edited) contacts edited and \(d.gone) removed by their owners, written again; \(d.listed) mailboxes listed")
         }
+        if let p = photos {
+            lines.append(isPlan
+                ? "  photos: would put \(p.written) on contacts and make \(p.recreated) contacts again without one (their user removed it); \(p.toCheck) users' photos to check"
+                : "  photos: \(p.checked) checked, \(p.downloaded) downloaded (\(p.bytes / 1024) KiB), \(p.written) put on contacts, \(p.recreated) contacts made again without one, \(p.failed) failed (tried again next cycle)")
+        }
         for p in plans where p.creates + p.updates + p.deletes > 0 {
             lines.append("  \(safe(handle(p.owner)))\(p.list.isEmpty ? "" : " [\(p.list)]"): +\(p.creates) ~\(p.updates) -\(p.deletes) (=\(p.unchanged))" + (p.samples.isEmpty ? "" : ": " + p.samples.map(safe).joined(separator: "; ")))
         }
@@ -119,6 +145,11 @@ extension CycleSummary {
         mailboxesOK += part.mailboxesOK; mailboxesFailed += part.mailboxesFailed; mailboxesSkipped += part.mailboxesSkipped
         pending += part.pending; plannedFromChanges += part.plannedFromChanges
         isPlan = isPlan || part.isPlan
+        if let p = part.photos {
+            var sum = photos ?? PhotoSummary()
+            sum.add(p)
+            photos = sum
+        }
         if let d = part.drift {
             var sum = drift ?? DriftSummary()
             sum.checked += d.checked; sum.edited += d.edited; sum.gone += d.gone; sum.listed += d.listed

@@ -156,7 +156,7 @@ extension SyncEngine {
 
     /// Steps 4 and 5 for one list: leavers forgotten, every mailbox's operations written, the
     /// reconcile time recorded, unused projections pruned.
-    func execute(_ work: inout ListWork) async throws {
+    func execute(_ work: inout ListWork, photos: PhotoRound? = nil) async throws {
         guard let desired = work.desired, let context = work.context else { return }
         // An owner who left the directory leaves galsync's contacts in a mailbox that comes back
         // if they are restored: remembered as departed, for `purge --all`.
@@ -165,6 +165,7 @@ extension SyncEngine {
         if count > 0 { logger.info("writing \(count) operations into \(work.planned.filter { !$0.plan.operations.isEmpty }.count) mailboxes\(work.list.name.isEmpty ? "" : " (list \(work.list.name))")") }
         var summary = work.summary
         try await write(work.planned, desired: desired.projections, reconcileDue: context.reconcileDue, generation: desired.generation, summary: &summary)
+        if let photos { try await writePhotos(photos, work: work, summary: &summary) }
         work.summary = summary
         if context.reconcileDue {
             // A full listing is a drift check too: the next one is due a `drift_check` later.

@@ -273,6 +273,7 @@ extension SyncEngine {
             let fields = p.table.selectedKeys.filter { previous?.field($0) != p.field($0) }
             return "update \(name(p.userId)) (\(fields.joined(separator: ", ")))"
         case .delete(_, let u): return "delete \(name(u))"
+        case .photo(_, let u, _): return "photo \(name(u))"
         }
     }
 }

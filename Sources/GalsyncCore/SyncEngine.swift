@@ -114,9 +114,17 @@ public struct SyncEngine: Sendable {
 
         // 3. The safety valve of each list, before any list writes.
         for i in lists.indices { try lists[i].engine.refuseMassDelete(&lists[i], options: options) }
+        // Users' photos, checked once for every list that copies them (before any write, so
+        // that a contact made this cycle gets its photo this cycle).
+        let photos = try await readPhotos(lists, round: round, options: options)
+        if let photos { summary.photos = photos.summary }
         if options.planOnly {
             for i in lists.indices {
                 try lists[i].engine.describePlans(lists[i].planned, users: lists[i].round.users, summary: &lists[i].summary)
+                if let photos, Self.copiesPhotos(lists[i]) {
+                    lists[i].summary.isPlan = true
+                    try await lists[i].engine.writePhotos(photos, work: lists[i], summary: &lists[i].summary)
+                }
                 summary.absorb(lists[i].summary, list: lists[i].list.name)
             }
             if lists.count > 1 { summary.countingMailboxesOnce() }
@@ -126,7 +134,7 @@ public struct SyncEngine: Sendable {
         // 4. Write, list by list (each list's mailboxes through shared batches).
         progress.phase("writing")
         for i in lists.indices {
-            try await lists[i].engine.execute(&lists[i])
+            try await lists[i].engine.execute(&lists[i], photos: Self.copiesPhotos(lists[i]) ? photos : nil)
             summary.absorb(lists[i].summary, list: lists[i].list.name)
         }
         if lists.count > 1 { summary.countingMailboxesOnce() }

@@ -7,20 +7,24 @@ public struct MailboxPlan: Sendable, Equatable {
         // (a first sync's plan of 100,000 creates held 20 MB while its array grew); updates are few.
         indirect case update(contactId: String, ContactProjection, previous: ContactProjection?)
         case delete(contactId: String, userId: String)
+        /// Puts the user's photo (`photos/<sha256>.jpg`) on their contact (`[contact] photos`):
+        /// planned after the contacts' own writes, from the state (`StateStore.contactPhotoWork`).
+        case photo(contactId: String, userId: String, sha256: String)
 
-        /// `create`, `update` or `delete` (the journal's GALSYNC_OP).
+        /// `create`, `update`, `delete` or `photo` (the journal's GALSYNC_OP).
         public var name: String {
             switch self {
             case .create: "create"
             case .update: "update"
             case .delete: "delete"
+            case .photo: "photo"
             }
         }
 
         public var userId: String {
             switch self {
             case .create(let p), .update(_, let p, _): p.userId
-            case .delete(_, let u): u
+            case .delete(_, let u), .photo(_, let u, _): u
             }
         }
     }
@@ -41,6 +45,13 @@ public struct MailboxPlan: Sendable, Equatable {
     public let owner: String
     public let operations: [Operation]
     public let unchanged: Int
+
+    /// Operations decided elsewhere (photos, and the contacts made again without one).
+    public init(owner: String, operations: [Operation]) {
+        self.owner = owner
+        self.operations = operations
+        unchanged = 0
+    }
 
     /// `excluding`: a user left out of `desired` (the owner, without `include_self`): cheaper
     /// than a copy of a large dictionary per mailbox.

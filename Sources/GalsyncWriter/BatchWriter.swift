@@ -37,6 +37,8 @@ package struct BatchWriter {
     let progress: CycleProgress
     /// Create bodies encoded once per cycle.
     let bodies = CreateBodies()
+    /// A photo's bytes by sha256 (`PhotoCache`), read when its batch is assembled.
+    let photoBytes: @Sendable (String) -> Data?
     static let maxAttempts = 6
     /// Times an update's current fields are read before its mailbox is given up for the cycle.
     static let maxReadAttempts = 3
@@ -48,7 +50,9 @@ package struct BatchWriter {
     /// other 429 is the app's global limit.
     static let mailboxThrottledCode = "ApplicationThrottled"
 
-    package init(graph: GraphAPI, store: StateStore, concurrency: Int, logger: Logger, progress: CycleProgress) {
+    package init(graph: GraphAPI, store: StateStore, concurrency: Int, logger: Logger, progress: CycleProgress,
+                 photoBytes: @escaping @Sendable (String) -> Data? = { _ in nil }) {
+        self.photoBytes = photoBytes
         self.graph = graph
         self.store = store
         self.concurrency = concurrency
@@ -86,6 +90,12 @@ package struct BatchWriter {
             progress.add(created: created, updated: updated, deleted: deleted)
             answered(owner, created + updated + deleted)
         }
+        /// Photos confirmed on contacts, and photo writes that failed (retried next cycle; they
+        /// fail neither the contact nor the mailbox).
+        package var photos: [String: Int] = [:]
+        package var photoFailures: [String: [String]] = [:]
+        func photo(_ owner: String) { photos[owner, default: 0] += 1; answered(owner) }
+        func photoFailed(_ owner: String, _ message: String) { photoFailures[owner, default: []].append(message); answered(owner) }
         func fail(_ owner: String, _ message: String, folderMissing missing: Bool = false) {
             failures[owner, default: []].append(message)
             if missing { folderMissing.insert(owner) }
@@ -174,9 +184,19 @@ package struct BatchWriter {
                 patches[i] = body
             }
         }
+        // A photo whose bytes the cache lost is not sent: the next cycle downloads it again.
+        var photoData: [Int: Data] = [:]
+        var unsendable: Set<Int> = []
+        for (i, pending) in batch.enumerated() {
+            guard case .photo(_, let userId, let sha) = pending.op else { continue }
+            if let data = photoBytes(sha) { photoData[i] = data } else {
+                unsendable.insert(i)
+                await ledger.photoFailed(pending.owner, "photo \(userId): not in the photo cache; the next cycle reads it again")
+            }
+        }
         var request = Array(#"{"requests":["#.utf8)
         var sent = 0
-        for (i, pending) in batch.enumerated() where !unread.contains(i) && !quiet.contains(i) {
+        for (i, pending) in batch.enumerated() where !unread.contains(i) && !quiet.contains(i) && !unsendable.contains(i) {
             let t = targets[pending.owner]!
             let m = GraphPath.segment(pending.owner)
             if sent > 0 { request.append(UInt8(ascii: ",")) }
@@ -196,6 +216,13 @@ package struct BatchWriter {
             case .delete(let contactId, _):
                 request += Array(#""DELETE","url":"#.utf8)
                 JSONValue.string("/users/\(m)/contacts/\(GraphPath.segment(contactId))").write(into: &request)
+            case .photo(let contactId, _, _):
+                // A binary body in a batch: base64, with its Content-Type in the item (json-batching).
+                request += Array(#""PUT","url":"#.utf8)
+                JSONValue.string("/users/\(m)/contacts/\(GraphPath.segment(contactId))/photo/$value").write(into: &request)
+                request += Array(#","headers":{"Content-Type":"image/jpeg"},"body":""#.utf8)
+                request += Array(photoData[i]!.base64EncodedData())
+                request.append(UInt8(ascii: "\""))
             }
             request.append(UInt8(ascii: "}"))
         }
@@ -216,6 +243,7 @@ package struct BatchWriter {
         /// An operation whose outcome is unknown (no answer for it): an update or delete goes
         /// back until its attempts run out; a create's intent stays for the next cycle to adopt.
         func unknownOutcome(_ pending: BatchScheduler.Pending, _ why: String) async {
+            if case .photo = pending.op, pending.attempt >= Self.maxAttempts { await ledger.photoFailed(pending.owner, "photo \(pending.op.userId): \(why)"); return }
             if case .create = pending.op { uncertain.insert(pending.owner); await ledger.unknown(pending.owner); return }
             if pending.attempt < Self.maxAttempts { retry.append(.init(owner: pending.owner, op: pending.op, attempt: pending.attempt + 1)) }
             else { await ledger.unknown(pending.owner) }
@@ -224,7 +252,7 @@ package struct BatchWriter {
         // Updates whose current fields could not be read are not written blind: they go back
         // (with backoff) a few times, then the mailbox is reported and the next cycle plans it in
         // full (and reads them again).
-        var answered = Set(unread.map { $0 + 1 })
+        var answered = Set(unread.map { $0 + 1 }).union(unsendable.map { $0 + 1 })
         for i in unread.sorted() {
             let pending = batch[i]
             if let wait = read.throttled[i] {
@@ -249,7 +277,7 @@ package struct BatchWriter {
             results[batch[i].owner, default: .init()].written.append((.init(userId: p.userId, contactId: contactId, hash: p.hash), bodies.text(p), nil))
             await ledger.settled(batch[i].owner)
         }
-        let sentItems = batch.enumerated().filter { !unread.contains($0.offset) && !quiet.contains($0.offset) }.map(\.element)
+        let sentItems = batch.enumerated().filter { !unread.contains($0.offset) && !quiet.contains($0.offset) && !unsendable.contains($0.offset) }.map(\.element)
         do {
             // Item bodies hold whole contacts; only their id or error (and, among the item's
             // headers, Retry-After) matter here.
@@ -279,7 +307,9 @@ package struct BatchWriter {
                     if !message.localizedCaseInsensitiveContains("concurrency") { rateLimited[owner] = max(rateLimited[owner] ?? 0, retryAfter ?? 1) }
                     var again = pending
                     again.throttled += 1
-                    if again.throttled >= Self.maxThrottled {
+                    if again.throttled >= Self.maxThrottled, case .photo = pending.op {
+                        await ledger.photoFailed(owner, "photo \(pending.op.userId): still throttled after \(again.throttled) answers of 429; the next cycle tries again")
+                    } else if again.throttled >= Self.maxThrottled {
                         await ledger.fail(owner, "\(pending.op.name) \(pending.op.userId): still throttled after \(again.throttled) answers of 429 \(code); the next cycle tries again")
                         await queue.abandon(owner)
                     } else {
@@ -326,6 +356,17 @@ package struct BatchWriter {
                     } else {
                         await ledger.fail(owner, "delete \(userId): \(status) \(code)")
                     }
+                case .photo(let contactId, let userId, let sha):
+                    if [200, 201, 204].contains(status) {
+                        results[owner, default: .init()].photos.append(.init(owner: owner, userId: userId, contactId: contactId, sha256: sha))
+                        await ledger.photo(owner)
+                    } else if (status >= 500 || status == 0) && pending.attempt < Self.maxAttempts {
+                        // A PUT of the same bytes is idempotent: sent again after a backoff.
+                        retry.append(.init(owner: owner, op: pending.op, attempt: pending.attempt + 1))
+                        later(owner, retryAfter ?? backoff(pending.attempt))
+                    } else {
+                        await ledger.photoFailed(owner, "photo \(userId): \(status) \(code)")
+                    }
                 }
             }
             // Items the answer left out (cut short, or missing): as for a lost answer.
@@ -337,6 +378,7 @@ package struct BatchWriter {
                 var again = pending
                 again.throttled += 1
                 if again.throttled < Self.maxThrottled { retry.append(again); continue }
+                if case .photo = pending.op { await ledger.photoFailed(pending.owner, "photo \(pending.op.userId): $batch still throttled"); continue }
                 await ledger.fail(pending.owner, "$batch still throttled after \(again.throttled) answers of 429; the next cycle tries again")
                 await queue.abandon(pending.owner)
             }

@@ -200,10 +200,13 @@ extension StateStore {
         public var deleted: [(userId: String, contactId: String)] = []
         /// Intents of creates Graph refused outright (nothing was made).
         public var clearedIntents: [Int64] = []
+        /// Photos Graph confirmed on contacts (`contact_photo`).
+        public var photos: [ContactPhotoWork] = []
         public init() {}
     }
 
     public func record(owner: String, _ r: BatchResult) throws {
+        if !r.photos.isEmpty { try recordContactPhotos(r.photos) }
         guard !r.written.isEmpty || !r.deleted.isEmpty || !r.clearedIntents.isEmpty else { return }
         let known = storedProjections.withLock { $0 }
         var inserted: [String] = []

@@ -91,6 +91,16 @@ public final class StateStore: Sendable {
             // in the user-shaped JSON galsync projects them from (include_org_contacts).
             try db.execute(sql: "CREATE TABLE org_contact (id TEXT PRIMARY KEY, json TEXT NOT NULL) WITHOUT ROWID")
         }
+        m.registerMigration("v8") { db in
+            // Photos: what galsync last saw of each user's profile photo (sha256 "" = none), and
+            // the photo it last put on each managed contact (by the contact's id: a contact made
+            // again has none until its upload is confirmed).
+            try db.execute(sql: """
+                CREATE TABLE user_photo (user_id TEXT PRIMARY KEY, etag TEXT NOT NULL, sha256 TEXT NOT NULL, checked REAL NOT NULL) WITHOUT ROWID;
+                CREATE TABLE contact_photo (owner_id TEXT NOT NULL, user_id TEXT NOT NULL, contact_id TEXT NOT NULL, sha256 TEXT NOT NULL,
+                    PRIMARY KEY (owner_id, user_id)) WITHOUT ROWID;
+                """)
+        }
         return m
     }
 

@@ -1,0 +1,137 @@
+import Foundation
+import GalsyncConfig
+import GalsyncPlan
+import GalsyncSources
+import GalsyncWriter
+import SyncStore
+
+/// Photos (`[contact] photos`): each user's photo is checked when the delta reports the user
+/// new or changed, when galsync has never seen it, and at every full reconcile (the delta does
+/// not report photo changes); downloaded once per change into `PhotoCache`; then, after a
+/// list's contact writes, put on every managed contact that does not carry it yet (level-based,
+/// from the state: `StateStore.contactPhotoWork`), through the same batches and pacing as the
+/// contacts. A contact carrying galsync's photo of a user who removed theirs is made again
+/// without one (Graph cannot delete a contact's photo).
+extension SyncEngine {
+    /// Users' photos as this cycle knows them: user id → sha256 of the bytes ("" = none).
+    struct PhotoRound: Sendable {
+        var photos: [String: String] = [:]
+        var summary = CycleSummary.PhotoSummary()
+    }
+
+    var photoCache: PhotoCache { PhotoCache(statePath: config.sync.state) }
+
+    /// The lists that copy photos: directory-sourced lists with `photos = true`.
+    static func copiesPhotos(_ work: ListWork) -> Bool {
+        work.list.source == .directory && work.engine.config.contact.photos && work.desired != nil
+    }
+
+    /// Checks the photos of the users these lists copy (see the type's note) and records what
+    /// changed in the directory's state. `plan` reads nothing: it counts who would be checked.
+    func readPhotos(_ lists: [ListWork], round: DirectoryReader.Round, options: Options) async throws -> PhotoRound? {
+        let copying = lists.filter(Self.copiesPhotos)
+        guard !copying.isEmpty else { return nil }
+        var ids: Set<String> = []
+        for work in copying {
+            for id in work.desired!.projections.keys where round.users[id]?.string("userType") != "OrgContact" { ids.insert(id) }
+        }
+        let known = try directory.userPhotos()
+        let cache = photoCache
+        let everyone = copying.contains { $0.context?.reconcileDue == true }
+        let check = ids.filter { id in
+            guard let k = known[id] else { return true }
+            return everyone || round.changed[id] != nil || (k.hasPhoto && !cache.contains(k.sha256))
+        }
+        var result = PhotoRound()
+        for id in ids { if let k = known[id] { result.photos[id] = k.sha256 } }
+        if options.planOnly {
+            result.summary.toCheck = check.count
+            return result
+        }
+        progress.phase("checking \(check.count) users' photos")
+        let size = config.contact.photoSize
+        let reading = try await UserPhotoReader(graph: graph, retry: retry, cache: cache, size: size).read(check.sorted(), known: known)
+        var changed: [String: StateStore.UserPhoto] = [:]
+        var unknown = 0
+        for (id, outcome) in reading.outcomes {
+            switch outcome {
+            case .known(let photo):
+                result.photos[id] = photo.sha256
+                if known[id] != photo { changed[id] = photo }
+            case .unknown:
+                unknown += 1
+            }
+        }
+        let gone = known.keys.filter { !ids.contains($0) }
+        try directory.setUserPhotos(changed, forget: gone, at: now())
+        result.summary.checked = check.count - unknown
+        result.summary.downloaded = reading.downloaded
+        result.summary.bytes = reading.bytes
+        if reading.denied > 0 {
+            result.summary.failed += 0
+            logger.warning("\(reading.denied) users' photos could not be read: 403 (grant the app ProfilePhoto.Read.All or User.Read.All)")
+        } else if unknown > 0 {
+            logger.info("\(unknown) users' photos could not be checked this cycle; the next cycle tries again")
+        }
+        // The cache keeps what some user's photo is now (old photos go at a full reconcile).
+        if everyone { cache.prune(keeping: Set(result.photos.values.filter { !$0.isEmpty })) }
+        if !changed.isEmpty { logger.info("\(changed.count) users' photos new, changed or removed; \(reading.downloaded) downloaded (\(reading.bytes / 1024) KiB)") }
+        return result
+    }
+
+    /// What this list's contacts still need: in `plan`, counted; otherwise carried out after the
+    /// list's contact writes. Mailboxes that failed this cycle wait for the next.
+    func writePhotos(_ round: PhotoRound, work: ListWork, summary: inout CycleSummary) async throws {
+        var photoSummary = CycleSummary.PhotoSummary()
+        let todo = try store.contactPhotoWork(photos: round.photos).filter { !summary.outcomes.failed.contains($0.owner) }
+        let removals = todo.filter { $0.sha256.isEmpty }, uploads = todo.filter { !$0.sha256.isEmpty }
+        if summary.isPlan || work.context?.options.planOnly == true {
+            photoSummary.written = uploads.count
+            photoSummary.recreated = removals.count
+            summary.photos = photoSummary
+            return
+        }
+        let records = try store.mailboxes()
+        func target(_ owner: String) throws -> BatchWriter.Target? {
+            guard let folder = records[owner]?.folderId else { return nil }
+            return BatchWriter.Target(sync: mailboxSync(owner), folderId: folder, known: try store.managedContacts(owner))
+        }
+        func run(_ ops: [String: [MailboxPlan.Operation]]) async throws -> BatchWriter.Ledger {
+            var plans: [(BatchWriter.Target, MailboxPlan)] = []
+            for (owner, list) in ops.sorted(by: { $0.key < $1.key }) {
+                guard let t = try target(owner) else { continue }
+                plans.append((t, MailboxPlan(owner: owner, operations: list)))
+            }
+            let cache = photoCache
+            return try await BatchWriter(graph: graph, store: store, concurrency: config.sync.concurrency, logger: logger, progress: progress,
+                                         photoBytes: { cache.load($0) }).run(plans)
+        }
+        // A removed photo: the contact is deleted and made again without one (never counted as
+        // a delete of the plan: the mass-delete guard is about contacts leaving mailboxes).
+        if !removals.isEmpty, let desired = work.desired?.projections {
+            progress.phase("making \(removals.count) contacts again without a photo")
+            logger.info("\(removals.count) contacts carry the photo of a user who removed it: made again without one")
+            let deleted = try await run(Dictionary(grouping: removals, by: \.owner).mapValues { $0.map { .delete(contactId: $0.contactId, userId: $0.userId) } })
+            for (owner, messages) in await deleted.failures { photoSummary.failed += messages.count; logger.warning("\(owner): making a contact again without its photo: \(messages.first ?? "")") }
+            var creates: [String: [MailboxPlan.Operation]] = [:]
+            for r in removals where try store.managedContacts(r.owner, userIds: [r.userId]).isEmpty {
+                if let p = desired[r.userId] { creates[r.owner, default: []].append(.create(p)) }
+            }
+            let made = try await run(creates)
+            photoSummary.recreated = await made.outcomes.values.reduce(0) { $0 + $1.created }
+            for (_, messages) in await made.failures { photoSummary.failed += messages.count }
+        }
+        if !uploads.isEmpty {
+            progress.phase("putting \(uploads.count) photos on contacts")
+            let ledger = try await run(Dictionary(grouping: uploads, by: \.owner).mapValues { $0.map { .photo(contactId: $0.contactId, userId: $0.userId, sha256: $0.sha256) } })
+            photoSummary.written = await ledger.photos.values.reduce(0, +)
+            let failures = await ledger.photoFailures
+            photoSummary.failed += failures.values.reduce(0) { $0 + $1.count }
+            for (owner, messages) in failures.sorted(by: { $0.key < $1.key }).prefix(Self.namedMailboxes) {
+                logger.warning("\(owner): \(messages.count) photos not written (tried again next cycle): \(messages.first ?? "")")
+            }
+        }
+        if work.context?.reconcileDue == true { try store.pruneContactPhotos() }
+        summary.photos = photoSummary
+    }
+}

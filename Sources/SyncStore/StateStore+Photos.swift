@@ -1,0 +1,110 @@
+import Foundation
+import GRDB
+
+/// Photos in the state: each user's profile photo as galsync last saw it (`user_photo`, kept in
+/// the directory's state), and the photo galsync last put on each managed contact
+/// (`contact_photo`, in the list's state beside `managed_contact`).
+extension StateStore {
+    /// What galsync knows of a user's photo: its ETag and the sha256 of the bytes it copies
+    /// ("" = the user has no photo).
+    public struct UserPhoto: Sendable, Equatable {
+        public var etag: String
+        public var sha256: String
+        public init(etag: String, sha256: String) {
+            self.etag = etag
+            self.sha256 = sha256
+        }
+        public var hasPhoto: Bool { !sha256.isEmpty }
+    }
+
+    /// One contact's photo to write, or (for a removal) the contact to make again without one.
+    public struct ContactPhotoWork: Sendable, Equatable {
+        public var owner: String
+        public var userId: String
+        public var contactId: String
+        /// The photo to upload; "" for a contact carrying galsync's photo of a user who has none now.
+        public var sha256: String
+        public init(owner: String, userId: String, contactId: String, sha256: String) {
+            self.owner = owner
+            self.userId = userId
+            self.contactId = contactId
+            self.sha256 = sha256
+        }
+    }
+
+    public func userPhotos() throws -> [String: UserPhoto] {
+        try db.read { db in
+            var out: [String: UserPhoto] = [:]
+            let rows = try Row.fetchCursor(db, sql: "SELECT user_id, etag, sha256 FROM user_photo")
+            while let row = try rows.next() { out[row[0]] = UserPhoto(etag: row[1], sha256: row[2]) }
+            return out
+        }
+    }
+
+    /// Records users' photos as checked now; `forget` drops users no longer copied.
+    public func setUserPhotos(_ photos: [String: UserPhoto], forget: some Collection<String> = [String](), at time: Date = Date()) throws {
+        guard !photos.isEmpty || !forget.isEmpty else { return }
+        try db.write { db in
+            let upsert = try db.makeStatement(sql: "INSERT OR REPLACE INTO user_photo (user_id, etag, sha256, checked) VALUES (?, ?, ?, ?)")
+            for (id, p) in photos { try upsert.execute(arguments: [id, p.etag, p.sha256, time.timeIntervalSince1970]) }
+            let delete = try db.makeStatement(sql: "DELETE FROM user_photo WHERE user_id = ?")
+            for id in forget { try delete.execute(arguments: [id]) }
+        }
+    }
+
+    /// The photo work of this list's state, level-based: every managed contact whose user has a
+    /// photo it does not carry (`sha256` set), and every contact carrying galsync's photo of a
+    /// user who has none now (`sha256` ""). `photos`: each user's photo sha256 ("" = none);
+    /// users not in it are not known yet and get no work. One read of the managed contacts
+    /// (read-only: `plan` asks it too), no request.
+    public func contactPhotoWork(photos: [String: String]) throws -> [ContactPhotoWork] {
+        guard !photos.isEmpty else { return [] }
+        return try db.read { db in
+            var out: [ContactPhotoWork] = []
+            let rows = try Row.fetchCursor(db, sql: """
+                SELECT mc.owner_id, mc.user_id, mc.contact_id, cp.sha256 FROM managed_contact mc
+                LEFT JOIN contact_photo cp ON cp.owner_id = mc.owner_id AND cp.user_id = mc.user_id AND cp.contact_id = mc.contact_id
+                ORDER BY mc.owner_id, mc.user_id
+                """)
+            while let row = try rows.next() {
+                let userId: String = row[1]
+                guard let wanted = photos[userId] else { continue }
+                let carried: String? = row[3]
+                if wanted.isEmpty ? carried != nil : carried != wanted {
+                    out.append(ContactPhotoWork(owner: row[0], userId: userId, contactId: row[2], sha256: wanted))
+                }
+            }
+            return out
+        }
+    }
+
+    /// Photos Graph confirmed on contacts.
+    public func recordContactPhotos(_ written: [ContactPhotoWork]) throws {
+        guard !written.isEmpty else { return }
+        try db.write { db in
+            let upsert = try db.makeStatement(sql: "INSERT OR REPLACE INTO contact_photo (owner_id, user_id, contact_id, sha256) VALUES (?, ?, ?, ?)")
+            for w in written { try upsert.execute(arguments: [w.owner, w.userId, w.contactId, w.sha256]) }
+        }
+    }
+
+    /// The photo galsync last put on a user's contact in a mailbox (nil: none it knows of).
+    public func contactPhoto(owner: String, userId: String) throws -> String? {
+        try db.read { db in
+            try String.fetchOne(db, sql: """
+                SELECT cp.sha256 FROM contact_photo cp JOIN managed_contact mc
+                ON mc.owner_id = cp.owner_id AND mc.user_id = cp.user_id AND mc.contact_id = cp.contact_id
+                WHERE cp.owner_id = ? AND cp.user_id = ?
+                """, arguments: [owner, userId])
+        }
+    }
+
+    /// Rows of contacts galsync no longer manages (deleted, made again under a new id).
+    public func pruneContactPhotos() throws {
+        try db.write { db in
+            try db.execute(sql: """
+                DELETE FROM contact_photo WHERE NOT EXISTS (SELECT 1 FROM managed_contact mc
+                WHERE mc.owner_id = contact_photo.owner_id AND mc.user_id = contact_photo.user_id AND mc.contact_id = contact_photo.contact_id)
+                """)
+        }
+    }
+}

@@ -1,0 +1,137 @@
+import Foundation
+import GalsyncConfig
+@testable import GalsyncCore
+import GalsyncJSON
+@testable import GraphSimulator
+import Testing
+
+/// `[contact] photos` end to end: each user's photo downloaded once and put on every contact
+/// of theirs; nothing uploaded again while it is unchanged; a changed photo downloaded once and
+/// uploaded once per mailbox; a removed photo takes the contacts with it (made again without
+/// one); a failed photo write fails no mailbox and is written the next cycle.
+@Suite struct PhotoTests {
+    /// Every managed contact: (mailbox, user, contact id, photo bytes).
+    static func contacts(_ h: SyncHarness) async -> [(owner: String, user: String, id: String, photo: Data?)] {
+        var out: [(String, String, String, Data?)] = []
+        for owner in await h.expectedTargets() {
+            for c in (await h.sim.mailboxState(owner))["contacts"]?.arrayValue ?? [] {
+                guard let user = c["extendedProperties"]?[SyncHarness.tag]?.stringValue, let id = c["id"]?.stringValue else { continue }
+                out.append((owner, user, id, await h.sim.contactPhoto(mailbox: owner, contactId: id)))
+            }
+        }
+        return out
+    }
+
+    /// The bytes galsync should copy for `user` at 240x240 (their largest size when smaller).
+    static func expected(_ h: SyncHarness, _ user: String) async -> Data? {
+        guard let photo = await h.sim.user(user)?.photo else { return nil }
+        let size = photo.available.filter { $0 <= 240 }.max() == 240 ? 240 : (photo.available.max() ?? photo.original)
+        return photo.jpeg(user: user, size: size)
+    }
+
+    static func counter(_ h: SyncHarness, _ name: String) async -> Int { Int((await h.counters())[name]?.numberValue ?? -1) }
+
+    @Test func eachPhotoIsDownloadedOnceAndPutOnEveryContactThenNothingMore() async throws {
+        try await SyncHarness.with(users: 16) { h in
+            h.config.contact.photos = true
+            let first = try await h.sync()
+            #expect(first.exitStatus == .ok && first.created > 0, "\(first.text)")
+            let all = await Self.contacts(h)
+            var withPhoto = Set<String>()
+            for c in all {
+                let want = await Self.expected(h, c.user)
+                #expect(c.photo == want, "\(c.user)'s contact in \(c.owner)")
+                if want != nil { withPhoto.insert(c.user) }
+            }
+            #expect(!withPhoto.isEmpty && withPhoto.count < Set(all.map(\.user)).count, "the seed gives some users a photo and not others")
+            #expect(await Self.counter(h, "photoDownloads") == withPhoto.count, "one download per user, not per mailbox")
+            let uploads = all.filter { $0.photo != nil }.count
+            #expect(await Self.counter(h, "photoUploads") == uploads)
+            #expect(first.photos?.written == uploads && first.photos?.downloaded == withPhoto.count, "\(first.text)")
+
+            // Nothing changed: no photo is read or written, and the cycle costs what it cost without photos.
+            await h.sim.resetCounters()
+            let idle = try await h.sync()
+            #expect(idle.photos?.written == 0 && idle.photos?.checked == 0, "\(idle.text)")
+            #expect(await Self.counter(h, "photoDownloads") == 0)
+            #expect(await Self.counter(h, "photoUploads") == 0)
+            h.config.contact.photos = false
+            await h.sim.resetCounters()
+            let off = try await h.sync()
+            #expect(idle.requests == off.requests, "idle with photos \(idle.requests) requests, without \(off.requests)")
+
+            // A reconcile checks every photo again and uploads nothing unchanged.
+            h.config.contact.photos = true
+            await h.sim.resetCounters()
+            let reconcile = try await h.sync { $0.forceReconcile = true }
+            #expect(reconcile.photos?.checked == Set(all.map(\.user)).count && reconcile.photos?.written == 0, "\(reconcile.text)")
+            #expect(await Self.counter(h, "photoDownloads") == 0)
+            #expect(await Self.counter(h, "photoUploads") == 0)
+        }
+    }
+
+    @Test func aChangedPhotoIsDownloadedOnceAndUploadedOncePerMailbox() async throws {
+        try await SyncHarness.with(users: 16) { h in
+            h.config.contact.photos = true
+            #expect(try await h.sync().exitStatus == .ok)
+            let user = try #require(await Self.contacts(h).first { $0.photo != nil }?.user)
+            try await h.sim.setUserPhoto(user, original: 432)
+            await h.sim.resetCounters()
+            // The delta does not report photo changes: the next full reconcile finds it.
+            let quiet = try await h.sync()
+            #expect(quiet.photos?.written == 0)
+            let changed = try await h.sync { $0.forceReconcile = true }
+            let copies = await Self.contacts(h).filter { $0.user == user }
+            #expect(changed.exitStatus == .ok && changed.photos?.written == copies.count && changed.photos?.downloaded == 1, "\(changed.text)")
+            #expect(await Self.counter(h, "photoDownloads") == 1)
+            #expect(await Self.counter(h, "photoUploads") == copies.count)
+            let want = await Self.expected(h, user)
+            #expect(copies.allSatisfy { $0.photo == want })
+            // A change the delta reports (a new title) checks that user's photo at once.
+            try await h.sim.setUserPhoto(user, original: 648)
+            try await h.sim.updateUser(user, ["jobTitle": "Head of Portraits"])
+            await h.sim.resetCounters()
+            let next = try await h.sync()
+            #expect(next.photos?.checked == 1 && next.photos?.written == copies.count, "\(next.text)")
+        }
+    }
+
+    @Test func aRemovedPhotoMakesItsContactsAgainWithoutOne() async throws {
+        try await SyncHarness.with(users: 16) { h in
+            h.config.contact.photos = true
+            #expect(try await h.sync().exitStatus == .ok)
+            let before = await Self.contacts(h)
+            let user = try #require(before.first { $0.photo != nil }?.user)
+            let old = before.filter { $0.user == user }
+            try await h.sim.removeUserPhoto(user)
+            let plan = try await h.sync { $0.planOnly = true; $0.forceReconcile = true }
+            #expect(plan.photos?.toCheck ?? 0 > 0, "\(plan.text)")
+            let removed = try await h.sync { $0.forceReconcile = true }
+            #expect(removed.exitStatus == .ok && removed.photos?.recreated == old.count, "\(removed.text)")
+            #expect(removed.deleted == 0 && removed.created == 0, "made again, not counted as the plan's deletes and creates")
+            let after = await Self.contacts(h).filter { $0.user == user }
+            #expect(after.count == old.count, "one contact per mailbox, no duplicate")
+            #expect(after.allSatisfy { $0.photo == nil } && Set(after.map(\.id)).isDisjoint(with: old.map(\.id)))
+            // Then nothing more: the new contacts are managed like any other.
+            let idle = try await h.sync { $0.forceReconcile = true }
+            #expect(idle.photos?.recreated == 0 && idle.created + idle.updated + idle.deleted == 0, "\(idle.text)")
+        }
+    }
+
+    @Test func aFailedPhotoWriteFailsNoMailboxAndIsWrittenNextCycle() async throws {
+        try await SyncHarness.with(users: 12) { h in
+            h.config.contact.photos = true
+            for _ in 0..<3 {
+                await h.sim.queueResponse(route: "PUT /users/{id}/contacts/{id}/photo/$value", status: 400,
+                                          body: Data(#"{"error":{"code":"ErrorInvalidRequest","message":"refused"}}"#.utf8))
+            }
+            let first = try await h.sync()
+            #expect(first.exitStatus == .ok && first.mailboxesFailed == 0, "\(first.text)")
+            #expect(first.photos?.failed == 3, "\(first.text)")
+            let missing = await Self.contacts(h).filter { $0.photo == nil }.count
+            let next = try await h.sync()
+            #expect(next.photos?.written == 3 && next.photos?.failed == 0, "\(next.text)")
+            #expect(await Self.contacts(h).filter { $0.photo == nil }.count == missing - 3)
+        }
+    }
+}
