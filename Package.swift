@@ -78,7 +78,7 @@ let package = Package(
         .target(
             name: "GalsyncRun",
             dependencies: [
-                "GalsyncCore", "GalsyncPlan", "GalsyncWriter", "GraphHTTP", "GalsyncConfig", "GalsyncCrypto", "GalsyncJSON", "GalsyncText", "SyncStore", "SystemdSupport",
+                "GalsyncCore", "GalsyncSources", "GalsyncPlan", "GalsyncWriter", "GraphHTTP", "GalsyncConfig", "GalsyncCrypto", "GalsyncJSON", "GalsyncText", "SyncStore", "SystemdSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]

@@ -82,6 +82,11 @@ struct MetricsFile: Sendable {
                    [("ok", s.mailboxesOK), ("failed", s.mailboxesFailed), ("skipped", s.mailboxesSkipped)].map { ("{state=\"\($0.0)\"}", "\($0.1)") })
             metric("galsync_last_cycle_pending_operations", "gauge", "Operations still unconfirmed when the last cycle ended (listed again next cycle).", [("", "\(s.pending)")])
             metric("galsync_last_cycle_throttled_items", "gauge", "Requests and batch items answered 429 in the last cycle.", [("", "\(s.throttled)")])
+            if let p = s.photos {
+                metric("galsync_last_cycle_photos", "gauge", "Photos in the last cycle: users' photos checked and downloaded, put on contacts, contacts made again without one, writes failed (tried again next cycle).",
+                       [("checked", p.checked), ("downloaded", p.downloaded), ("written", p.written), ("recreated", p.recreated), ("failed", p.failed)]
+                        .map { ("{op=\"\($0.0)\"}", "\($0.1)") })
+            }
         }
         if let lastSuccess {
             metric("galsync_last_success_timestamp_seconds", "gauge", "When the last cycle with no failed mailbox ended (kept across failed cycles).",

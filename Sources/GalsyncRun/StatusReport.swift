@@ -3,6 +3,7 @@ import GalsyncConfig
 import GalsyncCore
 import GalsyncCrypto
 import GalsyncJSON
+import GalsyncSources
 import GalsyncText
 import SyncStore
 
@@ -51,6 +52,14 @@ public struct StatusReport: Sendable {
         let handle = { (id: String) in names[id]?.handle ?? id }
         let byState = Dictionary(grouping: mailboxes.values, by: \.state).mapValues(\.count)
         let pending = cycles.first?.pending ?? 0
+        // Photos: what the state says is still to put on contacts (a write that failed, a
+        // contact made since), and the cache's size on disk.
+        var photos: (pending: Int, files: Int, bytes: Int)?
+        if config.contact.photos {
+            let work = try store.contactPhotoWork(photos: try store.userPhotos().mapValues(\.sha256))
+            let usage = PhotoCache(statePath: config.sync.state).usage()
+            photos = (work.count, usage.files, usage.bytes)
+        }
         var nextDue: Date?
         if running?.isService == true, let last = cycles.first, let finished = last.finished { nextDue = finished + config.sync.interval }
         let listFailing = lists.flatMap { l in l.failing.map { "\(handle($0.owner)) (list \(l.list.name))" } }
@@ -77,6 +86,7 @@ public struct StatusReport: Sendable {
             "pending": .number(Double(pending)),
             "mailboxes_to_list": .number(Double(relist.count)),
             "managed_contacts": .number(Double(managed)),
+            "photos": photos.map { ["pending": .number(Double($0.pending)), "cached": .number(Double($0.files)), "cache_bytes": .number(Double($0.bytes))] } ?? .null,
             "lists": .array(lists.map(\.json)),
             "delta_link_age_s": deltaAge.map { .number($0.rounded()) } ?? .null,
             "certificate_days_left": certDays.map { .number(Double($0)) } ?? .null,
@@ -124,6 +134,9 @@ public struct StatusReport: Sendable {
         for l in lists {
             lines.append(l.line)
             for f in l.failing { lines.append("  \(safe(handle(f.owner))): \(safe(f.problem))") }
+        }
+        if let photos {
+            lines.append("photos: \(photos.pending) contacts still to get their user's current photo (written next cycle); cache \(photos.files) photos, \(photos.bytes / 1024) KiB")
         }
         if pending > 0 || !relist.isEmpty {
             lines.append("pending: \(pending) operations unconfirmed at the end of the last cycle; \(relist.count) mailboxes to list again")

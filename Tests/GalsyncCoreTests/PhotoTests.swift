@@ -1,8 +1,10 @@
 import Foundation
 import GalsyncConfig
 @testable import GalsyncCore
+import GalsyncRun
 import GalsyncJSON
 @testable import GraphSimulator
+import SyncStore
 import Testing
 
 /// `[contact] photos` end to end: each user's photo downloaded once and put on every contact
@@ -129,6 +131,10 @@ import Testing
             #expect(first.exitStatus == .ok && first.mailboxesFailed == 0, "\(first.text)")
             #expect(first.photos?.failed == 3, "\(first.text)")
             let missing = await Self.contacts(h).filter { $0.photo == nil }.count
+            // status names what is left to write, from the state alone.
+            let status = try StatusReport(config: h.config, store: StateStore(path: h.statePath, readOnly: true), running: nil, width: 1000)
+            #expect(status.text.contains("photos: 3 contacts still to get their user's current photo"), "\(status.text)")
+            #expect(status.json["photos"]?["pending"] == 3)
             let next = try await h.sync()
             #expect(next.photos?.written == 3 && next.photos?.failed == 0, "\(next.text)")
             #expect(await Self.contacts(h).filter { $0.photo == nil }.count == missing - 3)
