@@ -80,10 +80,25 @@ public struct WhyReport: Sendable {
             }
             lines.append("  → " + (explanation.belongsInMailbox ? "belongs in this mailbox" : explanation.isTarget ? "does not belong here (see above)" : "this mailbox is not a target"))
             lines.append("  \(holds)" + (record.map { "; the mailbox is \($0.state)" + ($0.reason.map { ": \($0)" } ?? "") } ?? "; galsync has not written to this mailbox"))
+            var photo: String?
+            if (list ?? config.homeList)?.contact.photos ?? config.contact.photos, contact != nil {
+                let theirs = try store.userPhotos()[uid]
+                let carried = try held.contactPhoto(owner: owner, userId: uid)
+                photo = switch (theirs, carried) {
+                case (nil, _): "galsync has not checked their photo yet (the next cycle does)"
+                case (let t?, let c) where !t.hasPhoto: c == nil ? "they have no photo, and the contact carries none of galsync's"
+                    : "they removed their photo: the next cycle makes the contact again without it"
+                case (let t?, let c) where c == t.sha256: "the contact carries their current photo"
+                case (_, nil): "the contact does not carry their photo yet: the next cycle puts it there"
+                default: "the contact carries an older photo of theirs: the next cycle puts the current one there"
+                }
+                lines.append("  photo: \(photo!)")
+            }
             o["mailbox"] = ["id": .string(owner), "upn": (target.user?.userPrincipalName ?? names[owner]?.upn).map(JSONValue.string) ?? .null,
                             "is_target": .bool(explanation.isTarget), "belongs": .bool(explanation.belongsInMailbox),
                             "rules": .array(explanation.asTarget.map { ["passes": .bool($0.passes), "rule": .string($0.text)] }),
-                            "contact_id": contact.map { .string($0.contactId) } ?? .null, "state": record.map { .string($0.state) } ?? .null]
+                            "contact_id": contact.map { .string($0.contactId) } ?? .null, "state": record.map { .string($0.state) } ?? .null,
+                            "photo": photo.map(JSONValue.string) ?? .null]
         } else {
             let holding = try held.mailboxesHolding(uid)
             lines.append("galsync holds their contact in \(holding.count) mailbox\(holding.count == 1 ? "" : "es"); add --mailbox UPN to look at one")

@@ -18,6 +18,16 @@ import Testing
         }
     }
 
+    @Test func photosAreOffAt240UnlessSaidAndFullSizeIsAnEmptySize() throws {
+        let base = ConfigurationLoaderTests.minimal
+        let none = try ConfigurationLoader.parse(base, environment: [:])
+        #expect(!none.contact.photos && none.contact.photoSize == 240)
+        let full = try ConfigurationLoader.parse(base + "\n[contact]\nphotos = true\nphoto_size = \"\"\n", environment: [:])
+        #expect(full.contact.photos && full.contact.photoSize == nil)
+        let small = try ConfigurationLoader.parse(base + "\n[contact]\nphotos = true\nphoto_size = \"96X96\"\n", environment: [:])
+        #expect(small.contact.photoSize == 96)
+    }
+
     @Test func aMappingNamesItsSourceAndPolicyInGraphsSpelling() throws {
         let c = try parse("""
             mobilePhone = { policy = "keep_edits" }
@@ -100,6 +110,8 @@ import Testing
             ("categories = [\" \"]", "contact.categories: an empty category name"),
             ("phone_format = \"E.164\"", "contact.phone_format: 'E.164' is not a phone format; use one of as_is, e164, international"),
             ("default_region = \"Germany\"", "contact.default_region: 'Germany' is not an ISO 3166 region code such as \"US\", \"GB\" or \"DE\""),
+            ("photo_size = \"200x200\"", "contact.photo_size: '200x200' is not one of Graph's photo sizes; use one of \"48x48\", \"64x64\", \"96x96\", \"120x120\", \"240x240\", \"360x360\", \"432x432\", \"504x504\", \"648x648\", or \"\" for the full photo"),
+            ("photos = 1", "contact.photos: should be true or false (no quotes), not a number"),
         ] {
             do {
                 _ = try ConfigurationLoader.parse(ConfigurationLoaderTests.minimal + "\n[contact]\n" + toml + "\n", environment: [:])

@@ -50,6 +50,9 @@ import Testing
             let uploads = all.filter { $0.photo != nil }.count
             #expect(await Self.counter(h, "photoUploads") == uploads)
             #expect(first.photos?.written == uploads && first.photos?.downloaded == withPhoto.count, "\(first.text)")
+            let shown = try #require(all.first { $0.photo != nil && $0.user != $0.owner })
+            let why = try WhyReport(user: shown.user, mailbox: shown.owner, config: h.config, store: StateStore(path: h.statePath, readOnly: true))
+            #expect(why.text.contains("photo: the contact carries their current photo"), "\(why.text)")
 
             // Nothing changed: no photo is read or written, and the cycle costs what it cost without photos.
             await h.sim.resetCounters()
