@@ -40,6 +40,7 @@ extension ConfigReader {
 
     mutating func readContact() -> Configuration.ContactSettings {
         var contact = Configuration.ContactSettings()
+        photoPolicy = .overwrite
         if let fields = strings("contact.exclude_fields") {
             // A copy may leave out any property it would carry (a curator's notes, say).
             let known = copyingList ? ContactPropertyCatalog.kinds.filter { $0.value != .email && $0.key != "displayName" }.keys.sorted()
@@ -48,6 +49,7 @@ extension ConfigReader {
             contact.excludeFields = fields
         }
         contact.fields = readContactFields(excluded: Set(contact.excludeFields))
+        contact.photoPolicy = photoPolicy
         if let categories = strings("contact.categories") {
             var seen: Set<String> = []
             for c in categories {
@@ -96,6 +98,19 @@ extension ConfigReader {
         var out: [String: ContactFieldRule] = [:]
         for (name, entry) in table.sorted(by: { $0.key < $1.key }) {
             let key = "contact.fields.\(name)"
+            if name == "photo" {
+                // Not a property but the contact's photo (`[contact] photos`): a policy only.
+                guard case .table(let spec) = entry else { problem(key, "should be a table such as { policy = \"keep_edits\" }"); continue }
+                for k in spec.keys where k != "policy" { problem("\(key).\(k)", "the photo is the user's profile photo; it takes a policy only") }
+                switch spec["policy"] {
+                case nil: break
+                case .string(let p)? where p == "overwrite": photoPolicy = .overwrite
+                case .string(let p)? where p == "keep_edits": photoPolicy = .keepEdits
+                case .string(let p)?: problem("\(key).policy", "'\(p)' is not a photo policy; use overwrite or keep_edits")
+                case let other?: problem("\(key).policy", "should be a string in quotes, not \(other.kind)")
+                }
+                continue
+            }
             guard let property = ContactPropertyCatalog.canonicalName(name) else {
                 if let why = ContactPropertyCatalog.notFields[name] { problem(key, "'\(name)' cannot be a contact field: \(why)") }
                 else { problem(key, "'\(name)' is not a property of a Graph contact\(Self.suggestion(name, Array(ContactPropertyCatalog.kinds.keys)))") }

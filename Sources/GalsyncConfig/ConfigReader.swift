@@ -10,6 +10,8 @@ struct ConfigReader {
     /// Reading a mailbox-sourced list's own `[list.contact]`: its fields are copies, which take
     /// a policy and no `from`.
     var copyingList = false
+    /// `[contact.fields] photo`'s policy, read with the fields (it is not a contact property).
+    var photoPolicy: ContactFieldRule.Policy = .overwrite
 
     init(root: [String: ConfigValue], prefix: String = "") {
         self.root = root

@@ -140,6 +140,9 @@ public struct Configuration: Sendable, Equatable {
         /// Which of Graph's square photo sizes to copy, in pixels; nil = the full photo
         /// (`photo_size = ""`). A user whose original is smaller gets their largest size.
         public var photoSize: Int? = 240
+        /// `[contact.fields] photo = { policy = … }`: overwrite puts galsync's photo back where the
+        /// owner changed or removed it (at a full reconcile); keep_edits leaves the owner's.
+        public var photoPolicy: ContactFieldRule.Policy = .overwrite
 
         /// Graph's profile photo sizes (profilephoto-get: "48x48, 64x64, 96x96, 120x120, 240x240,
         /// 360x360, 432x432, 504x504, and 648x648").

@@ -3,6 +3,7 @@ import GalsyncConfig
 import GalsyncPlan
 import GalsyncSources
 import GalsyncWriter
+import GraphClient
 import SyncStore
 
 /// Photos (`[contact] photos`): each user's photo is checked when the delta reports the user
@@ -83,9 +84,13 @@ extension SyncEngine {
     /// list's contact writes. Mailboxes that failed this cycle wait for the next.
     func writePhotos(_ round: PhotoRound, work: ListWork, summary: inout CycleSummary) async throws {
         var photoSummary = CycleSummary.PhotoSummary()
+        let planOnly = summary.isPlan || work.context?.options.planOnly == true
+        if !planOnly, work.context?.reconcileDue == true {
+            try await checkPlacedPhotos(policy: work.engine.config.contact.photoPolicy, skipping: summary.outcomes.failed, summary: &photoSummary)
+        }
         let todo = try store.contactPhotoWork(photos: round.photos).filter { !summary.outcomes.failed.contains($0.owner) }
         let removals = todo.filter { $0.sha256.isEmpty }, uploads = todo.filter { !$0.sha256.isEmpty }
-        if summary.isPlan || work.context?.options.planOnly == true {
+        if planOnly {
             photoSummary.written = uploads.count
             photoSummary.recreated = removals.count
             summary.photos = photoSummary
@@ -133,5 +138,48 @@ extension SyncEngine {
         }
         if work.context?.reconcileDue == true { try store.pruneContactPhotos() }
         summary.photos = photoSummary
+    }
+
+    /// At a full reconcile: reads the metadata of every photo galsync put on a contact it still
+    /// manages (one `$batch` item each, the mailboxes interleaved so that no mailbox has more
+    /// than a few in flight) and compares its ETag with the one the last reconcile saw. A photo
+    /// the owner removed (404) or replaced (another ETag) is put back under `overwrite` (the
+    /// upload pass that follows writes it) and left to the owner under `keep_edits`. The first
+    /// ETag seen after an upload is taken as galsync's.
+    func checkPlacedPhotos(policy: ContactFieldRule.Policy, skipping failed: Set<String>, summary: inout CycleSummary.PhotoSummary) async throws {
+        let byOwner = Dictionary(grouping: try store.placedPhotos().filter { !failed.contains($0.owner) }, by: \.owner)
+        guard !byOwner.isEmpty else { return }
+        // Round-robin over the mailboxes: the n-th photo of each, then the (n+1)-th…
+        var placed: [StateStore.PlacedPhoto] = []
+        let owners = byOwner.keys.sorted()
+        for n in 0..<(byOwner.values.map(\.count).max() ?? 0) {
+            for owner in owners where n < byOwner[owner]!.count { placed.append(byOwner[owner]![n]) }
+        }
+        progress.phase("checking \(placed.count) photos on contacts")
+        let answers = try await BatchedGets(graph: graph, retry: retry).fetch(placed.enumerated().map { i, p in
+            (String(i), "/users/\(GraphPath.segment(p.owner))/contacts/\(GraphPath.segment(p.contactId))/photo")
+        }, perBatch: 20)
+        var seen: [StateStore.PlacedPhoto] = [], putBack: [StateStore.PlacedPhoto] = [], owners2: [StateStore.PlacedPhoto] = []
+        for (i, p) in placed.enumerated() {
+            guard let a = answers[String(i)] else { continue }  // not answered: the next reconcile
+            var now = p
+            switch a.status {
+            case 200:
+                now.etag = a.body?["@odata.mediaEtag"]?.stringValue
+                if p.etag == nil { seen.append(now); continue }
+                if now.etag == p.etag { continue }
+            case 404 where a.body?["error"]?["code"]?.stringValue == "ErrorItemNotFound":
+                now.etag = nil
+            default:
+                continue
+            }
+            if policy == .keepEdits { owners2.append(now) } else { putBack.append(now) }
+        }
+        try store.settlePlacedPhotos(seen: seen, putBack: putBack, ownersNow: owners2)
+        summary.checkedOnContacts += placed.count
+        summary.putBack += putBack.count
+        summary.leftToOwners += owners2.count
+        if !putBack.isEmpty { logger.info("\(putBack.count) photos on contacts removed or replaced by their owners: put back") }
+        if !owners2.isEmpty { logger.info("\(owners2.count) photos on contacts removed or replaced by their owners: left to them (photo policy keep_edits)") }
     }
 }

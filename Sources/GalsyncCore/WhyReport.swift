@@ -85,6 +85,7 @@ public struct WhyReport: Sendable {
                 let theirs = try store.userPhotos()[uid]
                 let carried = try held.contactPhoto(owner: owner, userId: uid)
                 photo = switch (theirs, carried) {
+                case (_, "owner"?): "the owner put their own photo on this contact: galsync leaves it (photo policy keep_edits)"
                 case (nil, _): "galsync has not checked their photo yet (the next cycle does)"
                 case (let t?, let c) where !t.hasPhoto: c == nil ? "they have no photo, and the contact carries none of galsync's"
                     : "they removed their photo: the next cycle makes the contact again without it"

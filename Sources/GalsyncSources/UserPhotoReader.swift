@@ -18,9 +18,6 @@ public struct UserPhotoReader: Sendable {
     public let cache: PhotoCache
     /// Pixels square to copy; nil = the full photo.
     public let size: Int?
-    /// Batches in flight at once.
-    public var parallel = 4
-    public static let rounds = 4
 
     public init(graph: GraphAPI, retry: RetryPolicy, cache: PhotoCache, size: Int?) {
         self.graph = graph
@@ -47,7 +44,8 @@ public struct UserPhotoReader: Sendable {
     /// Checks `ids` against what the state knows (`known`), downloading what changed.
     public func read(_ ids: [String], known: [String: StateStore.UserPhoto]) async throws -> Reading {
         var reading = Reading()
-        let meta = try await fetch(ids.map { ($0, "/users/\(GraphPath.segment($0))/photo") }, perBatch: 20)
+        let gets = BatchedGets(graph: graph, retry: retry)
+        let meta = try await gets.fetch(ids.map { ($0, "/users/\(GraphPath.segment($0))/photo") }, perBatch: 20)
         var downloads: [(String, String)] = []
         var etags: [String: String] = [:]
         for id in ids {
@@ -75,7 +73,7 @@ public struct UserPhotoReader: Sendable {
             }
         }
         // Full-size photos can be megabytes each: fewer of them per batch.
-        let bytes = try await fetch(downloads, perBatch: size == nil ? 4 : 20)
+        let bytes = try await gets.fetch(downloads, perBatch: size == nil ? 4 : 20)
         for (id, _) in downloads {
             guard let answer = bytes[id], answer.status == 200, let data = Self.bytes(answer.body) else {
                 reading.outcomes[id] = .unknown("download: \(bytes[id]?.status ?? 0)")
@@ -94,66 +92,5 @@ public struct UserPhotoReader: Sendable {
         guard let text = body?.stringValue else { return nil }
         return Data(base64Encoded: text) ?? Data(base64Encoded: text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
             .padding(toLength: (text.count + 3) / 4 * 4, withPad: "=", startingAt: 0))
-    }
-
-    struct Answer: Sendable {
-        var status: Int
-        var body: JSONValue?
-    }
-
-    /// GETs by key through `$batch` (`perBatch` items each, `parallel` batches at once); items
-    /// throttled (429) or unavailable (503, 504) are asked again after their `Retry-After`, up to
-    /// `rounds` times.
-    func fetch(_ gets: [(String, String)], perBatch: Int) async throws -> [String: Answer] {
-        var out: [String: Answer] = [:]
-        var todo = gets
-        for round in 0..<Self.rounds where !todo.isEmpty {
-            var again: [(String, String)] = []
-            var wait = 0.0
-            let chunks = stride(from: 0, to: todo.count, by: perBatch).map { Array(todo[$0..<min($0 + perBatch, todo.count)]) }
-            var next = 0
-            try await withThrowingTaskGroup(of: ([String: Answer], [(String, String)], Double).self) { group in
-                func start() {
-                    guard next < chunks.count else { return }
-                    let chunk = chunks[next]
-                    next += 1
-                    group.addTask { try await batch(chunk) }
-                }
-                for _ in 0..<parallel { start() }
-                while let (answers, throttled, after) = try await group.next() {
-                    out.merge(answers) { _, new in new }
-                    again += throttled
-                    wait = max(wait, after)
-                    start()
-                }
-            }
-            todo = again
-            if !todo.isEmpty, round + 1 < Self.rounds {
-                graph.metrics.recordDeliberateWait()
-                try await Task.sleep(for: .milliseconds(Int(min(max(wait, 1), retry.maxDelay) * 1000)))
-            }
-        }
-        return out
-    }
-
-    func batch(_ gets: [(String, String)]) async throws -> ([String: Answer], [(String, String)], Double) {
-        let body: JSONValue = ["requests": .array(gets.enumerated().map { i, get in
-            ["id": .string(String(i)), "method": "GET", "url": .string(get.1)]
-        })]
-        let response = try await retry.run { try await graph.request("POST", "/$batch", body: body) }
-        var out: [String: Answer] = [:], throttled: [(String, String)] = [], wait = 0.0
-        for item in response.json?["responses"]?.arrayValue ?? [] {
-            guard let i = item["id"]?.stringValue.flatMap(Int.init), gets.indices.contains(i) else { continue }
-            let status = Int(item["status"]?.numberValue ?? 0)
-            if [429, 503, 504].contains(status) {
-                if status == 429 { graph.metrics.recordThrottledItem() }
-                throttled.append(gets[i])
-                let header = item["headers"]?.objectValue?.first { $0.key.lowercased() == "retry-after" }?.value.stringValue
-                wait = max(wait, RetryAfter.seconds(header) ?? 1)
-            } else {
-                out[gets[i].0] = Answer(status: status, body: item["body"])
-            }
-        }
-        return (out, throttled, wait)
     }
 }

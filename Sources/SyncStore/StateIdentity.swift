@@ -8,13 +8,13 @@ enum StateIdentity {
     /// "GALS" in ASCII.
     static let applicationID = 0x4741_4C53
     /// The schema this galsync writes: the number of migrations. Bump it with each new one.
-    static let schemaVersion = 7
+    static let schemaVersion = 8
     /// The tables galsync makes (those of version 1, from before it stamped its files, and the
     /// later ones) and GRDB's migration log: a file of these with application_id 0 is galsync's
     /// and is adopted.
     static let unstampedTables: Set<String> = [
         "meta", "directory_user", "group_member", "projection", "mailbox", "managed_contact", "intent", "cycle", "grdb_migrations",
-        "desired_contact", "contact_delta", "person", "departed_mailbox", "mailbox_purpose", "org_contact",
+        "desired_contact", "contact_delta", "person", "departed_mailbox", "mailbox_purpose", "org_contact", "user_photo", "contact_photo",
     ]
 
     /// What the file is, from its header and tables.

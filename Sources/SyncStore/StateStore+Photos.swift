@@ -62,7 +62,7 @@ extension StateStore {
         return try db.read { db in
             var out: [ContactPhotoWork] = []
             let rows = try Row.fetchCursor(db, sql: """
-                SELECT mc.owner_id, mc.user_id, mc.contact_id, cp.sha256 FROM managed_contact mc
+                SELECT mc.owner_id, mc.user_id, mc.contact_id, cp.sha256, cp.owners FROM managed_contact mc
                 LEFT JOIN contact_photo cp ON cp.owner_id = mc.owner_id AND cp.user_id = mc.user_id AND cp.contact_id = mc.contact_id
                 ORDER BY mc.owner_id, mc.user_id
                 """)
@@ -70,6 +70,7 @@ extension StateStore {
                 let userId: String = row[1]
                 guard let wanted = photos[userId] else { continue }
                 let carried: String? = row[3]
+                if row[4] as Int? == 1 { continue }  // the owner's own photo (keep_edits)
                 if wanted.isEmpty ? carried != nil : carried != wanted {
                     out.append(ContactPhotoWork(owner: row[0], userId: userId, contactId: row[2], sha256: wanted))
                 }
@@ -82,8 +83,49 @@ extension StateStore {
     public func recordContactPhotos(_ written: [ContactPhotoWork]) throws {
         guard !written.isEmpty else { return }
         try db.write { db in
-            let upsert = try db.makeStatement(sql: "INSERT OR REPLACE INTO contact_photo (owner_id, user_id, contact_id, sha256) VALUES (?, ?, ?, ?)")
+            let upsert = try db.makeStatement(sql: "INSERT OR REPLACE INTO contact_photo (owner_id, user_id, contact_id, sha256, etag, owners) VALUES (?, ?, ?, ?, NULL, 0)")
             for w in written { try upsert.execute(arguments: [w.owner, w.userId, w.contactId, w.sha256]) }
+        }
+    }
+
+    /// A photo galsync put on a managed contact, to be checked at a full reconcile.
+    public struct PlacedPhoto: Sendable, Equatable {
+        public var owner: String
+        public var userId: String
+        public var contactId: String
+        /// The contact photo's ETag when a reconcile last saw it (nil: not seen since the upload).
+        public var etag: String?
+        public init(owner: String, userId: String, contactId: String, etag: String?) {
+            self.owner = owner
+            self.userId = userId
+            self.contactId = contactId
+            self.etag = etag
+        }
+    }
+
+    /// Every photo galsync put on a contact it still manages (not those left to their owners).
+    public func placedPhotos() throws -> [PlacedPhoto] {
+        try db.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT cp.owner_id, cp.user_id, cp.contact_id, cp.etag FROM contact_photo cp JOIN managed_contact mc
+                ON mc.owner_id = cp.owner_id AND mc.user_id = cp.user_id AND mc.contact_id = cp.contact_id
+                WHERE cp.owners = 0 ORDER BY cp.owner_id, cp.user_id
+                """).map { PlacedPhoto(owner: $0[0], userId: $0[1], contactId: $0[2], etag: $0[3]) }
+        }
+    }
+
+    /// What a reconcile found of the photos galsync placed: ETags first seen (recorded), photos
+    /// the owner changed or removed that galsync puts back (forgotten: the next upload pass
+    /// writes them), and those it leaves to the owner (`keep_edits`).
+    public func settlePlacedPhotos(seen: [PlacedPhoto], putBack: [PlacedPhoto], ownersNow: [PlacedPhoto]) throws {
+        guard !seen.isEmpty || !putBack.isEmpty || !ownersNow.isEmpty else { return }
+        try db.write { db in
+            let etag = try db.makeStatement(sql: "UPDATE contact_photo SET etag = ? WHERE owner_id = ? AND user_id = ? AND contact_id = ?")
+            for p in seen { try etag.execute(arguments: [p.etag, p.owner, p.userId, p.contactId]) }
+            let forget = try db.makeStatement(sql: "DELETE FROM contact_photo WHERE owner_id = ? AND user_id = ? AND contact_id = ?")
+            for p in putBack { try forget.execute(arguments: [p.owner, p.userId, p.contactId]) }
+            let owners = try db.makeStatement(sql: "UPDATE contact_photo SET owners = 1, etag = ? WHERE owner_id = ? AND user_id = ? AND contact_id = ?")
+            for p in ownersNow { try owners.execute(arguments: [p.etag, p.owner, p.userId, p.contactId]) }
         }
     }
 
@@ -91,7 +133,7 @@ extension StateStore {
     public func contactPhoto(owner: String, userId: String) throws -> String? {
         try db.read { db in
             try String.fetchOne(db, sql: """
-                SELECT cp.sha256 FROM contact_photo cp JOIN managed_contact mc
+                SELECT CASE cp.owners WHEN 1 THEN 'owner' ELSE cp.sha256 END FROM contact_photo cp JOIN managed_contact mc
                 ON mc.owner_id = cp.owner_id AND mc.user_id = cp.user_id AND mc.contact_id = cp.contact_id
                 WHERE cp.owner_id = ? AND cp.user_id = ?
                 """, arguments: [owner, userId])

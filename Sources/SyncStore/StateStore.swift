@@ -94,11 +94,13 @@ public final class StateStore: Sendable {
         m.registerMigration("v8") { db in
             // Photos: what galsync last saw of each user's profile photo (sha256 "" = none), and
             // the photo it last put on each managed contact (by the contact's id: a contact made
-            // again has none until its upload is confirmed).
+            // again has none until its upload is confirmed), with the contact photo's ETag once a
+            // reconcile has seen it; `owners` = 1 when the owner replaced or removed it under
+            // `photo = { policy = "keep_edits" }` (galsync leaves that contact's photo alone).
             try db.execute(sql: """
                 CREATE TABLE user_photo (user_id TEXT PRIMARY KEY, etag TEXT NOT NULL, sha256 TEXT NOT NULL, checked REAL NOT NULL) WITHOUT ROWID;
                 CREATE TABLE contact_photo (owner_id TEXT NOT NULL, user_id TEXT NOT NULL, contact_id TEXT NOT NULL, sha256 TEXT NOT NULL,
-                    PRIMARY KEY (owner_id, user_id)) WITHOUT ROWID;
+                    etag TEXT, owners INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (owner_id, user_id)) WITHOUT ROWID;
                 """)
         }
         return m

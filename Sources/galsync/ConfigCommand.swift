@@ -121,7 +121,8 @@ enum EffectiveConfiguration {
     static func contact(_ c: Configuration.ContactSettings) -> [(key: String, value: Value)] {
         [("exclude_fields", .strings(c.excludeFields)), ("categories", .strings(c.categories)),
          ("notes", c.notes.map { .string($0.text) } ?? .unset("none: galsync leaves the notes alone")),
-         ("phone_format", .string(c.phoneFormat.rawValue)), ("default_region", .string(c.defaultRegion))]
+         ("phone_format", .string(c.phoneFormat.rawValue)), ("default_region", .string(c.defaultRegion)),
+         ("photos", .bool(c.photos)), ("photo_size", .string(c.photoSize.map { "\($0)x\($0)" } ?? ""))]
             + (c.fields.isEmpty ? [("fields", .unset("no [contact.fields]: the 11 built-in fields, each from its built-in source"))] : [])
     }
 

@@ -26,6 +26,10 @@ import Testing
         #expect(full.contact.photos && full.contact.photoSize == nil)
         let small = try ConfigurationLoader.parse(base + "\n[contact]\nphotos = true\nphoto_size = \"96X96\"\n", environment: [:])
         #expect(small.contact.photoSize == 96)
+        let kept = try parse("photo = { policy = \"keep_edits\" }", extra: "[contact]\nphotos = true\n")
+        #expect(kept.contact.photoPolicy == .keepEdits && kept.contact.fields.isEmpty, "the photo is not a contact field of the table")
+        #expect(problems("photo = { from = \"thumbnailPhoto\" }") == ["contact.fields.photo.from: the photo is the user's profile photo; it takes a policy only"])
+        #expect(problems("photo = { policy = \"create_only\" }") == ["contact.fields.photo.policy: 'create_only' is not a photo policy; use overwrite or keep_edits"])
     }
 
     @Test func aMappingNamesItsSourceAndPolicyInGraphsSpelling() throws {

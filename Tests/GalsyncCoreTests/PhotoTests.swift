@@ -144,3 +144,62 @@ import Testing
         }
     }
 }
+
+/// At a full reconcile, the photos galsync put on contacts are checked: one the owner removed
+/// or replaced is put back (overwrite) or left to them (`photo = { policy = "keep_edits" }`).
+@Suite struct OwnersPhotoTests {
+    static func setUp(_ h: SyncHarness) async throws -> (owner: String, user: String, contactId: String, other: String, otherId: String) {
+        #expect(try await h.sync().exitStatus == .ok)
+        // A first reconcile sees the ETags of the photos galsync put there.
+        let seen = try await h.sync { $0.forceReconcile = true }
+        #expect(seen.photos?.checkedOnContacts ?? 0 > 0 && seen.photos?.putBack == 0, "\(seen.text)")
+        let all = await PhotoTests.contacts(h).filter { $0.photo != nil && $0.user != $0.owner }
+        let a = try #require(all.first), b = try #require(all.first { $0.user == a.user && $0.owner != a.owner })
+        return (a.owner, a.user, a.id, b.owner, b.id)
+    }
+
+    @Test func anOwnersChangeIsPutBackAtTheNextReconcile() async throws {
+        try await SyncHarness.with(users: 16) { h in
+            h.config.contact.photos = true
+            let s = try await Self.setUp(h)
+            try await h.sim.ownerSetsContactPhoto(mailbox: s.owner, contactId: s.contactId, data: Data("the owner's own picture".utf8))
+            try await h.sim.ownerSetsContactPhoto(mailbox: s.other, contactId: s.otherId, data: nil)
+            let quiet = try await h.sync()
+            #expect(quiet.photos?.written == 0, "found at a full reconcile, not before")
+            let repaired = try await h.sync { $0.forceReconcile = true }
+            #expect(repaired.photos?.putBack == 2 && repaired.photos?.written == 2, "\(repaired.text)")
+            let want = await PhotoTests.expected(h, s.user)
+            #expect(await h.sim.contactPhoto(mailbox: s.owner, contactId: s.contactId) == want)
+            #expect(await h.sim.contactPhoto(mailbox: s.other, contactId: s.otherId) == want)
+            let again = try await h.sync { $0.forceReconcile = true }
+            #expect(again.photos?.putBack == 0 && again.photos?.written == 0, "\(again.text)")
+        }
+    }
+
+    @Test func withKeepEditsAnOwnersPhotoStaysThroughChangesAndRemovals() async throws {
+        try await SyncHarness.with(users: 16) { h in
+            h.config.contact.photos = true
+            h.config.contact.photoPolicy = .keepEdits
+            let s = try await Self.setUp(h)
+            let mine = Data("the owner's own picture".utf8)
+            try await h.sim.ownerSetsContactPhoto(mailbox: s.owner, contactId: s.contactId, data: mine)
+            let kept = try await h.sync { $0.forceReconcile = true }
+            #expect(kept.photos?.leftToOwners == 1 && kept.photos?.written == 0, "\(kept.text)")
+            #expect(await h.sim.contactPhoto(mailbox: s.owner, contactId: s.contactId) == mine)
+            let why = try WhyReport(user: s.user, mailbox: s.owner, config: h.config, store: StateStore(path: h.statePath, readOnly: true))
+            #expect(why.text.contains("the owner put their own photo on this contact"), "\(why.text)")
+
+            // The user's new photo reaches every contact but the owner's…
+            try await h.sim.setUserPhoto(s.user, original: 504)
+            let changed = try await h.sync { $0.forceReconcile = true }
+            let copies = await PhotoTests.contacts(h).filter { $0.user == s.user }
+            #expect(changed.photos?.written == copies.count - 1, "\(changed.text)")
+            #expect(await h.sim.contactPhoto(mailbox: s.owner, contactId: s.contactId) == mine)
+            // …and removing it makes the others again, not the owner's.
+            try await h.sim.removeUserPhoto(s.user)
+            let removed = try await h.sync { $0.forceReconcile = true }
+            #expect(removed.photos?.recreated == copies.count - 1, "\(removed.text)")
+            #expect(await h.sim.contactPhoto(mailbox: s.owner, contactId: s.contactId) == mine)
+        }
+    }
+}

@@ -136,7 +136,7 @@ import Testing
             #expect(run.status == 0, "\(run.stderr)")
             #expect(Self.created(run) == 0, "the state it knew was kept: \(run.stdout)")
             #expect(try Self.pragma(h.statePath, "application_id") == 0x4741_4C53)
-            #expect(try Self.pragma(h.statePath, "user_version") == 7)  // StateIdentity.schemaVersion
+            #expect(try Self.pragma(h.statePath, "user_version") == 8)  // StateIdentity.schemaVersion
             await h.expectExact()
         }
     }

@@ -157,7 +157,7 @@ import Testing
         #expect(throws: StateStoreError.outdated(path: state)) { try StateStore(path: state, readOnly: true) }
 
         let store = try StateStore(path: state)
-        #expect(try Self.pragma(state, "user_version") == 7 && StateIdentity.schemaVersion == 7)
+        #expect(try Self.pragma(state, "user_version") == 8 && StateIdentity.schemaVersion == 8)
         #expect(try store.people(["m", "u"]) == ["m": PersonName(id: "m", upn: "mo@contoso.com", displayName: "Mo")], "v5 names the snapshot's users")
         #expect(try store.meta("delta_link") == "L1")
         #expect(try store.mailboxes()["m"] == .init(ownerId: "m", folderId: "f", state: "ok", reason: nil, reconciled: nil, applied: nil))
