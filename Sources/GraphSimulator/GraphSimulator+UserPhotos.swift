@@ -72,6 +72,13 @@ extension GraphSimulator {
         ])
     }
 
+    /// The buffer already held for these bytes, or these bytes, now held.
+    func internedPhoto(_ data: Data) -> Data {
+        if let held = photoBuffers[data] { return held }
+        photoBuffers[data] = data
+        return data
+    }
+
     // MARK: Control
 
     /// Uploads a new photo for a user (a new version: new bytes, new ETag), `original` pixels square.

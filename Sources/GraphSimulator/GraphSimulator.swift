@@ -38,6 +38,8 @@ public actor GraphSimulator {
     /// Canned answers queued by the control API (`POST /_sim/responses`), by route name, used
     /// once each before the real handler: hostile or malformed data on demand.
     var cannedResponses: [String: [SimResponse]] = [:]
+    /// Contact photos by content, so that one photo in many mailboxes is one buffer.
+    var photoBuffers: [Data: Data] = [:]
     var idSequence: UInt64 = 0
     let signingKey: PrivateKey
     let signingCertificate: Certificate
