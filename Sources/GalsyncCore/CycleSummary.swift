@@ -67,15 +67,18 @@ public struct CycleSummary: Sendable {
         public var checkedOnContacts = 0, putBack = 0, leftToOwners = 0
         /// Users whose photo is new, changed or removed (plan: to be checked next `sync`).
         public var toCheck = 0
+        /// Users whose photo could not be checked this cycle (throttled throughout, denied, a fault).
+        public var unchecked = 0
         package init() {}
         mutating func add(_ p: PhotoSummary) {
             checked += p.checked; downloaded += p.downloaded; bytes += p.bytes; written += p.written
-            recreated += p.recreated; failed += p.failed; toCheck += p.toCheck
+            recreated += p.recreated; failed += p.failed; toCheck += p.toCheck; unchecked += p.unchecked
             checkedOnContacts += p.checkedOnContacts; putBack += p.putBack; leftToOwners += p.leftToOwners
         }
         var json: JSONValue {
             ["checked": .number(Double(checked)), "downloaded": .number(Double(downloaded)), "bytes": .number(Double(bytes)),
              "written": .number(Double(written)), "recreated": .number(Double(recreated)), "failed": .number(Double(failed)),
+             "unchecked": .number(Double(unchecked)),
              "checked_on_contacts": .number(Double(checkedOnContacts)), "put_back": .number(Double(putBack)), "left_to_owners": .number(Double(leftToOwners))]
         }
     }
@@ -130,7 +133,7 @@ public struct CycleSummary: Sendable {
         if let p = photos {
             lines.append(isPlan
                 ? "  photos: would put \(p.written) on contacts and make \(p.recreated) contacts again without one (their user removed it); \(p.toCheck) users' photos to check"
-                : "  photos: \(p.checked) checked, \(p.downloaded) downloaded (\(p.bytes / 1024) KiB), \(p.written) put on contacts, \(p.recreated) contacts made again without one, \(p.failed) failed (tried again next cycle)"
+                : "  photos: \(p.checked) checked\(p.unchecked > 0 ? " (\(p.unchecked) could not be)" : ""), \(p.downloaded) downloaded (\(p.bytes / 1024) KiB), \(p.written) put on contacts, \(p.recreated) contacts made again without one, \(p.failed) failed (tried again next cycle)"
                     + (p.checkedOnContacts > 0 ? "; \(p.checkedOnContacts) photos on contacts checked, \(p.putBack) put back, \(p.leftToOwners) left to their owners" : ""))
         }
         for p in plans where p.creates + p.updates + p.deletes > 0 {

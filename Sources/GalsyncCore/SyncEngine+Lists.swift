@@ -165,13 +165,24 @@ extension SyncEngine {
         if count > 0 { logger.info("writing \(count) operations into \(work.planned.filter { !$0.plan.operations.isEmpty }.count) mailboxes\(work.list.name.isEmpty ? "" : " (list \(work.list.name))")") }
         var summary = work.summary
         try await write(work.planned, desired: desired.projections, reconcileDue: context.reconcileDue, generation: desired.generation, summary: &summary)
-        if let photos { try await writePhotos(photos, work: work, summary: &summary) }
-        work.summary = summary
         if context.reconcileDue {
             // A full listing is a drift check too: the next one is due a `drift_check` later.
             try store.setMeta("last_full_reconcile", String(now().timeIntervalSince1970))
             try store.setMeta("last_drift_check", String(now().timeIntervalSince1970))
         }
+        if let photos {
+            // After the contacts (a contact made now gets its photo now); a photo fault never
+            // fails the contacts' cycle.
+            do {
+                try await writePhotos(photos, work: work, summary: &summary)
+            } catch let error where Self.photoFaultIsTheCycles(error) {
+                throw error
+            } catch {
+                logger.warning("photos not written this cycle: \(error)")
+                summary.warnings.append("photos not written this cycle: \(error); the next cycle tries again")
+            }
+        }
+        work.summary = summary
         // Pruning scans every managed contact: only after a cycle that may have changed which
         // projections they refer to (a listing, a write, a forgotten mailbox).
         if !work.forget.isEmpty || work.planned.contains(where: { !$0.fromChanges || !$0.plan.operations.isEmpty }) { try store.pruneProjections() }

@@ -4,6 +4,7 @@ import GalsyncPlan
 import GalsyncSources
 import GalsyncWriter
 import GraphClient
+import GraphHTTP
 import SyncStore
 
 /// Photos (`[contact] photos`): each user's photo is checked when the delta reports the user
@@ -51,7 +52,17 @@ extension SyncEngine {
         }
         progress.phase("checking \(check.count) users' photos")
         let size = config.contact.photoSize
-        let reading = try await UserPhotoReader(graph: graph, retry: retry, cache: cache, size: size).read(check.sorted(), known: known)
+        let reading: UserPhotoReader.Reading
+        do {
+            reading = try await UserPhotoReader(graph: graph, retry: retry, cache: cache, size: size).read(check.sorted(), known: known)
+        } catch let error where Self.photoFaultIsTheCycles(error) {
+            throw error
+        } catch {
+            // Photos never stop the contacts: what the state knew stands, the next cycle asks again.
+            logger.warning("users' photos could not be checked this cycle: \(error)")
+            result.summary.unchecked = check.count
+            return result
+        }
         var changed: [String: StateStore.UserPhoto] = [:]
         var unknown = 0
         for (id, outcome) in reading.outcomes {
@@ -61,6 +72,9 @@ extension SyncEngine {
                 if known[id] != photo { changed[id] = photo }
             case .unknown:
                 unknown += 1
+                // Never seen: recorded as checked (no photo known), so that an idle cycle does not
+                // ask again; the next full reconcile, or a change the delta reports, does.
+                if known[id] == nil { changed[id] = .init(etag: "?", sha256: ""); result.photos[id] = "" }
             }
         }
         let gone = known.keys.filter { !ids.contains($0) }
@@ -68,8 +82,8 @@ extension SyncEngine {
         result.summary.checked = check.count - unknown
         result.summary.downloaded = reading.downloaded
         result.summary.bytes = reading.bytes
+        result.summary.unchecked = unknown
         if reading.denied > 0 {
-            result.summary.failed += 0
             logger.warning("\(reading.denied) users' photos could not be read: 403 (grant the app ProfilePhoto.Read.All or User.Read.All)")
         } else if unknown > 0 {
             logger.info("\(unknown) users' photos could not be checked this cycle; the next cycle tries again")
@@ -99,7 +113,8 @@ extension SyncEngine {
         let records = try store.mailboxes()
         func target(_ owner: String) throws -> BatchWriter.Target? {
             guard let folder = records[owner]?.folderId else { return nil }
-            return BatchWriter.Target(sync: mailboxSync(owner), folderId: folder, known: try store.managedContacts(owner))
+            // Photos, deletes and creates read nothing of what the state knows (updates do).
+            return BatchWriter.Target(sync: mailboxSync(owner), folderId: folder, known: [:])
         }
         func run(_ ops: [String: [MailboxPlan.Operation]]) async throws -> BatchWriter.Ledger {
             var plans: [(BatchWriter.Target, MailboxPlan)] = []
@@ -108,23 +123,44 @@ extension SyncEngine {
                 plans.append((t, MailboxPlan(owner: owner, operations: list)))
             }
             let cache = photoCache
+            // A full-size photo may be 4 MB: one per batch then.
             return try await BatchWriter(graph: graph, store: store, concurrency: config.sync.concurrency, logger: logger, progress: progress,
-                                         photoBytes: { cache.load($0) }).run(plans)
+                                         photoBytes: { cache.load($0) }, batchSize: config.contact.photoSize == nil ? 1 : 20).run(plans)
         }
-        // A removed photo: the contact is deleted and made again without one (never counted as
-        // a delete of the plan: the mass-delete guard is about contacts leaving mailboxes).
-        if !removals.isEmpty, let desired = work.desired?.projections {
-            progress.phase("making \(removals.count) contacts again without a photo")
-            logger.info("\(removals.count) contacts carry the photo of a user who removed it: made again without one")
-            let deleted = try await run(Dictionary(grouping: removals, by: \.owner).mapValues { $0.map { .delete(contactId: $0.contactId, userId: $0.userId) } })
-            for (owner, messages) in await deleted.failures { photoSummary.failed += messages.count; logger.warning("\(owner): making a contact again without its photo: \(messages.first ?? "")") }
+        // A removed photo: the contact is deleted and made again without one (not a delete of the
+        // plan, but under a valve of its own: a burst of wrong answers must not make every
+        // contact again, and each one made again loses what its owner kept on it).
+        var remaking = removals
+        let limit = max(10, Int(Double(try store.managedContactCount()) * config.sync.maxDeletesPercent / 100))
+        if remaking.count > limit, work.context?.options.allowMassDelete != true {
+            summary.warnings.append("\(remaking.count) contacts carry the photo of a user who removed it; making that many again is more than max_deletes_percent allows (\(limit)): not done this cycle (sync --allow-mass-delete does it)")
+            remaking = []
+        }
+        if !remaking.isEmpty, let desired = work.desired?.projections {
+            progress.phase("making \(remaking.count) contacts again without a photo")
+            logger.info("\(remaking.count) contacts carry the photo of a user who removed it: made again without one")
+            let deleted = try await run(Dictionary(grouping: remaking, by: \.owner).mapValues { $0.map { .delete(contactId: $0.contactId, userId: $0.userId) } })
             var creates: [String: [MailboxPlan.Operation]] = [:]
-            for r in removals where try store.managedContacts(r.owner, userIds: [r.userId]).isEmpty {
+            for r in remaking where try store.managedContacts(r.owner, userIds: [r.userId]).isEmpty {
                 if let p = desired[r.userId] { creates[r.owner, default: []].append(.create(p)) }
             }
             let made = try await run(creates)
             photoSummary.recreated = await made.outcomes.values.reduce(0) { $0 + $1.created }
-            for (_, messages) in await made.failures { photoSummary.failed += messages.count }
+            // A contact deleted and not made again is a contact failure, not a photo's: its
+            // mailbox is reported (the next cycle's plan makes it), and what stays unknown is pending.
+            var failures = await deleted.failures
+            for (owner, messages) in await made.failures { failures[owner, default: []] += messages }
+            for (owner, messages) in failures {
+                summary.problems[owner] = "failed: making a contact again without its photo: \(messages.prefix(3).joined(separator: "; "))"
+                if summary.outcomes.ok.remove(owner) != nil { summary.mailboxesOK -= 1 }
+                if summary.outcomes.failed.insert(owner).inserted { summary.mailboxesFailed += 1 }
+            }
+            let unknown = await deleted.unconfirmed.merging(await made.unconfirmed, uniquingKeysWith: +)
+            for (owner, n) in unknown {
+                summary.pending += n
+                summary.outcomes.pending.insert(owner)
+                if summary.problems[owner] == nil { summary.problems[owner] = "pending: \(n) contacts made again without their photo unconfirmed; the next cycle lists this mailbox" }
+            }
         }
         if !uploads.isEmpty {
             progress.phase("putting \(uploads.count) photos on contacts")
@@ -160,6 +196,7 @@ extension SyncEngine {
             (String(i), "/users/\(GraphPath.segment(p.owner))/contacts/\(GraphPath.segment(p.contactId))/photo")
         }, perBatch: 20)
         var seen: [StateStore.PlacedPhoto] = [], putBack: [StateStore.PlacedPhoto] = [], owners2: [StateStore.PlacedPhoto] = []
+        var changed: [StateStore.PlacedPhoto] = []
         for (i, p) in placed.enumerated() {
             guard let a = answers[String(i)] else { continue }  // not answered: the next reconcile
             var now = p
@@ -168,12 +205,27 @@ extension SyncEngine {
                 now.etag = a.body?["@odata.mediaEtag"]?.stringValue
                 if p.etag == nil { seen.append(now); continue }
                 if now.etag == p.etag { continue }
-            case 404 where a.body?["error"]?["code"]?.stringValue == "ErrorItemNotFound":
+            case 404 where UserPhotoReader.noPhoto(code: a.body?["error"]?["code"]?.stringValue ?? "", message: a.body?["error"]?["message"]?.stringValue ?? ""):
                 now.etag = nil
             default:
                 continue
             }
-            if policy == .keepEdits { owners2.append(now) } else { putBack.append(now) }
+            changed.append(now)
+        }
+        // Another ETag need not be another photo (Exchange may give a new one when galsync writes
+        // other fields): the bytes decide. A removed photo (no ETag) is what it says.
+        let replaced = changed.filter { $0.etag != nil }
+        var same: Set<Int> = []
+        try await BatchedGets(graph: graph, retry: retry).fetch(replaced.enumerated().map { i, p in
+            (String(i), "/users/\(GraphPath.segment(p.owner))/contacts/\(GraphPath.segment(p.contactId))/photo/$value")
+        }, perBatch: 20) { key, answer in
+            guard let i = Int(key), answer.status == 200, let data = UserPhotoReader.bytes(answer.body) else { return }
+            if PhotoCache.sha256(data) == replaced[i].sha256 { same.insert(i) }
+        }
+        for (i, p) in replaced.enumerated() where same.contains(i) { seen.append(p) }
+        let sameKeys = Set(same.map { "\(replaced[$0].owner)/\(replaced[$0].userId)" })
+        for p in changed where !sameKeys.contains("\(p.owner)/\(p.userId)") {
+            if policy == .keepEdits { owners2.append(p) } else { putBack.append(p) }
         }
         try store.settlePlacedPhotos(seen: seen, putBack: putBack, ownersNow: owners2)
         summary.checkedOnContacts += placed.count
@@ -181,5 +233,11 @@ extension SyncEngine {
         summary.leftToOwners += owners2.count
         if !putBack.isEmpty { logger.info("\(putBack.count) photos on contacts removed or replaced by their owners: put back") }
         if !owners2.isEmpty { logger.info("\(owners2.count) photos on contacts removed or replaced by their owners: left to them (photo policy keep_edits)") }
+    }
+
+    /// Errors that end the cycle even from the photo steps (no token, a stop, the state
+    /// database); what Graph, the network or the photo cache's disk says only skips photos.
+    static func photoFaultIsTheCycles(_ error: any Error) -> Bool {
+        !(error is GraphError || error is HTTPTransportError || error is SyncError || error is CocoaError || error is POSIXError)
     }
 }

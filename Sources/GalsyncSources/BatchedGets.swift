@@ -29,6 +29,13 @@ public struct BatchedGets: Sendable {
     /// `rounds` times.
     public func fetch(_ gets: [(String, String)], perBatch: Int) async throws -> [String: Answer] {
         var out: [String: Answer] = [:]
+        try await fetch(gets, perBatch: perBatch) { key, answer in out[key] = answer }
+        return out
+    }
+
+    /// As `fetch`, handing each answer to `each` as its batch comes back and keeping none (photo
+    /// bytes go to the cache a batch at a time, never all in memory).
+    public func fetch(_ gets: [(String, String)], perBatch: Int, each: (String, Answer) throws -> Void) async throws {
         var todo = gets
         for round in 0..<Self.rounds where !todo.isEmpty {
             var again: [(String, String)] = []
@@ -44,7 +51,7 @@ public struct BatchedGets: Sendable {
                 }
                 for _ in 0..<parallel { start() }
                 while let (answers, throttled, after) = try await group.next() {
-                    out.merge(answers) { _, new in new }
+                    for (key, answer) in answers { try each(key, answer) }
                     again += throttled
                     wait = max(wait, after)
                     start()
@@ -56,7 +63,6 @@ public struct BatchedGets: Sendable {
                 try await Task.sleep(for: .milliseconds(Int(min(max(wait, 1), retry.maxDelay) * 1000)))
             }
         }
-        return out
     }
 
     func batch(_ gets: [(String, String)]) async throws -> ([String: Answer], [(String, String)], Double) {

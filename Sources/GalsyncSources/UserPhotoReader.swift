@@ -63,7 +63,12 @@ public struct UserPhotoReader: Sendable {
                 if let size, width >= size { url = "/users/\(GraphPath.segment(id))/photos/\(size)x\(size)/$value" }
                 else { url = "/users/\(GraphPath.segment(id))/photo/$value" }
                 downloads.append((id, url))
-            case 404 where ["ImageNotFound", "ErrorItemNotFound", "ErrorNonExistentMailbox", "MailboxNotEnabledForRESTAPI"].contains(code):
+            case 404 where Self.noPhoto(code: code, message: answer.body?["error"]?["message"]?.stringValue ?? ""):
+                reading.outcomes[id] = .known(.init(etag: "", sha256: ""))
+            case 404 where known[id]?.hasPhoto != true && ["ErrorNonExistentMailbox", "MailboxNotEnabledForRESTAPI"].contains(code):
+                // No Exchange mailbox, so no photo Graph can serve: none, for a user galsync has not
+                // seen with one. One it did see keeps it (a mailbox being moved, a licence lapsing
+                // for a day must not make every contact of theirs again).
                 reading.outcomes[id] = .known(.init(etag: "", sha256: ""))
             case 403:
                 reading.denied += 1
@@ -72,23 +77,33 @@ public struct UserPhotoReader: Sendable {
                 reading.outcomes[id] = .unknown("\(answer.status) \(code)")
             }
         }
-        // Full-size photos can be megabytes each: fewer of them per batch.
-        let bytes = try await gets.fetch(downloads, perBatch: size == nil ? 4 : 20)
-        for (id, _) in downloads {
-            guard let answer = bytes[id], answer.status == 200, let data = Self.bytes(answer.body) else {
-                reading.outcomes[id] = .unknown("download: \(bytes[id]?.status ?? 0)")
-                continue
+        // Full-size photos can be megabytes each: fewer of them per batch. Each batch's photos go
+        // to the cache as it comes back.
+        var answered: Set<String> = []
+        try await gets.fetch(downloads, perBatch: size == nil ? 4 : 20) { id, answer in
+            answered.insert(id)
+            guard answer.status == 200, let data = Self.bytes(answer.body) else {
+                reading.outcomes[id] = .unknown("download: \(answer.status)")
+                return
             }
             let sha = try cache.store(data)
             reading.downloaded += 1
             reading.bytes += data.count
             reading.outcomes[id] = .known(.init(etag: etags[id] ?? "", sha256: sha))
         }
+        for (id, _) in downloads where !answered.contains(id) { reading.outcomes[id] = .unknown("download: not answered") }
         return reading
     }
 
+    /// A 404 that says the user has no photo: `ImageNotFound` (facts.md), `ErrorItemNotFound`, or
+    /// another code whose message names the ImageNotFoundException (answers reported by SDK users).
+    /// Anything else (a mailbox moved or gone, a service fault) is not a removal.
+    public static func noPhoto(code: String, message: String) -> Bool {
+        ["ImageNotFound", "ErrorItemNotFound"].contains(code) || message.contains("ImageNotFound")
+    }
+
     /// A `$batch` answer's binary body: base64 text (Graph's answer for a non-JSON body).
-    static func bytes(_ body: JSONValue?) -> Data? {
+    public static func bytes(_ body: JSONValue?) -> Data? {
         guard let text = body?.stringValue else { return nil }
         return Data(base64Encoded: text) ?? Data(base64Encoded: text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
             .padding(toLength: (text.count + 3) / 4 * 4, withPad: "=", startingAt: 0))

@@ -39,6 +39,8 @@ package struct BatchWriter {
     let bodies = CreateBodies()
     /// A photo's bytes by sha256 (`PhotoCache`), read when its batch is assembled.
     let photoBytes: @Sendable (String) -> Data?
+    /// Operations per `$batch` (20, Graph's most; fewer for full-size photos, up to 4 MB each).
+    let batchSize: Int
     static let maxAttempts = 6
     /// Times an update's current fields are read before its mailbox is given up for the cycle.
     static let maxReadAttempts = 3
@@ -51,8 +53,9 @@ package struct BatchWriter {
     static let mailboxThrottledCode = "ApplicationThrottled"
 
     package init(graph: GraphAPI, store: StateStore, concurrency: Int, logger: Logger, progress: CycleProgress,
-                 photoBytes: @escaping @Sendable (String) -> Data? = { _ in nil }) {
+                 photoBytes: @escaping @Sendable (String) -> Data? = { _ in nil }, batchSize: Int = 20) {
         self.photoBytes = photoBytes
+        self.batchSize = batchSize
         self.graph = graph
         self.store = store
         self.concurrency = concurrency
@@ -105,7 +108,7 @@ package struct BatchWriter {
 
     package func run(_ plans: [(Target, MailboxPlan)]) async throws -> Ledger {
         let maxBatches = max(1, concurrency / 4)
-        var scheduler = BatchScheduler(maxInFlight: maxBatches)
+        var scheduler = BatchScheduler(batchSize: batchSize, maxInFlight: maxBatches)
         var byOwner: [String: Target] = [:]
         for (t, plan) in plans {
             scheduler.add(owner: t.sync.owner, plan.operations)

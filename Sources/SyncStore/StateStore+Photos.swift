@@ -95,11 +95,14 @@ extension StateStore {
         public var contactId: String
         /// The contact photo's ETag when a reconcile last saw it (nil: not seen since the upload).
         public var etag: String?
-        public init(owner: String, userId: String, contactId: String, etag: String?) {
+        /// The bytes galsync put there.
+        public var sha256: String
+        public init(owner: String, userId: String, contactId: String, etag: String?, sha256: String = "") {
             self.owner = owner
             self.userId = userId
             self.contactId = contactId
             self.etag = etag
+            self.sha256 = sha256
         }
     }
 
@@ -107,10 +110,10 @@ extension StateStore {
     public func placedPhotos() throws -> [PlacedPhoto] {
         try db.read { db in
             try Row.fetchAll(db, sql: """
-                SELECT cp.owner_id, cp.user_id, cp.contact_id, cp.etag FROM contact_photo cp JOIN managed_contact mc
+                SELECT cp.owner_id, cp.user_id, cp.contact_id, cp.etag, cp.sha256 FROM contact_photo cp JOIN managed_contact mc
                 ON mc.owner_id = cp.owner_id AND mc.user_id = cp.user_id AND mc.contact_id = cp.contact_id
                 WHERE cp.owners = 0 ORDER BY cp.owner_id, cp.user_id
-                """).map { PlacedPhoto(owner: $0[0], userId: $0[1], contactId: $0[2], etag: $0[3]) }
+                """).map { PlacedPhoto(owner: $0[0], userId: $0[1], contactId: $0[2], etag: $0[3], sha256: $0[4]) }
         }
     }
 

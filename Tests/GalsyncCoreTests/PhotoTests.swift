@@ -109,8 +109,6 @@ import Testing
             let user = try #require(before.first { $0.photo != nil }?.user)
             let old = before.filter { $0.user == user }
             try await h.sim.removeUserPhoto(user)
-            let plan = try await h.sync { $0.planOnly = true; $0.forceReconcile = true }
-            #expect(plan.photos?.toCheck ?? 0 > 0, "\(plan.text)")
             let removed = try await h.sync { $0.forceReconcile = true }
             #expect(removed.exitStatus == .ok && removed.photos?.recreated == old.count, "\(removed.text)")
             #expect(removed.deleted == 0 && removed.created == 0, "made again, not counted as the plan's deletes and creates")
@@ -138,9 +136,62 @@ import Testing
             let status = try StatusReport(config: h.config, store: StateStore(path: h.statePath, readOnly: true), running: nil, width: 1000)
             #expect(status.text.contains("photos: 3 contacts still to get their user's current photo"), "\(status.text)")
             #expect(status.json["photos"]?["pending"] == 3)
+            let plan = try await h.sync { $0.planOnly = true }
+            #expect(plan.photos?.written == 3 && plan.photos?.toCheck == 0, "\(plan.text)")
+            #expect(plan.text.contains("photos: would put 3 on contacts"), "\(plan.text)")
             let next = try await h.sync()
             #expect(next.photos?.written == 3 && next.photos?.failed == 0, "\(next.text)")
             #expect(await Self.contacts(h).filter { $0.photo == nil }.count == missing - 3)
+        }
+    }
+}
+
+/// Photos never cost the contacts: a photo read that fails skips photos for the cycle, and a
+/// burst of "no photo" answers does not make every contact again.
+@Suite struct PhotoFaultTests {
+    @Test func aFailedPhotoReadSkipsPhotosAndTheContactsAreWritten() async throws {
+        try await SyncHarness.with(users: 12) { h in
+            h.config.contact.photos = true
+            // The photo cache cannot be made (a file where its folder goes): the downloads fail.
+            let folder = ((h.statePath as NSString).deletingLastPathComponent as NSString).appendingPathComponent("photos")
+            #expect(FileManager.default.createFile(atPath: folder, contents: Data("not a folder".utf8)))
+            let first = try await h.sync()
+            #expect(first.exitStatus == .ok && first.created > 0 && first.mailboxesFailed == 0, "\(first.text)")
+            #expect(first.photos?.written == 0 && (first.photos?.unchecked ?? 0) > 0, "\(first.text)")
+            await h.expectExact()
+            // Nothing was recorded of them: the next cycle checks and writes.
+            try FileManager.default.removeItem(atPath: folder)
+            let next = try await h.sync()
+            #expect((next.photos?.written ?? 0) > 0 && next.photos?.unchecked == 0, "\(next.text)")
+        }
+    }
+
+    @Test func aUserWhoseCheckFailsIsNotAskedAgainEveryCycle() async throws {
+        try await SyncHarness.with(users: 12) { h in
+            h.config.contact.photos = true
+            await h.sim.queueResponse(route: "GET /users/{id}/photo", status: 403,
+                                      body: Data(#"{"error":{"code":"ErrorAccessDenied","message":"Access is denied."}}"#.utf8))
+            let first = try await h.sync()
+            #expect(first.exitStatus == .ok && first.photos?.unchecked == 1, "\(first.text)")
+            await h.sim.resetCounters()
+            let idle = try await h.sync()
+            #expect(idle.photos?.checked == 0 && idle.photos?.unchecked == 0 && idle.requests <= 2, "\(idle.text)")
+        }
+    }
+
+    @Test func manyRemovedPhotosAtOnceAreNotMadeAgainWithoutLeave() async throws {
+        try await SyncHarness.with(users: 16) { h in
+            h.config.contact.photos = true
+            #expect(try await h.sync().exitStatus == .ok)
+            let users = Set(await PhotoTests.contacts(h).filter { $0.photo != nil }.map(\.user))
+            for u in users { try await h.sim.removeUserPhoto(u) }
+            let refused = try await h.sync { $0.forceReconcile = true }
+            #expect(refused.photos?.recreated == 0 && refused.warnings.contains { $0.contains("max_deletes_percent") }, "\(refused.text)")
+            #expect(await PhotoTests.contacts(h).filter { $0.photo != nil }.count > 0, "nothing made again")
+            let allowed = try await h.sync { $0.forceReconcile = true; $0.allowMassDelete = true }
+            #expect((allowed.photos?.recreated ?? 0) > 10 && allowed.exitStatus == .ok, "\(allowed.text)")
+            #expect(await PhotoTests.contacts(h).allSatisfy { $0.photo == nil })
+            await h.expectExact()
         }
     }
 }
