@@ -18,10 +18,16 @@ extension SyncEngine {
     /// Users' photos as this cycle knows them: user id → sha256 of the bytes ("" = none).
     struct PhotoRound: Sendable {
         var photos: [String: String] = [:]
+        /// Users whose photo this round found new, changed or removed.
+        var changedUsers = 0
         var summary = CycleSummary.PhotoSummary()
     }
 
     var photoCache: PhotoCache { PhotoCache(statePath: config.sync.state) }
+    /// Mailboxes whose photo work is read and written together.
+    static let photoWave = 50
+    /// `meta` key: "0" when the last photo pass left nothing to do (the idle shortcut's premise).
+    static let photoWorkLeft = "photo_work_left"
 
     /// The lists that copy photos: directory-sourced lists with `photos = true`.
     static func copiesPhotos(_ work: ListWork) -> Bool {
@@ -77,6 +83,7 @@ extension SyncEngine {
                 if known[id] == nil { changed[id] = .init(etag: "?", sha256: ""); result.photos[id] = "" }
             }
         }
+        result.changedUsers = changed.count
         let gone = known.keys.filter { !ids.contains($0) }
         try directory.setUserPhotos(changed, forget: gone, at: now())
         result.summary.checked = check.count - unknown
@@ -99,18 +106,30 @@ extension SyncEngine {
     func writePhotos(_ round: PhotoRound, work: ListWork, summary: inout CycleSummary) async throws {
         var photoSummary = CycleSummary.PhotoSummary()
         let planOnly = summary.isPlan || work.context?.options.planOnly == true
-        if !planOnly, work.context?.reconcileDue == true {
+        let reconcile = work.context?.reconcileDue == true
+        // Nothing can need a photo when no user's photo changed, no contact was made, nothing was
+        // left over and no reconcile is due: an idle cycle reads no managed contact for photos.
+        if !planOnly, !reconcile, round.changedUsers == 0, summary.created == 0, try store.meta(Self.photoWorkLeft) == "0" {
+            summary.photos = photoSummary
+            return
+        }
+        if !planOnly, reconcile {
             try await checkPlacedPhotos(policy: work.engine.config.contact.photoPolicy, skipping: summary.outcomes.failed, summary: &photoSummary)
         }
-        let todo = try store.contactPhotoWork(photos: round.photos).filter { !summary.outcomes.failed.contains($0.owner) }
-        let removals = todo.filter { $0.sha256.isEmpty }, uploads = todo.filter { !$0.sha256.isEmpty }
+        let records = try store.mailboxes()
+        let owners = records.keys.filter { !summary.outcomes.failed.contains($0) }.sorted()
+        let withPhotos = round.photos.filter { !$0.value.isEmpty }
+        // Contacts carrying galsync's photo of a user who has none now (few: users without a photo).
+        let removals = try store.contactPhotoWork(photos: round.photos.filter { $0.value.isEmpty }).filter { !summary.outcomes.failed.contains($0.owner) }
         if planOnly {
-            photoSummary.written = uploads.count
+            for wave in stride(from: 0, to: owners.count, by: Self.photoWave) {
+                photoSummary.written += try store.contactPhotoWork(photos: withPhotos, owners: Array(owners[wave..<min(wave + Self.photoWave, owners.count)])).count
+            }
             photoSummary.recreated = removals.count
             summary.photos = photoSummary
             return
         }
-        let records = try store.mailboxes()
+        var left = false
         func target(_ owner: String) throws -> BatchWriter.Target? {
             guard let folder = records[owner]?.folderId else { return nil }
             // Photos, deletes and creates read nothing of what the state knows (updates do).
@@ -135,6 +154,7 @@ extension SyncEngine {
         if remaking.count > limit, work.context?.options.allowMassDelete != true {
             summary.warnings.append("\(remaking.count) contacts carry the photo of a user who removed it; making that many again is more than max_deletes_percent allows (\(limit)): not done this cycle (sync --allow-mass-delete does it)")
             remaking = []
+            left = true
         }
         if !remaking.isEmpty, let desired = work.desired?.projections {
             progress.phase("making \(remaking.count) contacts again without a photo")
@@ -162,17 +182,24 @@ extension SyncEngine {
                 if summary.problems[owner] == nil { summary.problems[owner] = "pending: \(n) contacts made again without their photo unconfirmed; the next cycle lists this mailbox" }
             }
         }
-        if !uploads.isEmpty {
+        // Uploads, a wave of mailboxes at a time: each wave's batches keep every connection busy
+        // (Graph's per-app concurrency binds before the number of mailboxes does), and the work of
+        // 400,000 contacts is never held at once.
+        for wave in stride(from: 0, to: owners.count, by: Self.photoWave) {
+            let uploads = try store.contactPhotoWork(photos: withPhotos, owners: Array(owners[wave..<min(wave + Self.photoWave, owners.count)]))
+            guard !uploads.isEmpty else { continue }
             progress.phase("putting \(uploads.count) photos on contacts")
             let ledger = try await run(Dictionary(grouping: uploads, by: \.owner).mapValues { $0.map { .photo(contactId: $0.contactId, userId: $0.userId, sha256: $0.sha256) } })
-            photoSummary.written = await ledger.photos.values.reduce(0, +)
+            photoSummary.written += await ledger.photos.values.reduce(0, +)
             let failures = await ledger.photoFailures
             photoSummary.failed += failures.values.reduce(0) { $0 + $1.count }
             for (owner, messages) in failures.sorted(by: { $0.key < $1.key }).prefix(Self.namedMailboxes) {
                 logger.warning("\(owner): \(messages.count) photos not written (tried again next cycle): \(messages.first ?? "")")
             }
         }
-        if work.context?.reconcileDue == true { try store.pruneContactPhotos() }
+        if reconcile { try store.pruneContactPhotos() }
+        left = left || photoSummary.failed > 0 || !summary.outcomes.failed.isEmpty || !summary.outcomes.pending.isEmpty
+        try store.setMeta(Self.photoWorkLeft, left ? "1" : "0")
         summary.photos = photoSummary
     }
 
@@ -183,32 +210,41 @@ extension SyncEngine {
     /// upload pass that follows writes it) and left to the owner under `keep_edits`. The first
     /// ETag seen after an upload is taken as galsync's.
     func checkPlacedPhotos(policy: ContactFieldRule.Policy, skipping failed: Set<String>, summary: inout CycleSummary.PhotoSummary) async throws {
-        let byOwner = Dictionary(grouping: try store.placedPhotos().filter { !failed.contains($0.owner) }, by: \.owner)
+        let owners = try store.mailboxes().keys.filter { !failed.contains($0) }.sorted()
+        for wave in stride(from: 0, to: owners.count, by: Self.photoWave) {
+            try await checkPlacedPhotos(owners: Array(owners[wave..<min(wave + Self.photoWave, owners.count)]), policy: policy, summary: &summary)
+        }
+    }
+
+    /// One wave of mailboxes of `checkPlacedPhotos`.
+    func checkPlacedPhotos(owners: [String], policy: ContactFieldRule.Policy, summary: inout CycleSummary.PhotoSummary) async throws {
+        let byOwner = Dictionary(grouping: try store.placedPhotos(owners: owners), by: \.owner)
         guard !byOwner.isEmpty else { return }
         // Round-robin over the mailboxes: the n-th photo of each, then the (n+1)-th…
         var placed: [StateStore.PlacedPhoto] = []
-        let owners = byOwner.keys.sorted()
+        let holders = byOwner.keys.sorted()
         for n in 0..<(byOwner.values.map(\.count).max() ?? 0) {
-            for owner in owners where n < byOwner[owner]!.count { placed.append(byOwner[owner]![n]) }
+            for owner in holders where n < byOwner[owner]!.count { placed.append(byOwner[owner]![n]) }
         }
         progress.phase("checking \(placed.count) photos on contacts")
-        let answers = try await BatchedGets(graph: graph, retry: retry).fetch(placed.enumerated().map { i, p in
-            (String(i), "/users/\(GraphPath.segment(p.owner))/contacts/\(GraphPath.segment(p.contactId))/photo")
-        }, perBatch: 20)
         var seen: [StateStore.PlacedPhoto] = [], putBack: [StateStore.PlacedPhoto] = [], owners2: [StateStore.PlacedPhoto] = []
         var changed: [StateStore.PlacedPhoto] = []
-        for (i, p) in placed.enumerated() {
-            guard let a = answers[String(i)] else { continue }  // not answered: the next reconcile
+        // Each answer is looked at as its batch comes back (not answered: the next reconcile).
+        try await BatchedGets(graph: graph, retry: retry).fetch(placed.enumerated().map { i, p in
+            (String(i), "/users/\(GraphPath.segment(p.owner))/contacts/\(GraphPath.segment(p.contactId))/photo")
+        }, perBatch: 20) { key, a in
+            guard let i = Int(key) else { return }
+            let p = placed[i]
             var now = p
             switch a.status {
             case 200:
                 now.etag = a.body?["@odata.mediaEtag"]?.stringValue
-                if p.etag == nil { seen.append(now); continue }
-                if now.etag == p.etag { continue }
+                if p.etag == nil { seen.append(now); return }
+                if now.etag == p.etag { return }
             case 404 where UserPhotoReader.noPhoto(code: a.body?["error"]?["code"]?.stringValue ?? "", message: a.body?["error"]?["message"]?.stringValue ?? ""):
                 now.etag = nil
             default:
-                continue
+                return
             }
             changed.append(now)
         }

@@ -57,23 +57,29 @@ extension StateStore {
     /// user who has none now (`sha256` ""). `photos`: each user's photo sha256 ("" = none);
     /// users not in it are not known yet and get no work. One read of the managed contacts
     /// (read-only: `plan` asks it too), no request.
-    public func contactPhotoWork(photos: [String: String]) throws -> [ContactPhotoWork] {
-        guard !photos.isEmpty else { return [] }
+    /// `owners`: only these mailboxes (a wave of them: the work of 400,000 contacts is not held at once).
+    public func contactPhotoWork(photos: [String: String], owners: [String]? = nil) throws -> [ContactPhotoWork] {
+        guard !photos.isEmpty, owners?.isEmpty != true else { return [] }
+        let filter = owners.map { "WHERE mc.owner_id IN (\(Array(repeating: "?", count: $0.count).joined(separator: ",")))" } ?? ""
         return try db.read { db in
             var out: [ContactPhotoWork] = []
+            var owner = ""
             let rows = try Row.fetchCursor(db, sql: """
                 SELECT mc.owner_id, mc.user_id, mc.contact_id, cp.sha256, cp.owners FROM managed_contact mc
                 LEFT JOIN contact_photo cp ON cp.owner_id = mc.owner_id AND cp.user_id = mc.user_id AND cp.contact_id = mc.contact_id
-                ORDER BY mc.owner_id, mc.user_id
-                """)
+                \(filter) ORDER BY mc.owner_id, mc.user_id
+                """, arguments: StatementArguments(owners ?? []))
             while let row = try rows.next() {
-                let userId: String = row[1]
-                guard let wanted = photos[userId] else { continue }
+                // The user's id and photo as the map holds them, and the owner's as the last row's:
+                // one string each, shared by every work item, not one per row.
+                guard let index = photos.index(forKey: row[1]) else { continue }
+                let (userId, wanted) = photos[index]
                 let carried: String? = row[3]
                 if row[4] as Int? == 1 { continue }  // the owner's own photo (keep_edits)
-                if wanted.isEmpty ? carried != nil : carried != wanted {
-                    out.append(ContactPhotoWork(owner: row[0], userId: userId, contactId: row[2], sha256: wanted))
-                }
+                guard wanted.isEmpty ? carried != nil : carried != wanted else { continue }
+                let rowOwner: String = row[0]
+                if rowOwner != owner { owner = rowOwner }
+                out.append(ContactPhotoWork(owner: owner, userId: userId, contactId: row[2], sha256: wanted))
             }
             return out
         }
@@ -106,14 +112,17 @@ extension StateStore {
         }
     }
 
-    /// Every photo galsync put on a contact it still manages (not those left to their owners).
-    public func placedPhotos() throws -> [PlacedPhoto] {
-        try db.read { db in
+    /// Every photo galsync put on a contact it still manages (not those left to their owners);
+    /// `owners`: only these mailboxes.
+    public func placedPhotos(owners: [String]? = nil) throws -> [PlacedPhoto] {
+        guard owners?.isEmpty != true else { return [] }
+        let filter = owners.map { "AND cp.owner_id IN (\(Array(repeating: "?", count: $0.count).joined(separator: ",")))" } ?? ""
+        return try db.read { db in
             try Row.fetchAll(db, sql: """
                 SELECT cp.owner_id, cp.user_id, cp.contact_id, cp.etag, cp.sha256 FROM contact_photo cp JOIN managed_contact mc
                 ON mc.owner_id = cp.owner_id AND mc.user_id = cp.user_id AND mc.contact_id = cp.contact_id
-                WHERE cp.owners = 0 ORDER BY cp.owner_id, cp.user_id
-                """).map { PlacedPhoto(owner: $0[0], userId: $0[1], contactId: $0[2], etag: $0[3], sha256: $0[4]) }
+                WHERE cp.owners = 0 \(filter) ORDER BY cp.owner_id, cp.user_id
+                """, arguments: StatementArguments(owners ?? [])).map { PlacedPhoto(owner: $0[0], userId: $0[1], contactId: $0[2], etag: $0[3], sha256: $0[4]) }
         }
     }
 
