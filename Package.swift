@@ -95,11 +95,14 @@ let package = Package(
 
         .executableTarget(name: "galsync-bench", dependencies: ["GalsyncPlan", "GalsyncConfig", "GalsyncJSON"]),
 
+        // The simulated tenant's data: users, groups, mailboxes, photos, the seed, settings,
+        // throttling state, counters, the contact schema, requests and answers.
+        .target(name: "GraphSimulatorModel", dependencies: ["GalsyncCrypto", "GalsyncJSON", "GraphFilter"]),
         // The Microsoft identity platform + Graph simulator.
         .target(
             name: "GraphSimulator",
             dependencies: [
-                "GalsyncCrypto", "GalsyncJSON", "GraphFilter",
+                "GraphSimulatorModel", "GalsyncCrypto", "GalsyncJSON", "GraphFilter",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -137,6 +140,7 @@ let package = Package(
         .testTarget(name: "GraphFilterTests", dependencies: ["GraphFilter", "GalsyncJSON"]),
         .testTarget(name: "GalsyncTextTests", dependencies: ["GalsyncText", "SystemdSupport", "GraphClient", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "GraphClientTests", dependencies: ["GraphClient", "GraphSimulator", "GalsyncCrypto", "GraphHTTP", "ProcessSupport"], exclude: ["Python"]),
+        .testTarget(name: "GraphSimulatorModelTests", dependencies: ["GraphSimulatorModel"]),
         .testTarget(
             name: "GraphSimulatorTests",
             dependencies: ["GraphSimulator", "GalsyncCrypto", "GraphHTTP", "ProcessSupport", .product(name: "Logging", package: "swift-log")],

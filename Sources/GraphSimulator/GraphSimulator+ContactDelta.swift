@@ -1,29 +1,6 @@
 import Foundation
 import GalsyncCrypto
 
-/// `GET /users/{u}/contactFolders/{f}/contacts/delta` (documented) and `/users/{u}/contacts/delta`
-/// (the default folder; works in Graph but is not documented): the contacts added, changed or
-/// removed in one folder since a state token.
-///
-/// Every contact write in a mailbox (through Graph, by the owner, or a folder deletion) takes the
-/// mailbox's next change number; a contact that leaves a folder (deleted or moved) leaves a
-/// tombstone there. A round covers the change numbers in `(from, to]`.
-struct ContactChangeLog: Sendable {
-    var sequence = 0
-    /// Raised to expire every contacts delta token of the mailbox.
-    var generation = 1
-    /// In change-number order.
-    var tombstones: [ContactTombstone] = []
-}
-
-/// A contact that left `folderId` at change `seq`, having arrived there at change `entered`.
-struct ContactTombstone: Sendable {
-    var id: String
-    var folderId: String
-    var seq: Int
-    var entered: Int
-}
-
 /// The state behind a contacts delta `$skiptoken` or `$deltatoken` (opaque base64url JSON).
 /// `$select` of the first request travels inside, as Graph encodes query options into its links.
 struct ContactDeltaToken: Codable, Sendable {

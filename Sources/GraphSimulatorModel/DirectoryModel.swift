@@ -1,4 +1,5 @@
 import Foundation
+import GalsyncJSON
 
 /// A directory user as Entra ID holds it. Graph properties live in `properties` under their Graph
 /// names so that `$select`, `$filter` and delta change tracking work on any of them alike.
@@ -18,7 +19,7 @@ public struct SimUser: Sendable, Hashable {
     public var userPrincipalName: String { properties["userPrincipalName"]?.stringValue ?? id }
 
     /// Properties holding a value: what a newly created (or restored) user reports in delta.
-    var setProperties: Set<String> {
+    public var setProperties: Set<String> {
         Set(properties.filter { !$0.value.isNull && $0.value != .array([]) }.keys)
     }
 
@@ -44,6 +45,15 @@ public struct SimUser: Sendable, Hashable {
         "businessPhones", "displayName", "givenName", "jobTitle", "mail", "mobilePhone",
         "officeLocation", "preferredLanguage", "surname", "userPrincipalName", "id",
     ]
+
+    public init(id: String, properties: [String: JSONValue], hasMailbox: Bool, deleted: Bool = false, purpose: String = "user", photo: SimUserPhoto? = nil) {
+        self.id = id
+        self.properties = properties
+        self.hasMailbox = hasMailbox
+        self.deleted = deleted
+        self.purpose = purpose
+        self.photo = photo
+    }
 }
 
 /// A security or Microsoft 365 group; `members` holds user and group ids.
@@ -51,6 +61,12 @@ public struct SimGroup: Sendable, Hashable {
     public var id: String
     public var displayName: String
     public var members: [String]
+
+    public init(id: String, displayName: String, members: [String]) {
+        self.id = id
+        self.displayName = displayName
+        self.members = members
+    }
 }
 
 /// A contact folder inside a mailbox.
@@ -58,6 +74,12 @@ public struct ContactFolder: Sendable, Hashable {
     public var id: String
     public var displayName: String
     public var parentFolderId: String
+
+    public init(id: String, displayName: String, parentFolderId: String) {
+        self.id = id
+        self.displayName = displayName
+        self.parentFolderId = parentFolderId
+    }
 }
 
 /// A contact as Exchange stores it: its Graph properties plus extended properties by id.
@@ -73,8 +95,19 @@ public struct StoredContact: Sendable, Hashable {
     public var photo: Data?
     /// The mailbox's contact change number of this contact's last write, and of its arrival in
     /// its current folder (creation or move): what contacts delta compares tokens with.
-    var changeSeq = 0
-    var folderSeq = 0
+    public var changeSeq = 0
+    public var folderSeq = 0
+
+    public init(id: String, folderId: String, properties: [String: JSONValue], extendedProperties: [String: String], createdDateTime: Date, lastModifiedDateTime: Date, changeKey: String, photo: Data? = nil) {
+        self.id = id
+        self.folderId = folderId
+        self.properties = properties
+        self.extendedProperties = extendedProperties
+        self.createdDateTime = createdDateTime
+        self.lastModifiedDateTime = lastModifiedDateTime
+        self.changeKey = changeKey
+        self.photo = photo
+    }
 }
 
 /// One user's Exchange Online mailbox: its default Contacts folder, child folders and contacts.
@@ -84,7 +117,14 @@ public struct Mailbox: Sendable {
     public var folders: [String: ContactFolder]
     public var contacts: [String: StoredContact]
     /// Change numbers, tombstones and token generation behind contacts delta.
-    var contactChanges = ContactChangeLog()
+    public var contactChanges = ContactChangeLog()
+
+    public init(ownerId: String, defaultFolderId: String, folders: [String: ContactFolder], contacts: [String: StoredContact]) {
+        self.ownerId = ownerId
+        self.defaultFolderId = defaultFolderId
+        self.folders = folders
+        self.contacts = contacts
+    }
 }
 
 /// An app registration (with its service principal in the tenant): what the token endpoint checks.
@@ -96,6 +136,14 @@ public struct AppRegistration: Sendable {
     public var certificates: [RegisteredCertificate]
     /// Exchange application access policy: when set, only these mailbox owner ids are reachable.
     public var mailboxScope: Set<String>?
+
+    public init(clientId: String, displayName: String, roles: [String], certificates: [RegisteredCertificate], mailboxScope: Set<String>? = nil) {
+        self.clientId = clientId
+        self.displayName = displayName
+        self.roles = roles
+        self.certificates = certificates
+        self.mailboxScope = mailboxScope
+    }
 }
 
 /// A certificate uploaded to an app registration (a key credential).
@@ -105,4 +153,12 @@ public struct RegisteredCertificate: Sendable {
     public var sha256: Data
     public var notBefore: Date
     public var notAfter: Date
+
+    public init(der: Data, sha1: Data, sha256: Data, notBefore: Date, notAfter: Date) {
+        self.der = der
+        self.sha1 = sha1
+        self.sha256 = sha256
+        self.notBefore = notBefore
+        self.notAfter = notAfter
+    }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import GalsyncJSON
 
 /// An HTTP request as the simulator's services see it, independent of the HTTP server.
 public struct SimRequest: Sendable {
@@ -14,7 +15,7 @@ public struct SimRequest: Sendable {
     public var baseURL: String
     /// The JSON body when it arrived already parsed (a `$batch` item): saves encoding it only to
     /// parse it again.
-    var parsedBody: JSONValue?
+    public var parsedBody: JSONValue?
 
     public init(method: String, target: String, headers: [String: String] = [:], body: Data = Data(), baseURL: String) {
         self.method = method.uppercased()

@@ -3,7 +3,7 @@
 
 extension ContactSchema {
     /// Structural properties (name → EDM type) of each entity type, base types included.
-    static let entityTypes: [String: [String: String]] = [
+    public static let entityTypes: [String: [String: String]] = [
         "contact": [
             "assistantName": "Edm.String",
             "birthday": "Edm.DateTimeOffset",
@@ -59,7 +59,7 @@ extension ContactSchema {
     ]
 
     /// Navigation properties (name → type) of each entity type.
-    static let navigationProperties: [String: [String: String]] = [
+    public static let navigationProperties: [String: [String: String]] = [
         "contact": [
             "extensions": "Collection(graph.extension)",
             "multiValueExtendedProperties": "Collection(graph.multiValueLegacyExtendedProperty)",
@@ -76,7 +76,7 @@ extension ContactSchema {
     ]
 
     /// Complex types (name → properties).
-    static let complexTypes: [String: [String: String]] = [
+    public static let complexTypes: [String: [String: String]] = [
         "emailAddress": [
             "address": "Edm.String",
             "name": "Edm.String",

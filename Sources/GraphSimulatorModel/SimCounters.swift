@@ -1,3 +1,5 @@
+import GalsyncJSON
+
 /// What the simulator saw, for tests and benchmarks: requests by route and status, throttling,
 /// concurrency high-water marks, token requests and rejections, and injected faults.
 public struct SimCounters: Sendable {
@@ -22,7 +24,7 @@ public struct SimCounters: Sendable {
 
     public init() {}
 
-    mutating func record(route: String, status: Int, inBatch: Bool) {
+    public mutating func record(route: String, status: Int, inBatch: Bool) {
         if inBatch { batchItems[route, default: [:]][status, default: 0] += 1 }
         else { requests[route, default: [:]][status, default: 0] += 1 }
         if status == 429 { throttled += 1 }
@@ -31,7 +33,7 @@ public struct SimCounters: Sendable {
     /// Total top-level HTTP requests seen (a `$batch` counts once).
     public var totalRequests: Int { requests.values.reduce(0) { $0 + $1.values.reduce(0, +) } }
 
-    func json(highestConcurrency: [String: Int]) -> JSONValue {
+    public func json(highestConcurrency: [String: Int]) -> JSONValue {
         func table(_ t: [String: [Int: Int]]) -> JSONValue {
             .object(t.mapValues { .object(Dictionary(uniqueKeysWithValues: $0.map { (String($0.key), JSONValue.number(Double($0.value))) })) })
         }

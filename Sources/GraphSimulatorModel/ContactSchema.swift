@@ -1,4 +1,6 @@
 import Foundation
+import GraphFilter
+import GalsyncJSON
 
 /// Validates request bodies for Outlook entities against Graph's CSDL (the generated tables in
 /// `ContactSchema+Generated.swift`), the way Exchange rejects them: unknown properties, wrong
@@ -9,9 +11,9 @@ public enum ContactSchema {
         public let message: String
     }
 
-    static let readOnly: Set<String> = ["id", "changeKey", "createdDateTime", "lastModifiedDateTime"]
-    static let collectionLimits = ["businessPhones": 2, "homePhones": 2, "emailAddresses": 3]
-    static let writableNavigation: Set<String> = ["singleValueExtendedProperties", "multiValueExtendedProperties"]
+    public static let readOnly: Set<String> = ["id", "changeKey", "createdDateTime", "lastModifiedDateTime"]
+    public static let collectionLimits = ["businessPhones": 2, "homePhones": 2, "emailAddresses": 3]
+    public static let writableNavigation: Set<String> = ["singleValueExtendedProperties", "multiValueExtendedProperties"]
 
     /// Checks a POST or PATCH body for `entity` (`contact` or `contactFolder`).
     public static func validate(_ body: JSONValue, entity: String) throws(Violation) {
@@ -45,7 +47,7 @@ public enum ContactSchema {
         }
     }
 
-    static func check(_ value: JSONValue, type: String, path: String) throws(Violation) {
+    public static func check(_ value: JSONValue, type: String, path: String) throws(Violation) {
         if value.isNull { return }
         if type.hasPrefix("Collection("), type.hasSuffix(")") {
             let element = String(type.dropFirst("Collection(".count).dropLast())
@@ -80,7 +82,7 @@ public enum ContactSchema {
         }
     }
 
-    static func checkExtendedProperties(_ value: JSONValue, name: String) throws(Violation) {
+    public static func checkExtendedProperties(_ value: JSONValue, name: String) throws(Violation) {
         guard let items = value.arrayValue else { throw mismatch(value, "Collection", name) }
         for item in items {
             guard let id = item["id"]?.stringValue else {
@@ -96,7 +98,7 @@ public enum ContactSchema {
     }
 
     /// `String {00020329-0000-0000-C000-000000000046} Name galsyncSource` and the `Id 0x...` and tag forms.
-    static func isExtendedPropertyId(_ id: String) -> Bool {
+    public static func isExtendedPropertyId(_ id: String) -> Bool {
         let parts = id.split(separator: " ", maxSplits: 3).map(String.init)
         guard let first = parts.first, ExtendedPropertyId.types.contains(first) else { return false }
         if parts.count == 2 { return parts[1].lowercased().hasPrefix("0x") }
@@ -106,7 +108,7 @@ public enum ContactSchema {
         return true
     }
 
-    static func mismatch(_ value: JSONValue, _ type: String, _ path: String) -> Violation {
+    public static func mismatch(_ value: JSONValue, _ type: String, _ path: String) -> Violation {
         let shown = String(decoding: value.encoded().prefix(60), as: UTF8.self)
         return Violation(code: "RequestBodyRead", message: "Cannot convert the literal '\(shown)' to the expected type '\(type)' (property '\(path)').")
     }

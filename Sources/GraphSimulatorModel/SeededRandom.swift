@@ -1,4 +1,5 @@
 import Foundation
+import GalsyncJSON
 
 /// SplitMix64: a small, fast, seedable generator, so that `--seed S` always makes the same tenant
 /// and the same fault sequence.

@@ -1,4 +1,5 @@
 import Foundation
+import GalsyncJSON
 
 /// Every knob of the simulator, with Microsoft's documented values as defaults.
 public struct SimulatorSettings: Sendable, Codable, Equatable {

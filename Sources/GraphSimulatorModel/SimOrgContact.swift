@@ -1,4 +1,5 @@
 import Foundation
+import GalsyncJSON
 
 /// An organizational contact (`microsoft.graph.orgContact`): a mail contact of the tenant, read-only
 /// in Graph ("synchronized from on-premises directories or from Exchange Online"). Properties
@@ -14,9 +15,9 @@ public struct SimOrgContact: Sendable, Hashable {
     public static let defaultSelect = ["id", "companyName", "department", "displayName", "givenName", "jobTitle", "mail", "mailNickname", "surname"]
     public static let propertyNames = defaultSelect + ["phones", "addresses", "proxyAddresses", "onPremisesSyncEnabled"]
 
-    static let companies = ["Fabrikam", "Northwind Traders", "Tailspin Toys", "Litware", "Woodgrove Bank", "Adventure Works"]
+    public static let companies = ["Fabrikam", "Northwind Traders", "Tailspin Toys", "Litware", "Woodgrove Bank", "Adventure Works"]
 
-    static func seeded(index i: Int, rng: inout SeededRandom) -> SimOrgContact {
+    public static func seeded(index i: Int, rng: inout SeededRandom) -> SimOrgContact {
         let id = rng.guid()
         let given = TenantSeed.givenNames[Int(rng.next() % UInt64(TenantSeed.givenNames.count))]
         let surname = TenantSeed.surnames[Int(rng.next() % UInt64(TenantSeed.surnames.count))]
@@ -40,5 +41,10 @@ public struct SimOrgContact: Sendable, Hashable {
             "proxyAddresses": .array(i % 7 == 3 ? [] : [.string("SMTP:\(nick)@\(domain)")]),
             "onPremisesSyncEnabled": .null,
         ])
+    }
+
+    public init(id: String, properties: [String: JSONValue]) {
+        self.id = id
+        self.properties = properties
     }
 }

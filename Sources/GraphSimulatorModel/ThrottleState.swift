@@ -1,4 +1,5 @@
 import Foundation
+import GalsyncJSON
 
 /// Outlook's and Graph's throttling, as a pure state machine: events (`admit`, `release`) return
 /// decisions, with no I/O, so it can be tested on its own.
@@ -14,7 +15,7 @@ public struct ThrottleState: Sendable {
         case rate(retryAfter: Double, global: Bool)
     }
 
-    struct Key: Hashable { let app: String; let mailbox: String }
+    public struct Key: Hashable, Sendable { let app: String; let mailbox: String }
 
     private var inFlight: [Key: Int] = [:]
     private var mailboxWindows: [Key: SlidingWindow] = [:]
@@ -62,14 +63,14 @@ public struct ThrottleState: Sendable {
 /// The times of the last `limit` admitted requests, in a ring: whether one more fits is one
 /// comparison with the oldest of them (a global window holds 130,000 stamps; scanning and
 /// compacting an array of them was a tenth of the simulator's time).
-struct SlidingWindow: Sendable {
+public struct SlidingWindow: Sendable {
     private var ring: [Date] = []
     /// Index of the oldest stamp (0 until the ring is full).
     private var start = 0
     private var capacity = 0
 
     /// Seconds until one more request fits, or nil when it fits now.
-    mutating func wait(now: Date, limit: Int, span: Double) -> Double? {
+    public mutating func wait(now: Date, limit: Int, span: Double) -> Double? {
         guard limit > 0 else { return span }
         if limit != capacity { resize(limit) }
         guard ring.count == capacity else { return nil }
@@ -78,7 +79,7 @@ struct SlidingWindow: Sendable {
     }
 
     /// Records an admitted request (after a `wait` that said it fits).
-    mutating func record(_ now: Date) {
+    public mutating func record(_ now: Date) {
         guard capacity > 0 else { return }
         if ring.count < capacity {
             ring.append(now)

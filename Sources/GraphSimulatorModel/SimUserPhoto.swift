@@ -1,4 +1,5 @@
 import Foundation
+import GalsyncJSON
 
 /// A user's profile photo as Exchange serves it: uploaded at `original` pixels square, so the
 /// sizes Graph offers are those of `sizes` not larger than it; `version` changes with every
@@ -20,7 +21,7 @@ public struct SimUserPhoto: Sendable, Hashable {
     public var available: [Int] { Self.sizes.filter { $0 <= original } + (Self.sizes.contains(original) ? [] : [original]) }
 
     /// The ETag of this version (what `@odata.mediaEtag` carries, quoted).
-    func etag(user: String) -> String {
+    public func etag(user: String) -> String {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
         for b in "\(user)/\(original)/\(version)".utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
         return String(format: "%08X", UInt32(truncatingIfNeeded: h ^ (h >> 32)))
@@ -29,7 +30,7 @@ public struct SimUserPhoto: Sendable, Hashable {
     /// A baseline JPEG (8x8 grey, one component, one-code Huffman tables) whose COM segment names
     /// the user, size and version and pads the file to about `size * size / 4` bytes (at most 64 KB
     /// a segment, several segments for larger sizes).
-    func jpeg(user: String, size: Int) -> Data {
+    public func jpeg(user: String, size: Int) -> Data {
         var d = Data([0xFF, 0xD8])
         d += [0xFF, 0xE0, 0x00, 0x10, 0x4A, 0x46, 0x49, 0x46, 0x00, 0x01, 0x01, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00]
         d += [0xFF, 0xDB, 0x00, 0x43, 0x00] + [UInt8](repeating: 1, count: 64)

@@ -1,4 +1,5 @@
 import Foundation
+import GalsyncJSON
 
 /// Makes a realistic, deterministic tenant from `--users N --seed S`: non-ASCII names, missing
 /// fields, guests, disabled accounts, users without mail or mailbox, rooms, and nested groups.
@@ -17,16 +18,16 @@ public struct TenantSeed: Sendable {
         self.orgContacts = orgContacts
     }
 
-    static let givenNames = ["Ada", "José", "Zoë", "Łukasz", "Øyvind", "Ingrid", "Amélie", "Björn", "Siobhán", "Nuño",
+    public static let givenNames = ["Ada", "José", "Zoë", "Łukasz", "Øyvind", "Ingrid", "Amélie", "Björn", "Siobhán", "Nuño",
                              "Chloé", "Dmitri", "Aiko", "Mei", "Olu", "Priya", "Şule", "Théo", "Grace", "Ravi",
                              "Françoise", "Jürgen", "Małgorzata", "Seán", "Kofi", "Ana", "Liam", "Noor", "Hana", "Mateo"]
-    static let surnames = ["Lovelace", "Álvarez", "Müller", "Kowalski", "Hansen", "Bergström", "O'Brien", "Núñez", "Dubois",
+    public static let surnames = ["Lovelace", "Álvarez", "Müller", "Kowalski", "Hansen", "Bergström", "O'Brien", "Núñez", "Dubois",
                            "Ivanova", "Tanaka", "Wang", "Okafor", "Sharma", "Yılmaz", "Martin", "Hopper", "Patel", "Søndergaard",
                            "Żółć", "Nakamura", "García", "Mensah", "Rossi", "Smith", "Khan", "Kim", "Silva", "Novák", "Jones"]
-    static let cjk = [("伟", "王"), ("秀英", "李"), ("さくら", "佐藤"), ("민준", "김")]
-    static let departments = ["Sales", "Engineering", "Finance", "Marketing", "Support", "Legal", "Operations"]
-    static let titles = ["Manager", "Engineer", "Analyst", "Director", "Specialist", "Consultant", "Coordinator"]
-    static let offices = [("Building 1", "1 Main St", "Redmond", "WA", "98052", "United States"),
+    public static let cjk = [("伟", "王"), ("秀英", "李"), ("さくら", "佐藤"), ("민준", "김")]
+    public static let departments = ["Sales", "Engineering", "Finance", "Marketing", "Support", "Legal", "Operations"]
+    public static let titles = ["Manager", "Engineer", "Analyst", "Director", "Specialist", "Consultant", "Coordinator"]
+    public static let offices = [("Building 1", "1 Main St", "Redmond", "WA", "98052", "United States"),
                           ("Paris HQ", "12 Rue de Rivoli", "Paris", nil, "75001", "France"),
                           ("München", "Leopoldstraße 5", "München", "Bayern", "80802", "Germany"),
                           ("東京", "丸の内 1-1", "千代田区", "東京都", "100-0005", "Japan")]
