@@ -24,8 +24,10 @@ extension SyncEngine {
     }
 
     var photoCache: PhotoCache { PhotoCache(statePath: config.sync.state) }
-    /// Mailboxes whose photo work is read and written together.
+    /// Mailboxes whose photos on contacts are checked together at a full reconcile.
     static let photoWave = 50
+    /// Photo writes per mailbox read and written together (every mailbox at once).
+    static let photoSlice = 250
     /// `meta` key: "0" when the last photo pass left nothing to do (the idle shortcut's premise).
     static let photoWorkLeft = "photo_work_left"
 
@@ -117,14 +119,11 @@ extension SyncEngine {
             try await checkPlacedPhotos(policy: work.engine.config.contact.photoPolicy, skipping: summary.outcomes.failed, summary: &photoSummary)
         }
         let records = try store.mailboxes()
-        let owners = records.keys.filter { !summary.outcomes.failed.contains($0) }.sorted()
         let withPhotos = round.photos.filter { !$0.value.isEmpty }
         // Contacts carrying galsync's photo of a user who has none now (few: users without a photo).
-        let removals = try store.contactPhotoWork(photos: round.photos.filter { $0.value.isEmpty }).filter { !summary.outcomes.failed.contains($0.owner) }
+        let removals = try store.contactPhotoWork(photos: round.photos.filter { $0.value.isEmpty }, skipping: summary.outcomes.failed)
         if planOnly {
-            for wave in stride(from: 0, to: owners.count, by: Self.photoWave) {
-                photoSummary.written += try store.contactPhotoWork(photos: withPhotos, owners: Array(owners[wave..<min(wave + Self.photoWave, owners.count)])).count
-            }
+            photoSummary.written = try store.contactPhotoWork(photos: withPhotos, skipping: summary.outcomes.failed).count
             photoSummary.recreated = removals.count
             summary.photos = photoSummary
             return
@@ -182,20 +181,28 @@ extension SyncEngine {
                 if summary.problems[owner] == nil { summary.problems[owner] = "pending: \(n) contacts made again without their photo unconfirmed; the next cycle lists this mailbox" }
             }
         }
-        // Uploads, a wave of mailboxes at a time: each wave's batches keep every connection busy
-        // (Graph's per-app concurrency binds before the number of mailboxes does), and the work of
-        // 400,000 contacts is never held at once.
-        for wave in stride(from: 0, to: owners.count, by: Self.photoWave) {
-            let uploads = try store.contactPhotoWork(photos: withPhotos, owners: Array(owners[wave..<min(wave + Self.photoWave, owners.count)]))
-            guard !uploads.isEmpty else { continue }
+        // Uploads, a slice of every mailbox's work at a time (`photoSlice` each): every mailbox
+        // stays busy (its own limits bind, not the number of mailboxes), and the work of 400,000
+        // contacts is never held at once. What failed is left for the next cycle.
+        var skipping = summary.outcomes.failed
+        while true {
+            let uploads = try store.contactPhotoWork(photos: withPhotos, perOwner: Self.photoSlice, skipping: skipping)
+            guard !uploads.isEmpty else { break }
             progress.phase("putting \(uploads.count) photos on contacts")
             let ledger = try await run(Dictionary(grouping: uploads, by: \.owner).mapValues { $0.map { .photo(contactId: $0.contactId, userId: $0.userId, sha256: $0.sha256) } })
-            photoSummary.written += await ledger.photos.values.reduce(0, +)
+            let confirmed = await ledger.photos
+            let written = confirmed.values.reduce(0, +)
+            photoSummary.written += written
             let failures = await ledger.photoFailures
             photoSummary.failed += failures.values.reduce(0) { $0 + $1.count }
             for (owner, messages) in failures.sorted(by: { $0.key < $1.key }).prefix(Self.namedMailboxes) {
                 logger.warning("\(owner): \(messages.count) photos not written (tried again next cycle): \(messages.first ?? "")")
             }
+            skipping.formUnion(await ledger.photosFailed)
+            // A mailbox the writer gave up on (its work dropped) is left for the next cycle too.
+            let answered = Set(uploads.map(\.owner)).filter { (confirmed[$0] ?? 0) > 0 || failures[$0] != nil }
+            skipping.formUnion(Set(uploads.map(\.owner)).subtracting(answered))
+            if written == 0 && failures.isEmpty { break }
         }
         if reconcile { try store.pruneContactPhotos() }
         left = left || photoSummary.failed > 0 || !summary.outcomes.failed.isEmpty || !summary.outcomes.pending.isEmpty

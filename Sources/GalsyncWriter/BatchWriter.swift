@@ -97,8 +97,14 @@ package struct BatchWriter {
         /// fail neither the contact nor the mailbox).
         package var photos: [String: Int] = [:]
         package var photoFailures: [String: [String]] = [:]
+        /// "owner/user" of each photo write that failed (not tried again in this cycle's pass).
+        package var photosFailed: Set<String> = []
         func photo(_ owner: String) { photos[owner, default: 0] += 1; answered(owner) }
-        func photoFailed(_ owner: String, _ message: String) { photoFailures[owner, default: []].append(message); answered(owner) }
+        func photoFailed(_ owner: String, _ userId: String, _ message: String) {
+            photoFailures[owner, default: []].append(message)
+            photosFailed.insert("\(owner)/\(userId)")
+            answered(owner)
+        }
         func fail(_ owner: String, _ message: String, folderMissing missing: Bool = false) {
             failures[owner, default: []].append(message)
             if missing { folderMissing.insert(owner) }
@@ -194,7 +200,7 @@ package struct BatchWriter {
             guard case .photo(_, let userId, let sha) = pending.op else { continue }
             if let data = photoBytes(sha) { photoData[i] = data } else {
                 unsendable.insert(i)
-                await ledger.photoFailed(pending.owner, "photo \(userId): not in the photo cache; the next cycle reads it again")
+                await ledger.photoFailed(pending.owner, userId, "photo \(userId): not in the photo cache; the next cycle reads it again")
             }
         }
         var request = Array(#"{"requests":["#.utf8)
@@ -246,7 +252,7 @@ package struct BatchWriter {
         /// An operation whose outcome is unknown (no answer for it): an update or delete goes
         /// back until its attempts run out; a create's intent stays for the next cycle to adopt.
         func unknownOutcome(_ pending: BatchScheduler.Pending, _ why: String) async {
-            if case .photo = pending.op, pending.attempt >= Self.maxAttempts { await ledger.photoFailed(pending.owner, "photo \(pending.op.userId): \(why)"); return }
+            if case .photo = pending.op, pending.attempt >= Self.maxAttempts { await ledger.photoFailed(pending.owner, pending.op.userId, "photo \(pending.op.userId): \(why)"); return }
             if case .create = pending.op { uncertain.insert(pending.owner); await ledger.unknown(pending.owner); return }
             if pending.attempt < Self.maxAttempts { retry.append(.init(owner: pending.owner, op: pending.op, attempt: pending.attempt + 1)) }
             else { await ledger.unknown(pending.owner) }
@@ -311,7 +317,7 @@ package struct BatchWriter {
                     var again = pending
                     again.throttled += 1
                     if again.throttled >= Self.maxThrottled, case .photo = pending.op {
-                        await ledger.photoFailed(owner, "photo \(pending.op.userId): still throttled after \(again.throttled) answers of 429; the next cycle tries again")
+                        await ledger.photoFailed(owner, pending.op.userId, "photo \(pending.op.userId): still throttled after \(again.throttled) answers of 429; the next cycle tries again")
                     } else if again.throttled >= Self.maxThrottled {
                         await ledger.fail(owner, "\(pending.op.name) \(pending.op.userId): still throttled after \(again.throttled) answers of 429 \(code); the next cycle tries again")
                         await queue.abandon(owner)
@@ -368,7 +374,7 @@ package struct BatchWriter {
                         retry.append(.init(owner: owner, op: pending.op, attempt: pending.attempt + 1))
                         later(owner, retryAfter ?? backoff(pending.attempt))
                     } else {
-                        await ledger.photoFailed(owner, "photo \(userId): \(status) \(code)")
+                        await ledger.photoFailed(owner, userId, "photo \(userId): \(status) \(code)")
                     }
                 }
             }
@@ -381,7 +387,7 @@ package struct BatchWriter {
                 var again = pending
                 again.throttled += 1
                 if again.throttled < Self.maxThrottled { retry.append(again); continue }
-                if case .photo = pending.op { await ledger.photoFailed(pending.owner, "photo \(pending.op.userId): $batch still throttled"); continue }
+                if case .photo = pending.op { await ledger.photoFailed(pending.owner, pending.op.userId, "photo \(pending.op.userId): $batch still throttled"); continue }
                 await ledger.fail(pending.owner, "$batch still throttled after \(again.throttled) answers of 429; the next cycle tries again")
                 await queue.abandon(pending.owner)
             }

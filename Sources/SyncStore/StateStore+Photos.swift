@@ -57,18 +57,19 @@ extension StateStore {
     /// user who has none now (`sha256` ""). `photos`: each user's photo sha256 ("" = none);
     /// users not in it are not known yet and get no work. One read of the managed contacts
     /// (read-only: `plan` asks it too), no request.
-    /// `owners`: only these mailboxes (a wave of them: the work of 400,000 contacts is not held at once).
-    public func contactPhotoWork(photos: [String: String], owners: [String]? = nil) throws -> [ContactPhotoWork] {
-        guard !photos.isEmpty, owners?.isEmpty != true else { return [] }
-        let filter = owners.map { "WHERE mc.owner_id IN (\(Array(repeating: "?", count: $0.count).joined(separator: ",")))" } ?? ""
+    /// `perOwner`: at most this many items per mailbox (a slice of every mailbox's work: the
+    /// work of 400,000 contacts is not held at once, and every mailbox stays busy); `skipping`:
+    /// mailboxes, and "owner/user" items, left out.
+    public func contactPhotoWork(photos: [String: String], perOwner: Int = .max, skipping: Set<String> = []) throws -> [ContactPhotoWork] {
+        guard !photos.isEmpty else { return [] }
         return try db.read { db in
             var out: [ContactPhotoWork] = []
-            var owner = ""
+            var owner = "", taken = 0
             let rows = try Row.fetchCursor(db, sql: """
                 SELECT mc.owner_id, mc.user_id, mc.contact_id, cp.sha256, cp.owners FROM managed_contact mc
                 LEFT JOIN contact_photo cp ON cp.owner_id = mc.owner_id AND cp.user_id = mc.user_id AND cp.contact_id = mc.contact_id
-                \(filter) ORDER BY mc.owner_id, mc.user_id
-                """, arguments: StatementArguments(owners ?? []))
+                ORDER BY mc.owner_id, mc.user_id
+                """)
             while let row = try rows.next() {
                 // The user's id and photo as the map holds them, and the owner's as the last row's:
                 // one string each, shared by every work item, not one per row.
@@ -78,7 +79,9 @@ extension StateStore {
                 if row[4] as Int? == 1 { continue }  // the owner's own photo (keep_edits)
                 guard wanted.isEmpty ? carried != nil : carried != wanted else { continue }
                 let rowOwner: String = row[0]
-                if rowOwner != owner { owner = rowOwner }
+                if rowOwner != owner { owner = rowOwner; taken = 0 }
+                guard taken < perOwner, !skipping.contains(owner), !skipping.contains("\(owner)/\(userId)") else { continue }
+                taken += 1
                 out.append(ContactPhotoWork(owner: owner, userId: userId, contactId: row[2], sha256: wanted))
             }
             return out
