@@ -169,6 +169,7 @@ public struct Preflight: Sendable {
             do {
                 _ = try await graph.request("GET", "/users/\(GraphPath.segment(mailbox))/contactFolders?$top=1")
                 steps.append(Step(name: "mailbox", outcome: .pass, detail: "contact folders of \(mailbox) can be listed"))
+                if config.contact.photos || config.lists.contains(where: { $0.contact.photos }) { steps.append(await Self.photoStep(graph, user: mailbox)) }
                 steps += await Self.listSteps(config, graph: graph)
                 return done(steps.contains { $0.outcome == .fail } ? .config : .ok)
             } catch let error as GraphError where error.code == "MailboxNotEnabledForRESTAPI" && i < candidates.count - 1 {
@@ -181,6 +182,22 @@ public struct Preflight: Sendable {
         steps.append(Step(name: "mailbox", outcome: .warn, detail: "no user to try a mailbox with"))
         steps += await Self.listSteps(config, graph: graph)
         return done(steps.contains { $0.outcome == .fail } ? .config : .ok)
+    }
+
+    /// `[contact] photos`: one user's photo metadata, as each cycle reads it. Refused, it is a
+    /// warning: cycles go on, and copy no photo.
+    static func photoStep(_ graph: GraphAPI, user: String) async -> Step {
+        do {
+            _ = try await graph.request("GET", "/users/\(GraphPath.segment(user))/photo")
+            return Step(name: "photos", outcome: .pass, detail: "users' photos can be read (\(user)'s answered)")
+        } catch let error as GraphError where error.status == 404 && UserPhotoReader.noPhoto(code: error.code, message: error.message) {
+            return Step(name: "photos", outcome: .pass, detail: "users' photos can be read (\(user) has none)")
+        } catch let error as GraphError where error.status == 403 {
+            return Step(name: "photos", outcome: .warn, detail: "photos are on, but Graph refused \(user)'s photo: \(error)",
+                        fix: "grant the app ProfilePhoto.Read.All (or User.Read.All) and admin consent; or set [contact] photos = false")
+        } catch {
+            return Step(name: "photos", outcome: .warn, detail: "\(user)'s photo could not be read: \(error)")
+        }
     }
 
     /// `honor_hidden`: the advanced query galsync reads the hidden users with, asked for one

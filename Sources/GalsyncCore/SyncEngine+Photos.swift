@@ -25,11 +25,13 @@ extension SyncEngine {
 
     var photoCache: PhotoCache { PhotoCache(statePath: config.sync.state) }
     /// Mailboxes whose photos on contacts are checked together at a full reconcile.
-    static let photoWave = 50
+    static let photoWave = 20
     /// Photo writes per mailbox read and written together (every mailbox at once).
     static let photoSlice = 250
-    /// `meta` key: "0" when the last photo pass left nothing to do (the idle shortcut's premise).
-    static let photoWorkLeft = "photo_work_left"
+    /// `meta` keys: how many photo writes the last pass left (failed, or held back by the
+    /// valve), and "1" when it reached every mailbox: together the idle shortcut's premise.
+    public static let photoWorkLeft = "photo_work_left"
+    public static let photoPassWhole = "photo_pass_whole"
 
     /// The lists that copy photos: directory-sourced lists with `photos = true`.
     static func copiesPhotos(_ work: ListWork) -> Bool {
@@ -111,7 +113,8 @@ extension SyncEngine {
         let reconcile = work.context?.reconcileDue == true
         // Nothing can need a photo when no user's photo changed, no contact was made, nothing was
         // left over and no reconcile is due: an idle cycle reads no managed contact for photos.
-        if !planOnly, !reconcile, round.changedUsers == 0, summary.created == 0, try store.meta(Self.photoWorkLeft) == "0" {
+        if !planOnly, !reconcile, round.changedUsers == 0, summary.created == 0, try store.meta(Self.photoWorkLeft) == "0",
+           try store.meta(Self.photoPassWhole) == "1" {
             summary.photos = photoSummary
             return
         }
@@ -128,7 +131,7 @@ extension SyncEngine {
             summary.photos = photoSummary
             return
         }
-        var left = false
+        var refused = 0
         func target(_ owner: String) throws -> BatchWriter.Target? {
             guard let folder = records[owner]?.folderId else { return nil }
             // Photos, deletes and creates read nothing of what the state knows (updates do).
@@ -152,8 +155,8 @@ extension SyncEngine {
         let limit = max(10, Int(Double(try store.managedContactCount()) * config.sync.maxDeletesPercent / 100))
         if remaking.count > limit, work.context?.options.allowMassDelete != true {
             summary.warnings.append("\(remaking.count) contacts carry the photo of a user who removed it; making that many again is more than max_deletes_percent allows (\(limit)): not done this cycle (sync --allow-mass-delete does it)")
+            refused = remaking.count
             remaking = []
-            left = true
         }
         if !remaking.isEmpty, let desired = work.desired?.projections {
             progress.phase("making \(remaking.count) contacts again without a photo")
@@ -205,8 +208,10 @@ extension SyncEngine {
             if written == 0 && failures.isEmpty { break }
         }
         if reconcile { try store.pruneContactPhotos() }
-        left = left || photoSummary.failed > 0 || !summary.outcomes.failed.isEmpty || !summary.outcomes.pending.isEmpty
-        try store.setMeta(Self.photoWorkLeft, left ? "1" : "0")
+        // What is known to be left (for `status`, which must not scan the contacts), and whether
+        // every mailbox had its pass (a failed one's work is not known).
+        try store.setMeta(Self.photoWorkLeft, String(photoSummary.failed + refused))
+        try store.setMeta(Self.photoPassWhole, summary.outcomes.failed.isEmpty && summary.outcomes.pending.isEmpty ? "1" : "0")
         summary.photos = photoSummary
     }
 

@@ -54,11 +54,13 @@ public struct StatusReport: Sendable {
         let pending = cycles.first?.pending ?? 0
         // Photos: what the state says is still to put on contacts (a write that failed, a
         // contact made since), and the cache's size on disk.
-        var photos: (pending: Int, files: Int, bytes: Int)?
+        // From what the last photo pass recorded: status runs after every cycle of the service and
+        // must not read every managed contact.
+        var photos: (pending: Int, whole: Bool, files: Int, bytes: Int)?
         if config.contact.photos {
-            let work = try store.contactPhotoWork(photos: try store.userPhotos().mapValues(\.sha256))
+            let left = Int(try store.meta(SyncEngine.photoWorkLeft) ?? "") ?? 0
             let usage = PhotoCache(statePath: config.sync.state).usage()
-            photos = (work.count, usage.files, usage.bytes)
+            photos = (left, try store.meta(SyncEngine.photoPassWhole) != "0", usage.files, usage.bytes)
         }
         var nextDue: Date?
         if running?.isService == true, let last = cycles.first, let finished = last.finished { nextDue = finished + config.sync.interval }
@@ -136,7 +138,8 @@ public struct StatusReport: Sendable {
             for f in l.failing { lines.append("  \(safe(handle(f.owner))): \(safe(f.problem))") }
         }
         if let photos {
-            lines.append("photos: \(photos.pending) contacts still to get their user's current photo (written next cycle); cache \(photos.files) photos, \(photos.bytes / 1024) KiB")
+            lines.append("photos: \(photos.pending) contacts still to get their user's current photo (written next cycle)"
+                + (photos.whole ? "" : ", and those of the mailboxes that failed") + "; cache \(photos.files) photos, \(photos.bytes / 1024) KiB")
         }
         if pending > 0 || !relist.isEmpty {
             lines.append("pending: \(pending) operations unconfirmed at the end of the last cycle; \(relist.count) mailboxes to list again")

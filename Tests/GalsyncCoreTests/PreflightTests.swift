@@ -68,6 +68,28 @@ struct SimulatedInstall {
         #expect(step.outcome == .warn && step.fix?.contains("MailboxSettings.Read") == true, "\(step)")
     }
 
+    @Test func withPhotosOnCheckReadsOneUsersPhotoAndSaysWhatToGrantWhenRefused() async throws {
+        let install = try await SimulatedInstall()
+        let report = try await install.run { url in
+            var c = install.config(url)
+            c.contact.photos = true
+            return await Preflight(config: c, configPath: "test.toml", environment: [:]).run()
+        }
+        let step = try #require(report.steps.first { $0.name == "photos" })
+        #expect(report.exitStatus == .ok && step.outcome == .pass && step.detail.hasPrefix("users' photos can be read"), "\(step)")
+        // The seeded tenant's photo role comes from User.Read.All; an app without it is refused
+        // the directory first, so a refused photo is shown through a canned 403.
+        let other = try await SimulatedInstall()
+        let refused = try await other.run { url in
+            var c = other.config(url)
+            c.contact.photos = true
+            await other.sim.queueResponse(route: "GET /users/{id}/photo", status: 403, body: Data(#"{"error":{"code":"ErrorAccessDenied","message":"Access is denied."}}"#.utf8))
+            return await Preflight(config: c, configPath: "test.toml", environment: [:]).run()
+        }
+        let warned = try #require(refused.steps.first { $0.name == "photos" }, "\(refused.steps.map(\.line))")
+        #expect(refused.exitStatus == .ok && warned.outcome == .warn && warned.fix?.contains("ProfilePhoto.Read.All") == true, "\(warned)")
+    }
+
     /// The shipped example's placeholder ids fail the config step, each with its fix.
     @Test func placeholderIdsFailTheConfigStep() async throws {
         let install = try await SimulatedInstall()
