@@ -33,6 +33,8 @@ public struct CycleSummary: Sendable {
     /// The mailboxes behind the counts, so that a cycle of several lists counts each mailbox
     /// once (`countingMailboxesOnce`).
     package var outcomes = MailboxOutcomes()
+    /// Mailboxes listed again after the first write round (late creates adopted from a listing).
+    package var listedAgain = 0
 
     package struct MailboxOutcomes: Sendable {
         var ok: Set<String> = [], failed: Set<String> = [], skipped: Set<String> = [], pending: Set<String> = []

@@ -32,6 +32,8 @@ extension SyncEngine {
     /// valve), and "1" when it reached every mailbox: together the idle shortcut's premise.
     public static let photoWorkLeft = "photo_work_left"
     public static let photoPassWhole = "photo_pass_whole"
+    /// `user_photo.etag` of a user whose check failed before galsync ever saw their photo.
+    static let uncheckedTag = "?"
 
     /// The lists that copy photos: directory-sourced lists with `photos = true`.
     static func copiesPhotos(_ work: ListWork) -> Bool {
@@ -55,7 +57,8 @@ extension SyncEngine {
             return everyone || round.changed[id] != nil || (k.hasPhoto && !cache.contains(k.sha256))
         }
         var result = PhotoRound()
-        for id in ids { if let k = known[id] { result.photos[id] = k.sha256 } }
+        // A user whose check failed ("?") is not known to have no photo: no work either way.
+        for id in ids { if let k = known[id], k.etag != Self.uncheckedTag { result.photos[id] = k.sha256 } }
         if options.planOnly {
             result.summary.toCheck = check.count
             return result
@@ -84,10 +87,13 @@ extension SyncEngine {
                 unknown += 1
                 // Never seen: recorded as checked (no photo known), so that an idle cycle does not
                 // ask again; the next full reconcile, or a change the delta reports, does.
-                if known[id] == nil { changed[id] = .init(etag: "?", sha256: ""); result.photos[id] = "" }
+                if known[id] == nil { changed[id] = .init(etag: Self.uncheckedTag, sha256: "") }
             }
         }
         result.changedUsers = changed.count
+        // Until each list's pass completes, its idle shortcut is off: a pass cut short (a crash,
+        // a stop, a fault) must not leave these changes waiting for a full reconcile.
+        if !changed.isEmpty { for work in copying { try work.engine.store.setMeta(Self.photoPassWhole, "0") } }
         let gone = known.keys.filter { !ids.contains($0) }
         try directory.setUserPhotos(changed, forget: gone, at: now())
         result.summary.checked = check.count - unknown
@@ -97,7 +103,7 @@ extension SyncEngine {
         if reading.denied > 0 {
             logger.warning("\(reading.denied) users' photos could not be read: 403 (grant the app ProfilePhoto.Read.All or User.Read.All)")
         } else if unknown > 0 {
-            logger.info("\(unknown) users' photos could not be checked this cycle; the next cycle tries again")
+            logger.info("\(unknown) users' photos could not be checked this cycle; a change the directory reports, or the next full reconcile, checks them again")
         }
         // The cache keeps what some user's photo is now (old photos go at a full reconcile).
         if everyone { cache.prune(keeping: Set(result.photos.values.filter { !$0.isEmpty })) }
@@ -113,11 +119,13 @@ extension SyncEngine {
         let reconcile = work.context?.reconcileDue == true
         // Nothing can need a photo when no user's photo changed, no contact was made, nothing was
         // left over and no reconcile is due: an idle cycle reads no managed contact for photos.
-        if !planOnly, !reconcile, round.changedUsers == 0, summary.created == 0, try store.meta(Self.photoWorkLeft) == "0",
-           try store.meta(Self.photoPassWhole) == "1" {
+        // (A mailbox listed this cycle may have adopted contacts made late: no shortcut then.)
+        if !planOnly, !reconcile, round.changedUsers == 0, summary.created == 0, summary.listedAgain == 0, work.planned.allSatisfy(\.fromChanges),
+           try store.meta(Self.photoWorkLeft) == "0", try store.meta(Self.photoPassWhole) == "1" {
             summary.photos = photoSummary
             return
         }
+        if !planOnly { try store.setMeta(Self.photoPassWhole, "0") }
         if !planOnly, reconcile {
             try await checkPlacedPhotos(policy: work.engine.config.contact.photoPolicy, skipping: summary.outcomes.failed, summary: &photoSummary)
         }
@@ -137,16 +145,17 @@ extension SyncEngine {
             // Photos, deletes and creates read nothing of what the state knows (updates do).
             return BatchWriter.Target(sync: mailboxSync(owner), folderId: folder, known: [:])
         }
-        func run(_ ops: [String: [MailboxPlan.Operation]]) async throws -> BatchWriter.Ledger {
+        var whole = true
+        func run(_ ops: [String: [MailboxPlan.Operation]], photos: Bool = false) async throws -> BatchWriter.Ledger {
             var plans: [(BatchWriter.Target, MailboxPlan)] = []
             for (owner, list) in ops.sorted(by: { $0.key < $1.key }) {
-                guard let t = try target(owner) else { continue }
+                guard let t = try target(owner) else { whole = false; continue }  // no folder known: listed next cycle
                 plans.append((t, MailboxPlan(owner: owner, operations: list)))
             }
             let cache = photoCache
             // A full-size photo may be 4 MB: one per batch then.
             return try await BatchWriter(graph: graph, store: store, concurrency: config.sync.concurrency, logger: logger, progress: progress,
-                                         photoBytes: { cache.load($0) }, batchSize: config.contact.photoSize == nil ? 1 : 20).run(plans)
+                                         photoBytes: { cache.load($0) }, batchSize: photos && config.contact.photoSize == nil ? 1 : 20).run(plans)
         }
         // A removed photo: the contact is deleted and made again without one (not a delete of the
         // plan, but under a valve of its own: a burst of wrong answers must not make every
@@ -173,15 +182,20 @@ extension SyncEngine {
             var failures = await deleted.failures
             for (owner, messages) in await made.failures { failures[owner, default: []] += messages }
             for (owner, messages) in failures {
-                summary.problems[owner] = "failed: making a contact again without its photo: \(messages.prefix(3).joined(separator: "; "))"
+                let reason = "making a contact again without its photo: \(messages.prefix(3).joined(separator: "; "))"
+                summary.problems[owner] = summary.problems[owner].map { "\($0); \(reason)" } ?? "failed: \(reason)"
                 if summary.outcomes.ok.remove(owner) != nil { summary.mailboxesOK -= 1 }
                 if summary.outcomes.failed.insert(owner).inserted { summary.mailboxesFailed += 1 }
+                try store.setMailbox(owner, state: "failed", reason: reason)
             }
             let unknown = await deleted.unconfirmed.merging(await made.unconfirmed, uniquingKeysWith: +)
-            for (owner, n) in unknown {
+            for (owner, n) in unknown where !failures.keys.contains(owner) {
                 summary.pending += n
+                if summary.outcomes.ok.remove(owner) != nil { summary.mailboxesOK -= 1 }
                 summary.outcomes.pending.insert(owner)
-                if summary.problems[owner] == nil { summary.problems[owner] = "pending: \(n) contacts made again without their photo unconfirmed; the next cycle lists this mailbox" }
+                let reason = "\(n) contacts made again without their photo unconfirmed; the next cycle lists this mailbox"
+                summary.problems[owner] = summary.problems[owner].map { "\($0); \(reason)" } ?? "pending: \(reason)"
+                try store.setMailbox(owner, state: "pending", reason: reason)
             }
         }
         // Uploads, a slice of every mailbox's work at a time (`photoSlice` each): every mailbox
@@ -192,7 +206,7 @@ extension SyncEngine {
             let uploads = try store.contactPhotoWork(photos: withPhotos, perOwner: Self.photoSlice, skipping: skipping)
             guard !uploads.isEmpty else { break }
             progress.phase("putting \(uploads.count) photos on contacts")
-            let ledger = try await run(Dictionary(grouping: uploads, by: \.owner).mapValues { $0.map { .photo(contactId: $0.contactId, userId: $0.userId, sha256: $0.sha256) } })
+            let ledger = try await run(Dictionary(grouping: uploads, by: \.owner).mapValues { $0.map { .photo(contactId: $0.contactId, userId: $0.userId, sha256: $0.sha256) } }, photos: true)
             let confirmed = await ledger.photos
             let written = confirmed.values.reduce(0, +)
             photoSummary.written += written
@@ -202,16 +216,24 @@ extension SyncEngine {
                 logger.warning("\(owner): \(messages.count) photos not written (tried again next cycle): \(messages.first ?? "")")
             }
             skipping.formUnion(await ledger.photosFailed)
-            // A mailbox the writer gave up on (its work dropped) is left for the next cycle too.
+            // A mailbox the writer gave up on (a refused $batch: its work dropped) is left for the
+            // next cycle too, which then makes the whole pass again.
+            for (owner, messages) in await ledger.failures {
+                whole = false
+                skipping.insert(owner)
+                logger.warning("\(owner): photos not written this cycle: \(messages.first ?? "")")
+            }
             let answered = Set(uploads.map(\.owner)).filter { (confirmed[$0] ?? 0) > 0 || failures[$0] != nil }
-            skipping.formUnion(Set(uploads.map(\.owner)).subtracting(answered))
+            let dropped = Set(uploads.map(\.owner)).subtracting(answered)
+            if !dropped.isEmpty { whole = false }
+            skipping.formUnion(dropped)
             if written == 0 && failures.isEmpty { break }
         }
         if reconcile { try store.pruneContactPhotos() }
         // What is known to be left (for `status`, which must not scan the contacts), and whether
         // every mailbox had its pass (a failed one's work is not known).
         try store.setMeta(Self.photoWorkLeft, String(photoSummary.failed + refused))
-        try store.setMeta(Self.photoPassWhole, summary.outcomes.failed.isEmpty && summary.outcomes.pending.isEmpty ? "1" : "0")
+        try store.setMeta(Self.photoPassWhole, whole && summary.outcomes.failed.isEmpty && summary.outcomes.pending.isEmpty ? "1" : "0")
         summary.photos = photoSummary
     }
 
@@ -262,16 +284,19 @@ extension SyncEngine {
         }
         // Another ETag need not be another photo (Exchange may give a new one when galsync writes
         // other fields): the bytes decide. A removed photo (no ETag) is what it says.
+        // Only bytes read and found different make it the owner's: one not answered waits for the
+        // next reconcile.
         let replaced = changed.filter { $0.etag != nil }
-        var same: Set<Int> = []
+        var same: Set<Int> = [], different: Set<Int> = []
         try await BatchedGets(graph: graph, retry: retry).fetch(replaced.enumerated().map { i, p in
             (String(i), "/users/\(GraphPath.segment(p.owner))/contacts/\(GraphPath.segment(p.contactId))/photo/$value")
-        }, perBatch: 20) { key, answer in
+        }, perBatch: config.contact.photoSize == nil ? 4 : 20) { key, answer in
             guard let i = Int(key), answer.status == 200, let data = UserPhotoReader.bytes(answer.body) else { return }
-            if PhotoCache.sha256(data) == replaced[i].sha256 { same.insert(i) }
+            if PhotoCache.sha256(data) == replaced[i].sha256 { same.insert(i) } else { different.insert(i) }
         }
         for (i, p) in replaced.enumerated() where same.contains(i) { seen.append(p) }
-        let sameKeys = Set(same.map { "\(replaced[$0].owner)/\(replaced[$0].userId)" })
+        let undecided = Set(replaced.indices.filter { !same.contains($0) && !different.contains($0) }.map { "\(replaced[$0].owner)/\(replaced[$0].userId)" })
+        let sameKeys = Set(same.map { "\(replaced[$0].owner)/\(replaced[$0].userId)" }).union(undecided)
         for p in changed where !sameKeys.contains("\(p.owner)/\(p.userId)") {
             if policy == .keepEdits { owners2.append(p) } else { putBack.append(p) }
         }

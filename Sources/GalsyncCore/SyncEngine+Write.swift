@@ -47,6 +47,7 @@ extension SyncEngine {
             let again = results.filter { $0.value.unconfirmed > 0 && $0.value.failures.isEmpty }.map(\.key)
             guard !again.isEmpty else { break }
             round += 1
+            summary.listedAgain += again.count
             try await Task.sleep(for: .milliseconds(Int(Self.followUpPause * Double(round) * 1000)))
             progress.phase("listing \(again.count) mailboxes again")
             logger.info("listing \(again.count) mailboxes again: \(results.values.reduce(0) { $0 + $1.unconfirmed }) operations unconfirmed (round \(round) of \(Self.followUpRounds))")

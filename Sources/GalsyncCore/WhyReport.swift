@@ -86,6 +86,7 @@ public struct WhyReport: Sendable {
                 let carried = try held.contactPhoto(owner: owner, userId: uid)
                 photo = switch (theirs, carried) {
                 case (_, "owner"?): "the owner put their own photo on this contact: galsync leaves it (photo policy keep_edits)"
+                case (_, "refused"?): "Exchange refused their photo for this contact (see the journal); it is sent again when the photo changes"
                 case (nil, _): "galsync has not checked their photo yet (the next cycle does)"
                 case (let t?, let c) where !t.hasPhoto: c == nil ? "they have no photo, and the contact carries none of galsync's"
                     : "they removed their photo: the next cycle makes the contact again without it"

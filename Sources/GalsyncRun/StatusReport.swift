@@ -56,11 +56,11 @@ public struct StatusReport: Sendable {
         // contact made since), and the cache's size on disk.
         // From what the last photo pass recorded: status runs after every cycle of the service and
         // must not read every managed contact.
-        var photos: (pending: Int, whole: Bool, files: Int, bytes: Int)?
+        var photos: (pending: Int?, whole: Bool, files: Int, bytes: Int)?
         if config.contact.photos {
-            let left = Int(try store.meta(SyncEngine.photoWorkLeft) ?? "") ?? 0
+            let left = try store.meta(SyncEngine.photoWorkLeft).flatMap { Int($0) }
             let usage = PhotoCache(statePath: config.sync.state).usage()
-            photos = (left, try store.meta(SyncEngine.photoPassWhole) != "0", usage.files, usage.bytes)
+            photos = (left, try store.meta(SyncEngine.photoPassWhole) == "1", usage.files, usage.bytes)
         }
         var nextDue: Date?
         if running?.isService == true, let last = cycles.first, let finished = last.finished { nextDue = finished + config.sync.interval }
@@ -88,7 +88,8 @@ public struct StatusReport: Sendable {
             "pending": .number(Double(pending)),
             "mailboxes_to_list": .number(Double(relist.count)),
             "managed_contacts": .number(Double(managed)),
-            "photos": photos.map { ["pending": .number(Double($0.pending)), "cached": .number(Double($0.files)), "cache_bytes": .number(Double($0.bytes))] } ?? .null,
+            "photos": photos.map { ["pending": $0.pending.map { .number(Double($0)) } ?? .null, "every_mailbox": .bool($0.whole),
+                                    "cached": .number(Double($0.files)), "cache_bytes": .number(Double($0.bytes))] } ?? .null,
             "lists": .array(lists.map(\.json)),
             "delta_link_age_s": deltaAge.map { .number($0.rounded()) } ?? .null,
             "certificate_days_left": certDays.map { .number(Double($0)) } ?? .null,
@@ -138,8 +139,9 @@ public struct StatusReport: Sendable {
             for f in l.failing { lines.append("  \(safe(handle(f.owner))): \(safe(f.problem))") }
         }
         if let photos {
-            lines.append("photos: \(photos.pending) contacts still to get their user's current photo (written next cycle)"
-                + (photos.whole ? "" : ", and those of the mailboxes that failed") + "; cache \(photos.files) photos, \(photos.bytes / 1024) KiB")
+            let left = photos.pending.map { "\($0) photo writes left by the last cycle (failed, or held back by the valve)" } ?? "no photo pass yet"
+            lines.append("photos: \(left)" + (photos.whole || photos.pending == nil ? "" : ", and those of the mailboxes it did not reach")
+                + "; cache \(photos.files) photos, \(photos.bytes / 1024) KiB; the home list only")
         }
         if pending > 0 || !relist.isEmpty {
             lines.append("pending: \(pending) operations unconfirmed at the end of the last cycle; \(relist.count) mailboxes to list again")

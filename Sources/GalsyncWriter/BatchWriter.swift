@@ -374,6 +374,11 @@ package struct BatchWriter {
                         retry.append(.init(owner: owner, op: pending.op, attempt: pending.attempt + 1))
                         later(owner, retryAfter ?? backoff(pending.attempt))
                     } else {
+                        // Refused outright (the bytes or their size): not sent again until the photo
+                        // changes. A 404 (the contact is gone) is not: the contact comes back.
+                        if status == 400 || status == 413 {
+                            results[owner, default: .init()].refusedPhotos.append(.init(owner: owner, userId: userId, contactId: contactId, sha256: sha))
+                        }
                         await ledger.photoFailed(owner, userId, "photo \(userId): \(status) \(code)")
                     }
                 }

@@ -1,4 +1,5 @@
 import Foundation
+import GalsyncCrypto
 
 /// Users' profile photos, as profilephoto-get documents them: `GET /users/{id}/photo` (the
 /// largest size's metadata, with `@odata.mediaEtag`), `…/photo/$value` (its bytes),
@@ -74,8 +75,11 @@ extension GraphSimulator {
 
     /// The buffer already held for these bytes, or these bytes, now held.
     func internedPhoto(_ data: Data) -> Data {
-        if let held = photoBuffers[data] { return held }
-        photoBuffers[data] = data
+        // Keyed by digest: Foundation hashes only a Data's length and first 80 bytes, and every
+        // simulated JPEG of one size shares both, so the bytes themselves as keys all collide.
+        let key = Digest.sha256(data)
+        if let held = photoBuffers[key] { return held }
+        photoBuffers[key] = data
         return data
     }
 

@@ -202,11 +202,14 @@ extension StateStore {
         public var clearedIntents: [Int64] = []
         /// Photos Graph confirmed on contacts (`contact_photo`).
         public var photos: [ContactPhotoWork] = []
+        /// Photos Exchange refused outright (not sent again until they change).
+        public var refusedPhotos: [ContactPhotoWork] = []
         public init() {}
     }
 
     public func record(owner: String, _ r: BatchResult) throws {
         if !r.photos.isEmpty { try recordContactPhotos(r.photos) }
+        if !r.refusedPhotos.isEmpty { try recordRefusedPhotos(r.refusedPhotos) }
         guard !r.written.isEmpty || !r.deleted.isEmpty || !r.clearedIntents.isEmpty else { return }
         let known = storedProjections.withLock { $0 }
         var inserted: [String] = []

@@ -76,7 +76,11 @@ extension StateStore {
                 guard let index = photos.index(forKey: row[1]) else { continue }
                 let (userId, wanted) = photos[index]
                 let carried: String? = row[3]
-                if row[4] as Int? == 1 { continue }  // the owner's own photo (keep_edits)
+                let flag: Int? = row[4]
+                if flag == 1 { continue }  // the owner's own photo (keep_edits)
+                // A photo Exchange refused for this contact (400, 413) is not sent again until it
+                // changes; the contact never carried it, so a removal makes nothing again.
+                if flag == 2, wanted.isEmpty || carried == wanted { continue }
                 guard wanted.isEmpty ? carried != nil : carried != wanted else { continue }
                 let rowOwner: String = row[0]
                 if rowOwner != owner { owner = rowOwner; taken = 0 }
@@ -94,6 +98,16 @@ extension StateStore {
         try db.write { db in
             let upsert = try db.makeStatement(sql: "INSERT OR REPLACE INTO contact_photo (owner_id, user_id, contact_id, sha256, etag, owners) VALUES (?, ?, ?, ?, NULL, 0)")
             for w in written { try upsert.execute(arguments: [w.owner, w.userId, w.contactId, w.sha256]) }
+        }
+    }
+
+    /// Photos Exchange refused outright for these contacts (400, 413): not sent again until the
+    /// user's photo changes (`owners` = 2; `carried` is not what the contact holds).
+    public func recordRefusedPhotos(_ refused: [ContactPhotoWork]) throws {
+        guard !refused.isEmpty else { return }
+        try db.write { db in
+            let upsert = try db.makeStatement(sql: "INSERT OR REPLACE INTO contact_photo (owner_id, user_id, contact_id, sha256, etag, owners) VALUES (?, ?, ?, ?, NULL, 2)")
+            for w in refused { try upsert.execute(arguments: [w.owner, w.userId, w.contactId, w.sha256]) }
         }
     }
 
@@ -148,7 +162,7 @@ extension StateStore {
     public func contactPhoto(owner: String, userId: String) throws -> String? {
         try db.read { db in
             try String.fetchOne(db, sql: """
-                SELECT CASE cp.owners WHEN 1 THEN 'owner' ELSE cp.sha256 END FROM contact_photo cp JOIN managed_contact mc
+                SELECT CASE cp.owners WHEN 1 THEN 'owner' WHEN 2 THEN 'refused' ELSE cp.sha256 END FROM contact_photo cp JOIN managed_contact mc
                 ON mc.owner_id = cp.owner_id AND mc.user_id = cp.user_id AND mc.contact_id = cp.contact_id
                 WHERE cp.owner_id = ? AND cp.user_id = ?
                 """, arguments: [owner, userId])

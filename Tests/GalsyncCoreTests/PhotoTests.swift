@@ -125,8 +125,8 @@ import Testing
         try await SyncHarness.with(users: 12) { h in
             h.config.contact.photos = true
             for _ in 0..<3 {
-                await h.sim.queueResponse(route: "PUT /users/{id}/contacts/{id}/photo/$value", status: 400,
-                                          body: Data(#"{"error":{"code":"ErrorInvalidRequest","message":"refused"}}"#.utf8))
+                await h.sim.queueResponse(route: "PUT /users/{id}/contacts/{id}/photo/$value", status: 403,
+                                          body: Data(#"{"error":{"code":"ErrorAccessDenied","message":"Access is denied."}}"#.utf8))
             }
             let first = try await h.sync()
             #expect(first.exitStatus == .ok && first.mailboxesFailed == 0, "\(first.text)")
@@ -134,7 +134,7 @@ import Testing
             let missing = await Self.contacts(h).filter { $0.photo == nil }.count
             // status names what is left to write, from the state alone.
             let status = try StatusReport(config: h.config, store: StateStore(path: h.statePath, readOnly: true), running: nil, width: 1000)
-            #expect(status.text.contains("photos: 3 contacts still to get their user's current photo"), "\(status.text)")
+            #expect(status.text.contains("photos: 3 photo writes left by the last cycle"), "\(status.text)")
             #expect(status.json["photos"]?["pending"] == 3)
             let plan = try await h.sync { $0.planOnly = true }
             #expect(plan.photos?.written == 3 && plan.photos?.toCheck == 0, "\(plan.text)")
@@ -142,6 +142,35 @@ import Testing
             let next = try await h.sync()
             #expect(next.photos?.written == 3 && next.photos?.failed == 0, "\(next.text)")
             #expect(await Self.contacts(h).filter { $0.photo == nil }.count == missing - 3)
+        }
+    }
+}
+
+/// A photo Exchange refuses outright (400, 413) is not sent again until it changes.
+@Suite struct RefusedPhotoTests {
+    @Test func aRefusedPhotoIsNotSentAgainUntilItChanges() async throws {
+        try await SyncHarness.with(users: 12) { h in
+            h.config.contact.photos = true
+            await h.sim.queueResponse(route: "PUT /users/{id}/contacts/{id}/photo/$value", status: 400,
+                                      body: Data(#"{"error":{"code":"ErrorInvalidImage","message":"The image is not valid."}}"#.utf8))
+            let first = try await h.sync()
+            #expect(first.exitStatus == .ok && first.photos?.failed == 1, "\(first.text)")
+            var missing: (owner: String, user: String, id: String, photo: Data?)?
+            for c in await PhotoTests.contacts(h) where c.photo == nil && c.user != c.owner {
+                if await PhotoTests.expected(h, c.user) != nil { missing = c }
+            }
+            let refused = try #require(missing)
+            await h.sim.resetCounters()
+            let again = try await h.sync { $0.forceReconcile = true }
+            #expect(again.photos?.written == 0 && again.photos?.failed == 0 && again.photos?.recreated == 0, "\(again.text)")
+            #expect(await PhotoTests.counter(h, "photoUploads") == 0)
+            let why = try WhyReport(user: refused.user, mailbox: refused.owner, config: h.config, store: StateStore(path: h.statePath, readOnly: true))
+            #expect(why.text.contains("Exchange refused their photo"), "\(why.text)")
+            // A new photo is sent.
+            try await h.sim.setUserPhoto(refused.user, original: 360)
+            let changed = try await h.sync { $0.forceReconcile = true }
+            let want = await PhotoTests.expected(h, refused.user)
+            #expect(await h.sim.contactPhoto(mailbox: refused.owner, contactId: refused.id) == want, "\(changed.text)")
         }
     }
 }
@@ -185,9 +214,10 @@ import Testing
             #expect(try await h.sync().exitStatus == .ok)
             let users = Set(await PhotoTests.contacts(h).filter { $0.photo != nil }.map(\.user))
             for u in users { try await h.sim.removeUserPhoto(u) }
+            let carrying = await PhotoTests.contacts(h).filter { $0.photo != nil }.count
             let refused = try await h.sync { $0.forceReconcile = true }
             #expect(refused.photos?.recreated == 0 && refused.warnings.contains { $0.contains("max_deletes_percent") }, "\(refused.text)")
-            #expect(await PhotoTests.contacts(h).filter { $0.photo != nil }.count > 0, "nothing made again")
+            #expect(await PhotoTests.contacts(h).filter { $0.photo != nil }.count == carrying, "nothing made again")
             let allowed = try await h.sync { $0.forceReconcile = true; $0.allowMassDelete = true }
             #expect((allowed.photos?.recreated ?? 0) > 10 && allowed.exitStatus == .ok, "\(allowed.text)")
             #expect(await PhotoTests.contacts(h).allSatisfy { $0.photo == nil })
