@@ -13,8 +13,6 @@ public struct MailboxPurposeReader: Sendable {
     /// Batches in flight at once (Graph runs 4 items of each at a time).
     public var parallel = 4
     public static let batchLimit = 20
-    /// Rounds of re-asking throttled items before they are left unknown for this cycle.
-    public static let rounds = 4
 
     public init(graph: GraphAPI, retry: RetryPolicy, parallel: Int = 4) {
         self.graph = graph
@@ -35,65 +33,18 @@ public struct MailboxPurposeReader: Sendable {
 
     public func read(_ ids: [String]) async throws -> [String: Outcome] {
         var out: [String: Outcome] = [:]
-        var todo = ids
-        for round in 0..<Self.rounds where !todo.isEmpty {
-            var throttled: [String] = []
-            var wait = 0.0
-            let chunks = stride(from: 0, to: todo.count, by: Self.batchLimit).map { Array(todo[$0..<min($0 + Self.batchLimit, todo.count)]) }
-            var next = 0
-            try await withThrowingTaskGroup(of: ([String: Outcome], [String], Double).self) { group in
-                func start() {
-                    guard next < chunks.count else { return }
-                    let chunk = chunks[next]
-                    next += 1
-                    group.addTask { try await batch(chunk) }
-                }
-                for _ in 0..<parallel { start() }
-                while let (answers, again, after) = try await group.next() {
-                    out.merge(answers) { _, new in new }
-                    throttled += again
-                    wait = max(wait, after)
-                    start()
+        try await BatchedGets(graph: graph, retry: retry, parallel: parallel)
+            .fetch(ids.map { ($0, "/users/\(GraphPath.segment($0))/mailboxSettings/userPurpose") }, perBatch: Self.batchLimit) { id, answer in
+                out[id] = switch answer.status {
+                case 200: Self.purpose(answer.body).map(Outcome.purpose) ?? .unknown
+                case 404 where answer.body?["error"]?["code"]?.stringValue == "MailboxNotEnabledForRESTAPI": .noMailbox
+                case 403: .denied
+                default: .unknown
                 }
             }
-            todo = throttled
-            if !todo.isEmpty, round + 1 < Self.rounds {
-                graph.metrics.recordDeliberateWait()
-                try await Task.sleep(for: .milliseconds(Int(min(max(wait, 1), retry.maxDelay) * 1000)))
-            }
-        }
-        for id in todo { out[id] = .unknown }
+        // Left out of every answer, or still throttled after `BatchedGets.rounds`: not known this cycle.
+        for id in ids where out[id] == nil { out[id] = .unknown }
         return out
-    }
-
-    /// One batch: the outcomes it settled, the ids throttled in it, and their longest Retry-After.
-    public func batch(_ ids: [String]) async throws -> ([String: Outcome], [String], Double) {
-        let body: JSONValue = ["requests": .array(ids.enumerated().map { i, id in
-            ["id": .string(String(i)), "method": "GET", "url": .string("/users/\(GraphPath.segment(id))/mailboxSettings/userPurpose")]
-        })]
-        let response = try await retry.run { try await graph.request("POST", "/$batch", body: body) }
-        var out: [String: Outcome] = [:], throttled: [String] = [], wait = 0.0
-        for item in response.json?["responses"]?.arrayValue ?? [] {
-            guard let i = item["id"]?.stringValue.flatMap(Int.init), ids.indices.contains(i) else { continue }
-            let id = ids[i]
-            switch Int(item["status"]?.numberValue ?? 0) {
-            case 200:
-                out[id] = Self.purpose(item["body"]).map(Outcome.purpose) ?? .unknown
-            case 404 where item["body"]?["error"]?["code"]?.stringValue == "MailboxNotEnabledForRESTAPI":
-                out[id] = .noMailbox
-            case 403:
-                out[id] = .denied
-            case 429, 503, 504:
-                if item["status"]?.numberValue == 429 { graph.metrics.recordThrottledItem() }
-                throttled.append(id)
-                let header = item["headers"]?.objectValue?.first { $0.key.lowercased() == "retry-after" }?.value.stringValue
-                wait = max(wait, RetryAfter.seconds(header) ?? 1)
-            default:
-                out[id] = .unknown
-            }
-        }
-        for id in ids where out[id] == nil && !throttled.contains(id) { out[id] = .unknown }  // left out of the answer
-        return (out, throttled, wait)
     }
 
     /// The purpose in an answer: `{"value": "shared"}` (v1.0, the property alone), or the beta
