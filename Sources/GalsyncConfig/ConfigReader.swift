@@ -205,6 +205,10 @@ struct ConfigReader {
     mutating func reportUnknownKeys() {
         for (section, value) in root where section != "list" {
             guard let known = Self.sections[section] else {
+                if ["include", "store", "name"].contains(section) {
+                    problem(section, "belongs to the install: load this file with InstallationLoader (galsync does)")
+                    continue
+                }
                 problem(section, "unknown section\(Self.suggestion(section, Array(Self.sections.keys)))")
                 continue
             }

@@ -11,6 +11,10 @@ public struct Configuration: Sendable, Equatable {
     /// `[[list]]`, in the file's order; empty: the top-level tables and `sync.folder` are the
     /// one list (`implicitList`), as before lists existed.
     public var lists: [ContactList]
+    /// The tenant's name in a many-tenant install (`name = "fabrikam"` at the top of its file);
+    /// "" for a plain single-tenant `galsync.toml`. Logs carry it (`GALSYNC_TENANT`), metrics
+    /// as a `tenant` label.
+    public var name = ""
 
     public init(tenant: TenantSettings, sync: SyncSettings = SyncSettings(), directory: DirectoryScope = DirectoryScope(),
                 mailboxes: MailboxTargets = MailboxTargets(), contact: ContactSettings = ContactSettings(), lists: [ContactList] = []) {
@@ -77,6 +81,9 @@ public struct Configuration: Sendable, Equatable {
         public var concurrency: Int = 1024
         /// Prometheus textfile written after each cycle, if set.
         public var metricsFile: String?
+        /// This tenant's share of Graph's global per-app ceiling (not a file key): 1 / the number
+        /// of tenants of the install that use the same app registration.
+        public var appShare = 1.0
 
         public init() {}
 

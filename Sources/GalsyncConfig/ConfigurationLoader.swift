@@ -9,14 +9,21 @@ public enum ConfigurationLoader {
         explicit ?? environment["GALSYNC_CONFIG"] ?? "/etc/galsync/galsync.toml"
     }
 
+    /// The configuration of a single-tenant install (`name` and `[store]` allowed); a file with
+    /// `include` is an error asking for `--tenant` (see `InstallationLoader`).
     public static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigurationError) -> Configuration {
+        try InstallationLoader.load(path: path, environment: environment).tenant(named: nil)
+    }
+
+    /// The file's TOML, parsed but not yet read as a configuration.
+    static func root(path: String) throws(ConfigurationError) -> [String: ConfigValue] {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ConfigurationError(file: path, problems: [.init(key: "", message: unreadable(path))])
         }
         guard let text = String(validating: data, as: UTF8.self) else {
             throw ConfigurationError(file: path, problems: [.init(key: "", message: "not valid TOML: the file is not UTF-8 text (TOML files must be); save it as UTF-8")])
         }
-        return try parse(text, file: path, environment: environment)
+        return try root(text, file: path)
     }
 
     /// Why `path` cannot be read, from the system's own answer: a folder galsync may not enter
@@ -51,12 +58,20 @@ public enum ConfigurationLoader {
     public static func duration(_ text: String) -> TimeInterval? { ConfigReader.parseDuration(text) }
 
     public static func parse(_ text: String, file: String = "galsync.toml", environment: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigurationError) -> Configuration {
-        let root: [String: ConfigValue]
+        try parse(root: try root(text, file: file), file: file, environment: environment)
+    }
+
+    static func root(_ text: String, file: String) throws(ConfigurationError) -> [String: ConfigValue] {
         do {
-            root = try TOMLParser.parse(text)
+            return try TOMLParser.parse(text)
         } catch {
             throw ConfigurationError(file: file, problems: [.init(key: "", message: "not valid TOML at line \(error.line), column \(error.column): \(error.message)")])
         }
+    }
+
+    /// One tenant's configuration from its parsed TOML. `include`, `[store]` and `name` belong to
+    /// the install (`InstallationLoader`), which takes them out first.
+    static func parse(root: [String: ConfigValue], file: String, environment: [String: String]) throws(ConfigurationError) -> Configuration {
         var reader = ConfigReader(root: root)
         let config = reader.read(environment: environment)
         if let config, reader.problems.isEmpty { return config }

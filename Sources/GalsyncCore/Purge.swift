@@ -73,7 +73,7 @@ public struct Purge: Sendable {
                 }
                 let plan = MailboxPlan(owner: owner, desired: [:], actual: listing.actual, extraContacts: listing.duplicates)
                 progress.phase("purging mailbox \((owners.firstIndex(of: owner) ?? 0) + 1) of \(owners.count)")
-                let ledger = try await BatchWriter(graph: graph, store: store, concurrency: config.sync.concurrency, logger: .silent, progress: progress)
+                let ledger = try await BatchWriter(graph: graph, store: store, concurrency: config.sync.concurrency, ceilingShare: config.sync.appShare, logger: .silent, progress: progress)
                     .run([(.init(sync: sync, folderId: folder, known: [:]), plan)])
                 summary.deleted += await ledger.outcomes[owner]?.deleted ?? 0
                 if let failed = await ledger.failures[owner] {

@@ -53,7 +53,7 @@ extension SyncEngine {
             }
             let cache = photoCache
             // A full-size photo may be 4 MB: one per batch then.
-            return try await BatchWriter(graph: graph, store: store, concurrency: config.sync.concurrency, logger: logger, progress: progress,
+            return try await BatchWriter(graph: graph, store: store, concurrency: config.sync.concurrency, ceilingShare: config.sync.appShare, logger: logger, progress: progress,
                                          photoBytes: { cache.load($0) }, batchSize: photos && config.contact.photoSize == nil ? 1 : 20).run(plans)
         }
         // A removed photo: the contact is deleted and made again without one (not a delete of the

@@ -158,7 +158,7 @@ extension SyncEngine {
         // A mailbox's own failure is Graph's answer about it; anything else (no token, the
         // state database, a stop) is the cycle's, and ends it.
         for (_, error) in folderFailures where !(error is GraphError || error is HTTPTransportError || error is SyncError) { throw error }
-        let ledger = try await BatchWriter(graph: graph, store: store, concurrency: config.sync.concurrency, logger: logger, progress: progress).run(targets)
+        let ledger = try await BatchWriter(graph: graph, store: store, concurrency: config.sync.concurrency, ceilingShare: config.sync.appShare, logger: logger, progress: progress).run(targets)
         let outcomes = await ledger.outcomes, failures = await ledger.failures, folderMissing = await ledger.folderMissing
         let unconfirmed = await ledger.unconfirmed
         let leaving = Set(planned.filter(\.leaving).map(\.sync.owner))

@@ -72,13 +72,33 @@ extension CycleRunner {
     /// `status.json` for members of the `galsync` group (see `StatusFile`); the service names
     /// itself as running, a one-off command does not (it has ended when the file is read).
     func writeStatusFile(_ store: StateStore) {
-        let config = runtime.config
+        Self.writeStatusFile(store, config: runtime.config, holdsLock: holdsLock, logger: logger)
+    }
+
+    static func writeStatusFile(_ store: StateStore, config: Configuration, holdsLock: Bool, logger: Logger) {
         // Itself, not read from /proc/locks: the unit's ProcSubset=pid hides that file.
         let running = holdsLock ? StateLockHolder(pid: getpid(), command: StatusFile.ownCommand()) : nil
         do {
             try StatusFile.write(config: config, store: store, running: running)
         } catch {
             logger.warning("could not write the status file for the galsync group: \(error)")
+        }
+    }
+
+    /// A cycle that could not start (the tenant's key or certificate cannot be loaded), recorded
+    /// as failed in the state's history by the service, which holds the lock: `status` and
+    /// `status --check` then report it as they report any failed cycle.
+    static func recordFailure(config: Configuration, error: any Error, logger: Logger) {
+        do {
+            let store = try StateStore(path: config.sync.state)
+            let id = try store.startCycle()
+            var record = StateStore.CycleRecord(id: id, started: Date())
+            record.outcome = "error"
+            record.message = "\(error)"
+            try store.finishCycle(record)
+            writeStatusFile(store, config: config, holdsLock: true, logger: logger)
+        } catch {
+            logger.warning("could not record the failed cycle in the state: \(error)")
         }
     }
 

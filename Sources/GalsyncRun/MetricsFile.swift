@@ -23,6 +23,9 @@ struct MetricsFile: Sendable {
     var lastSuccess: Date?
     var last: CycleSummary?
     var lastDuration: TimeInterval = 0
+    /// The tenant's name in a many-tenant install: every sample carries `tenant="NAME"`, so
+    /// that one textfile collector folder holds every tenant's file.
+    var tenant = ""
 
     /// Counts one finished cycle: `summary` when it ran to the end (perhaps with failed
     /// mailboxes), nil when it failed as a whole; `requests`, the cycle's own answers by status
@@ -61,7 +64,7 @@ struct MetricsFile: Sendable {
         var out: [String] = []
         func metric(_ name: String, _ type: String, _ help: String, _ samples: [(String, String)]) {
             out += ["# HELP \(name) \(help)", "# TYPE \(name) \(type)"]
-            for (labels, value) in samples { out.append("\(name)\(labels) \(value)") }
+            for (labels, value) in samples { out.append("\(name)\(tenantLabel(labels)) \(value)") }
         }
         let outcomes = ["ok", "partial", "error"]
         metric("galsync_cycles_total", "counter", "Cycles since the service started, by outcome (partial: some mailboxes failed or operations stayed unconfirmed).",
@@ -97,13 +100,21 @@ struct MetricsFile: Sendable {
         return out.joined(separator: "\n") + "\n"
     }
 
+    /// `labels` with the tenant's label first (none for a single-tenant install).
+    func tenantLabel(_ labels: String) -> String {
+        guard !tenant.isEmpty else { return labels }
+        return labels.isEmpty ? "{tenant=\"\(tenant)\"}" : "{tenant=\"\(tenant)\"," + labels.dropFirst()
+    }
+
     /// Writes the file, when `sync.metrics_file` is set.
     func write(config: Configuration) throws {
+        var file = self
+        file.tenant = config.name
         guard let path = config.sync.metricsFile else { return }
         var days: Int?
         if let data = FileManager.default.contents(atPath: config.tenant.certificate), let cert = try? Certificate(pemOrDER: data) {
             days = CertificateTool.daysLeft(cert)
         }
-        try SecretFile.write(Data(render(certificateDaysLeft: days).utf8), to: path, mode: 0o640)
+        try SecretFile.write(Data(file.render(certificateDaysLeft: days).utf8), to: path, mode: 0o640)
     }
 }

@@ -48,9 +48,9 @@ struct BatchScheduler {
     private(set) var batchesInFlight = 0
     let batchSize: Int
 
-    init(batchSize: Int = 20, maxInFlight: Int = .max) {
+    init(batchSize: Int = 20, maxInFlight: Int = .max, ceiling: Double = InFlightLimit.graphCeiling) {
         self.batchSize = batchSize
-        self.flights = InFlightLimit(maximum: maxInFlight)
+        self.flights = InFlightLimit(maximum: maxInFlight, ceiling: ceiling)
     }
 
     mutating func add(owner: String, _ ops: [MailboxPlan.Operation]) {

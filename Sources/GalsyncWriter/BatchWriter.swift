@@ -33,6 +33,8 @@ package struct BatchWriter {
     let graph: GraphAPI
     let store: StateStore
     let concurrency: Int
+    /// This writer's share of Graph's global per-app ceiling: 1 / the tenants sharing the app.
+    let ceilingShare: Double
     let logger: Logger
     let progress: CycleProgress
     /// Create bodies encoded once per cycle.
@@ -52,13 +54,14 @@ package struct BatchWriter {
     /// other 429 is the app's global limit.
     static let mailboxThrottledCode = "ApplicationThrottled"
 
-    package init(graph: GraphAPI, store: StateStore, concurrency: Int, logger: Logger, progress: CycleProgress,
+    package init(graph: GraphAPI, store: StateStore, concurrency: Int, ceilingShare: Double = 1, logger: Logger, progress: CycleProgress,
                  photoBytes: @escaping @Sendable (String) -> Data? = { _ in nil }, batchSize: Int = 20) {
         self.photoBytes = photoBytes
         self.batchSize = batchSize
         self.graph = graph
         self.store = store
         self.concurrency = concurrency
+        self.ceilingShare = ceilingShare
         self.logger = logger
         self.progress = progress
     }
@@ -114,7 +117,7 @@ package struct BatchWriter {
 
     package func run(_ plans: [(Target, MailboxPlan)]) async throws -> Ledger {
         let maxBatches = max(1, concurrency / 4)
-        var scheduler = BatchScheduler(batchSize: batchSize, maxInFlight: maxBatches)
+        var scheduler = BatchScheduler(batchSize: batchSize, maxInFlight: maxBatches, ceiling: InFlightLimit.graphCeiling * ceilingShare)
         var byOwner: [String: Target] = [:]
         for (t, plan) in plans {
             scheduler.add(owner: t.sync.owner, plan.operations)

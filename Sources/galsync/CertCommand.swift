@@ -50,7 +50,7 @@ struct CertCommand: AsyncParsableCommand {
                 if let file {
                     (path, passphraseFile) = (file, nil)
                 } else {
-                    let config = try ConfigurationLoader.load(path: ConfigurationLoader.path(explicit: options.config))
+                    let config = try options.load()
                     (path, passphraseFile) = (config.tenant.certificate, config.tenant.passphraseFile)
                 }
                 let cert = try CertificateTool.load(path: path, passphraseFile: passphraseFile)

@@ -16,7 +16,7 @@ struct CheckCommand: AsyncParsableCommand {
         let path = ConfigurationLoader.path(explicit: options.config)
         let config: Configuration
         do {
-            config = try ConfigurationLoader.load(path: path)
+            config = try options.load()
         } catch {
             // The first step, failed: the same line, or object, as a later step's failure.
             let step: JSONValue = ["name": "config", "ok": false, "outcome": "fail", "message": .string("\(error)"), "fix": nil]

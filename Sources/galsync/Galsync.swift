@@ -1,6 +1,7 @@
 import ArgumentParser
 import CShims
 import Foundation
+import GalsyncConfig
 import GalsyncCore
 
 /// `galsync`: wiring only; the work is done in GalsyncCore and the adapters.
@@ -58,4 +59,14 @@ struct Galsync: AsyncParsableCommand {
 struct ConfigOption: ParsableArguments {
     @Option(name: .long, help: "Configuration file (default: $GALSYNC_CONFIG or /etc/galsync/galsync.toml).")
     var config: String?
+    @Option(name: .long, help: "The tenant, when the configuration includes several (name = \"...\" at the top of its file).")
+    var tenant: String?
+
+    var path: String { ConfigurationLoader.path(explicit: config) }
+
+    /// The install the file describes (one tenant, or `include = [...]`'s).
+    func installation() throws(ConfigurationError) -> Installation { try InstallationLoader.load(path: path) }
+
+    /// The one tenant this command is about: `--tenant NAME`, or the install's only one.
+    func load() throws(ConfigurationError) -> Configuration { try installation().tenant(named: tenant) }
 }

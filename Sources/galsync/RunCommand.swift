@@ -19,8 +19,8 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         GalsyncLogging.bootstrap(level: logLevel)
         let logger = Logger(label: "galsync")
-        let config = try loadConfig(options)
-        let service = GalsyncService(configPath: ConfigurationLoader.path(explicit: options.config), config: config, logger: logger)
+        let installation = try loadInstallation(options)
+        let service = GalsyncService(configPath: options.path, installation: installation, logger: logger)
         let group = ServiceGroup(configuration: .init(services: [.init(service: service)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {
             try await group.run()

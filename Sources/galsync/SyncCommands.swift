@@ -12,11 +12,21 @@ import SystemdSupport
 /// Loads the configuration or exits 78 with every problem listed (with `json`, also the
 /// contract's error object on stdout).
 func loadConfig(_ options: ConfigOption, json: Bool = false, command: String = "galsync") throws -> Configuration {
-    let path = ConfigurationLoader.path(explicit: options.config)
     do {
-        return try ConfigurationLoader.load(path: path)
+        return try options.load()
     } catch {
         throw CommandFailure.exit(error, command: command, json: json, status: .config)
+    }
+}
+
+/// The whole install for `run` (every tenant), or exit 78 with the main file's problems.
+func loadInstallation(_ options: ConfigOption) throws -> Installation {
+    do {
+        let installation = try options.installation()
+        if let tenant = options.tenant { _ = try installation.tenant(named: tenant) }
+        return installation
+    } catch {
+        throw CommandFailure.exit(error, command: "run", json: false, status: .config)
     }
 }
 
@@ -108,7 +118,12 @@ struct StatusCommand: AsyncParsableCommand {
     func run() async throws {
         let config: Configuration
         do {
-            config = try ConfigurationLoader.load(path: ConfigurationLoader.path(explicit: options.config))
+            let installation = try options.installation()
+            if installation.isMultiTenant, options.tenant == nil {
+                try allTenants(installation)
+                return
+            }
+            config = try installation.tenant(named: options.tenant)
         } catch {
             if check {
                 print("GALSYNC UNKNOWN: configuration error: \(SafeText.line("\(error)"))")
@@ -148,6 +163,19 @@ struct StatusCommand: AsyncParsableCommand {
             return
         }
         print(json ? String(decoding: report.json.encoded(), as: UTF8.self) : report.text)
+    }
+
+    /// A many-tenant install without `--tenant`: one line per tenant; `--check` exits with the
+    /// worst tenant's level.
+    func allTenants(_ installation: Installation) throws {
+        let all = TenantHealth.assess(installation)
+        let combined = TenantHealth.combined(all)
+        if json {
+            print(String(decoding: TenantHealth.json(all).encoded(), as: UTF8.self))
+        } else {
+            print(check ? combined.line : TenantHealth.text(all))
+        }
+        if check, combined.level != .ok { throw ExitCode(combined.level.rawValue) }
     }
 
     /// `status` for someone who cannot read the state: the newest status file, saying how old
