@@ -116,21 +116,14 @@ struct StatusCommand: AsyncParsableCommand {
     @Flag(help: "Health for monitoring: one line, exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.") var check = false
 
     func run() async throws {
-        let config: Configuration
-        do {
-            let installation = try options.installation()
-            if installation.isMultiTenant, options.tenant == nil {
-                try allTenants(installation)
-                return
-            }
-            config = try installation.tenant(named: options.tenant)
-        } catch {
-            if check {
-                print("GALSYNC UNKNOWN: configuration error: \(SafeText.line("\(error)"))")
-                throw ExitCode(StatusHealth.Level.unknown.rawValue)
-            }
-            throw CommandFailure.exit(error, command: "status", json: json, status: .config)
+        let installation: Installation
+        do { installation = try options.installation() } catch { try configFailure(error) }
+        if installation.isMultiTenant, options.tenant == nil {
+            try allTenants(installation)
+            return
         }
+        let config: Configuration
+        do { config = try installation.tenant(named: options.tenant) } catch { try configFailure(error) }
         // Not root (the state is root's, 0600): the status file the service keeps for the galsync group.
         if StatusFile.cannotRead(config.sync.state) {
             try fromStatusFile(config)
@@ -163,6 +156,15 @@ struct StatusCommand: AsyncParsableCommand {
             return
         }
         print(json ? String(decoding: report.json.encoded(), as: UTF8.self) : report.text)
+    }
+
+    /// A configuration error: UNKNOWN for `--check`, else exit 78 (with the error object for `--json`).
+    func configFailure(_ error: any Error) throws -> Never {
+        if check {
+            print("GALSYNC UNKNOWN: configuration error: \(SafeText.line("\(error)"))")
+            throw ExitCode(StatusHealth.Level.unknown.rawValue)
+        }
+        throw CommandFailure.exit(error, command: "status", json: json, status: .config)
     }
 
     /// A many-tenant install without `--tenant`: one line per tenant; `--check` exits with the
