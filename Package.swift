@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         // C system libraries, found through pkg-config (see scripts/setup for the apt packages).
@@ -47,6 +48,9 @@ let package = Package(
         .target(name: "GalsyncConfig", dependencies: ["GraphFilter", "GalsyncJSON"]),
         .target(name: "GraphClient", dependencies: ["GraphHTTP", "GalsyncCrypto", "GalsyncJSON", "GalsyncText"]),
         .target(name: "SyncStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
+        // Optional shared state for many nodes: tenants' leases (with fencing tokens) and state
+        // snapshots in PostgreSQL, through postgres-nio. Nothing here runs unless [store] url is set.
+        .target(name: "GalsyncPostgres", dependencies: ["GalsyncConfig", .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log")]),
         .target(name: "SystemdSupport", dependencies: ["CSystemd", "GalsyncText", .product(name: "Logging", package: "swift-log")]),
 
         // The engine, in layers (arrows one way): run loop → engine → sources and writer → plan.
@@ -78,7 +82,7 @@ let package = Package(
         .target(
             name: "GalsyncRun",
             dependencies: [
-                "GalsyncCore", "GalsyncSources", "GalsyncPlan", "GalsyncWriter", "GraphHTTP", "GalsyncConfig", "GalsyncCrypto", "GalsyncJSON", "GalsyncText", "SyncStore", "SystemdSupport",
+                "GalsyncCore", "GalsyncSources", "GalsyncPlan", "GalsyncWriter", "GraphHTTP", "GraphClient", "GalsyncConfig", "GalsyncCrypto", "GalsyncJSON", "GalsyncText", "SyncStore", "SystemdSupport", "GalsyncPostgres",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -131,11 +135,12 @@ let package = Package(
         // The engine's integration tests (the simulator, the built binary) cover the run loop too.
         .testTarget(
             name: "GalsyncCoreTests",
-            dependencies: ["GalsyncCore", "GalsyncSources", "GalsyncRun", "GalsyncWriter", "GalsyncPlan", "GalsyncConfig", "GraphSimulator", "GalsyncCrypto", "SyncStore", "FuzzSupport", "ProcessSupport",
+            dependencies: ["GalsyncCore", "GalsyncSources", "GalsyncRun", "GalsyncWriter", "GalsyncPlan", "GalsyncConfig", "GraphSimulator", "GalsyncCrypto", "SyncStore", "FuzzSupport", "ProcessSupport", "GalsyncPostgres",
                            .product(name: "InMemoryLogging", package: "swift-log")]
         ),
         .testTarget(name: "GalsyncRunTests", dependencies: ["GalsyncRun", "GalsyncCore", "GalsyncCrypto", "GalsyncConfig", "SyncStore"]),
         .testTarget(name: "SyncStoreTests", dependencies: ["SyncStore"]),
+        .testTarget(name: "GalsyncPostgresTests", dependencies: ["GalsyncPostgres", "GalsyncConfig", "ProcessSupport"]),
         .testTarget(name: "GalsyncPhoneTests", dependencies: ["GalsyncPhone"]),
         .testTarget(name: "GraphFilterTests", dependencies: ["GraphFilter", "GalsyncJSON"]),
         .testTarget(name: "GalsyncTextTests", dependencies: ["GalsyncText", "SystemdSupport", "GraphClient", .product(name: "Logging", package: "swift-log")]),

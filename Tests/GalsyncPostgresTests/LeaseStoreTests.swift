@@ -1,0 +1,81 @@
+import Foundation
+import GalsyncConfig
+@testable import GalsyncPostgres
+import Logging
+import ProcessSupport
+import Testing
+
+/// Leases and fencing against a real PostgreSQL (a throwaway cluster per test).
+@Suite(.serialized) struct LeaseStoreTests {
+    /// Runs `body` with a store on a fresh server; the pool runs beside it.
+    static func withStore(lease: TimeInterval = 2, _ body: @escaping @Sendable (LeaseStore, TestPostgres) async throws -> Void) async throws {
+        guard TestPostgres.available else {
+            print("⚠️ " + TestPostgres.missingMessage)
+            Issue.record(Comment(rawValue: TestPostgres.missingMessage))
+            return
+        }
+        let server = try await TestPostgres()
+        defer { server.stop() }
+        let url = try PostgresURL.parse(server.url).get()
+        let store = LeaseStore(url: url, password: nil, lease: lease, logger: Logger(label: "test"))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await store.run() }
+            defer { group.cancelAll() }
+            try await store.migrate()
+            try await store.migrate()  // twice: nothing to do the second time
+            try await body(store, server)
+        }
+    }
+
+    @Test func oneNodeWinsATenantAndAnotherTakesItOnlyAfterExpiry() async throws {
+        try await Self.withStore { store, _ in
+            let a = try #require(try await store.acquire("contoso", node: "a"))
+            #expect(try await store.acquire("contoso", node: "b") == nil)
+            #expect(try await store.renew("contoso", node: "a", token: a))
+            // b cannot renew what it does not hold, nor a with a wrong token.
+            #expect(try await !store.renew("contoso", node: "b", token: a))
+            #expect(try await !store.renew("contoso", node: "a", token: a + 1))
+            try await Task.sleep(for: .seconds(2.3))
+            let b = try #require(try await store.acquire("contoso", node: "b"))
+            #expect(b == a + 1, "every acquisition raises the fencing token")
+            // a's lease is gone: renewing fails, so a stops.
+            #expect(try await !store.renew("contoso", node: "a", token: a))
+            let holders = try await store.holders()
+            #expect(holders.map(\.node) == ["b"])
+        }
+    }
+
+    @Test func aStateWriteUnderALostLeaseIsRefusedAndWritesNothing() async throws {
+        try await Self.withStore { store, _ in
+            let a = try #require(try await store.acquire("fabrikam", node: "a"))
+            try await store.save("fabrikam", node: "a", token: a, bytes: Data("a's state".utf8))
+            try await Task.sleep(for: .seconds(2.3))
+            // Expired, nobody took it yet: still refused (the token is no longer current).
+            await #expect(throws: LeaseStoreError.self) { try await store.save("fabrikam", node: "a", token: a, bytes: Data("late".utf8)) }
+            let b = try #require(try await store.acquire("fabrikam", node: "b"))
+            #expect(try await store.load("fabrikam")?.bytes == Data("a's state".utf8))
+            try await store.save("fabrikam", node: "b", token: b, bytes: Data("b's state".utf8))
+            // The paused node wakes and writes with its old token: refused, b's state stays.
+            await #expect(throws: LeaseStoreError.self) { try await store.save("fabrikam", node: "a", token: a, bytes: Data("zombie".utf8)) }
+            let saved = try #require(try await store.load("fabrikam"))
+            #expect(saved.bytes == Data("b's state".utf8))
+            #expect(saved.token == b)
+        }
+    }
+
+    @Test func aReleasedTenantIsFreeAtOnceAndNodesAreCounted() async throws {
+        try await Self.withStore(lease: 30) { store, _ in
+            #expect(try await store.heartbeat(node: "a") == 1)
+            #expect(try await store.heartbeat(node: "b") == 2)
+            let a = try #require(try await store.acquire("t1", node: "a"))
+            try await store.release("t1", node: "a", token: a)
+            #expect(try await store.acquire("t1", node: "b") == a + 1)
+            // Only one of many simultaneous tries wins.
+            let wins = try await withThrowingTaskGroup(of: Bool.self) { group in
+                for n in 0..<12 { group.addTask { try await store.acquire("t2", node: "n\(n)") != nil } }
+                return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+            }
+            #expect(wins == 1)
+        }
+    }
+}
