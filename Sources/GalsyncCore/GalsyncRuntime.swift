@@ -16,7 +16,8 @@ public struct GalsyncRuntime: Sendable {
     /// The named lists' caches, likewise.
     public let listProjections = ListProjectionCaches()
 
-    public static func make(_ config: Configuration, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> GalsyncRuntime {
+    /// `gate`: asked before every Graph request (a node's lease on the tenant; see `RequestGate`).
+    public static func make(_ config: Configuration, gate: RequestGate? = nil, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> GalsyncRuntime {
         let credential = try CertificateCredential.load(certificatePath: config.tenant.certificate, privateKeyPath: config.tenant.privateKey,
                                                         passphraseFile: config.tenant.passphraseFile, environment: environment)
         let transport = CurlTransport(caFile: config.tenant.caFile)
@@ -24,7 +25,9 @@ public struct GalsyncRuntime: Sendable {
             settings: .init(tenant: config.tenant.id, clientId: config.tenant.clientId, loginEndpoint: config.tenant.loginEndpoint,
                             graphEndpoint: config.tenant.graphEndpoint, algorithm: SignatureAlgorithm(rawValue: config.tenant.assertionAlgorithm) ?? .ps256),
             credential: credential, transport: transport)
-        return GalsyncRuntime(config: config, graph: GraphAPI(graphEndpoint: config.tenant.graphEndpoint, tokens: tokens, transport: transport), tokens: tokens)
+        var graph = GraphAPI(graphEndpoint: config.tenant.graphEndpoint, tokens: tokens, transport: transport)
+        graph.gate = gate
+        return GalsyncRuntime(config: config, graph: graph, tokens: tokens)
     }
 
     /// The exit status for an error that ended a command.

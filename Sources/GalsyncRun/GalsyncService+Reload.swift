@@ -11,7 +11,7 @@ extension GalsyncService {
     /// whose file is gone stops (its cycle is cancelled between batches). A tenant whose file
     /// is now broken keeps its previous configuration, said in the journal; a broken main file
     /// keeps everything as it was.
-    func reloads(_ tenants: RunningTenants, _ hangups: UnixSignalsSequence, _ orders: AsyncStream<TenantCommand>.Continuation) async {
+    func reloads(_ tenants: RunningTenants, _ hangups: UnixSignalsSequence, _ orders: AsyncStream<TenantCommand>.Continuation, _ leases: NodeLeases?) async {
         for await _ in hangups {
             notifier.reloading()
             let installation: Installation
@@ -19,6 +19,9 @@ extension GalsyncService {
                 installation = try InstallationLoader.load(path: configPath)
                 if installation.isMultiTenant != initial.isMultiTenant {
                     throw SyncError.badConfiguration("include = [...] cannot be added or removed while running; restart galsync")
+                }
+                if installation.store != initial.store {
+                    throw SyncError.badConfiguration("[store] cannot change while running; restart galsync")
                 }
             } catch {
                 logger.error("reload refused, keeping the previous configuration: \(error)")
@@ -33,6 +36,8 @@ extension GalsyncService {
                     let config = try tenant.config.get()
                     if let running {
                         try await change(running, to: config)
+                    } else if leases != nil {
+                        // With PostgreSQL, a new tenant comes to whichever node leases it first.
                     } else {
                         orders.yield(.start(TenantLoop(config: config, runtime: nil, lock: nil, logger: logger, notifier: notifier)))
                         logger.notice("tenant \(tenant.name) added: starting its first cycle", metadata: ["tenant": "\(tenant.name)"])
@@ -47,6 +52,7 @@ extension GalsyncService {
                     }
                 }
             }
+            leases?.update(installation)
             for name in before.subtracting(installation.tenants.map(\.name)) {
                 logger.notice("tenant \(name) is no longer in the configuration: stopping it", metadata: ["tenant": "\(name)"])
                 orders.yield(.stop(name))
@@ -72,7 +78,7 @@ extension GalsyncService {
         // Refused here, not at the next cycle: a reload that every cycle would fail on.
         if let problem = ConfigSanity.stateProblem(adopted) { throw problem }
         if let placeholder = ConfigSanity.placeholders(adopted).first { throw SyncError.badConfiguration(placeholder) }
-        await loop.status.swap(adopted, try GalsyncRuntime.make(adopted))
+        await loop.status.swap(adopted, try GalsyncRuntime.make(adopted, gate: loop.lease?.gate))
         if !config.name.isEmpty { loop.logger.notice("tenant \(config.name): configuration reloaded") }
     }
 }

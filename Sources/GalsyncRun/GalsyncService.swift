@@ -1,6 +1,7 @@
 import Foundation
 import GalsyncConfig
 import GalsyncCore
+import GalsyncPostgres
 import GraphHTTP
 import Logging
 import ServiceLifecycle
@@ -21,23 +22,44 @@ public struct GalsyncService: Service {
     let initial: Installation
     let logger: Logger
     let notifier = ServiceNotifier()
+    /// This node's name among those sharing state in PostgreSQL.
+    let node: String
 
-    public init(configPath: String, installation: Installation, logger: Logger) {
+    public init(configPath: String, installation: Installation, logger: Logger, node: String? = nil) {
         self.configPath = configPath
         self.initial = installation
         self.logger = logger
+        self.node = node ?? Self.defaultNode()
+    }
+
+    /// `HOSTNAME:PID`: unique among the nodes of one machine too.
+    static func defaultNode() -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        gethostname(&buffer, 255)
+        return "\(String(cString: buffer)):\(getpid())"
     }
 
     /// What the reload handler asks of the task that owns the tenants' tasks.
     enum TenantCommand: Sendable {
         case start(TenantLoop)
         case stop(String)
+        /// Shutdown: every tenant stops, and the service ends once they have.
+        case stopAll
     }
 
     public func run() async throws {
         let tenants = RunningTenants()
         var first: [TenantLoop] = []
-        if !initial.isMultiTenant {
+        let (commands, orders) = AsyncStream.makeStream(of: TenantCommand.self)
+        var leasesIfShared: NodeLeases?
+        if let url = initial.store.url {
+            // State in PostgreSQL: tenants come to this node through their leases (NodeLeases).
+            let store = LeaseStore(url: url, password: try initial.store.password(), lease: initial.store.lease, logger: logger)
+            leasesIfShared = NodeLeases(store: store, node: node, installation: initial, logger: logger, notifier: notifier, tenants: tenants, orders: orders)
+            for tenant in initial.tenants {
+                if case .failure(let error) = tenant.config { logger.error("tenant \(tenant.name) not started: \(error)", metadata: ["tenant": "\(tenant.name)", "error_code": "78"]) }
+            }
+        } else if !initial.isMultiTenant {
             // One tenant: as before many tenants existed, the lock, the state and the credentials
             // are checked before READY, and a failure ends the service (systemd says why).
             let config = try initial.tenant(named: nil)
@@ -57,23 +79,34 @@ public struct GalsyncService: Service {
         // hears READY, and an untrapped SIGHUP would end the process (as a clean exit).
         let hangups = await UnixSignalsSequence(trapping: .sighup)
         let usr1 = await UnixSignalsSequence(trapping: .sigusr1)  // likewise: untrapped, it would end the process
-        notifier.ready(status: "starting the first cycle")
-        if initial.isMultiTenant {
-            logger.info("galsync started", metadata: ["config": "\(configPath)", "tenants": "\(first.map { $0.logger[metadataKey: "tenant"].map { "\($0)" } ?? "" }.joined(separator: ","))"])
+        notifier.ready(status: leasesIfShared == nil ? "starting the first cycle" : "node \(node): taking tenants from PostgreSQL")
+        if let url = initial.store.url {
+            logger.info("galsync started", metadata: ["config": "\(configPath)", "node": "\(node)", "store": "\(url)", "lease": "\(Int(initial.store.lease))s"])
+        } else if initial.isMultiTenant {
+            logger.info("galsync started", metadata: ["config": "\(configPath)", "tenants": "\(initial.tenants.map(\.name).joined(separator: ","))"])
         } else {
             logger.info("galsync started", metadata: ["config": "\(configPath)", "state": "\(initial.configurations.first?.sync.state ?? "")"])
         }
-        let (commands, orders) = AsyncStream.makeStream(of: TenantCommand.self)
         for loop in first { orders.yield(.start(loop)) }
+        let leases = leasesIfShared
 
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await watchdog(tenants) }
-            group.addTask { await reloads(tenants, hangups, orders) }
+            group.addTask { await reloads(tenants, hangups, orders, leases) }
             group.addTask { await cycleRequests(tenants, usr1) }
-            do {
-                try await cancelWhenGracefulShutdown { try await serve(tenants, commands) }
-            } catch is CancellationError {
-                // Graceful shutdown: the cycles were cancelled between batches; state is committed.
+            if let leases {
+                let store = leases.store
+                group.addTask { await store.run() }
+                // Takes no new tenant once shutdown begins; the pool lives on until the tenants
+                // have saved their state and released their leases.
+                group.addTask { [leases] in try? await cancelWhenGracefulShutdown { try await leases.run() } }
+            }
+            // Graceful shutdown stops every tenant (its cycle is cancelled between batches and
+            // recorded as interrupted; with PostgreSQL its state is saved and its lease released).
+            await withGracefulShutdownHandler {
+                await serve(tenants, commands)
+            } onGracefulShutdown: {
+                orders.yield(.stopAll)
             }
             notifier.stopping()
             logger.info("galsync stopping")
@@ -83,8 +116,8 @@ public struct GalsyncService: Service {
 
     /// Owns every tenant's task: starts and stops them as the reload handler orders, until
     /// the service is cancelled (which cancels them all).
-    func serve(_ tenants: RunningTenants, _ commands: AsyncStream<TenantCommand>) async throws {
-        try await withThrowingTaskGroup(of: Void.self) { group in
+    func serve(_ tenants: RunningTenants, _ commands: AsyncStream<TenantCommand>) async {
+        await withTaskGroup(of: Void.self) { group in
             for await command in commands {
                 switch command {
                 case .start(let loop):
@@ -97,9 +130,12 @@ public struct GalsyncService: Service {
                     }
                 case .stop(let name):
                     await tenants.stop(name)
+                case .stopAll:
+                    for name in await tenants.names { await tenants.stop(name) }
+                    await group.waitForAll()
+                    return
                 }
             }
-            group.cancelAll()
         }
     }
 
@@ -112,7 +148,7 @@ public struct GalsyncService: Service {
             await group.next()
             group.cancelAll()
         }
-        loop.releaseLock()
+        await loop.finish()
     }
 
     /// Pings systemd at half `WATCHDOG_USEC`, but only while every tenant's loop is alive.

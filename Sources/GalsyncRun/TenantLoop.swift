@@ -21,8 +21,11 @@ struct TenantLoop: Sendable {
     /// starts in a many-tenant install: the loop then waits for it rather than failing the
     /// service. A single-tenant service takes the lock before READY, as it always has.
     let lock: HeldLock
+    /// With state in PostgreSQL: this node's lease on the tenant (nil with SQLite alone).
+    let lease: HeldLease?
 
-    init(config: Configuration, runtime: GalsyncRuntime?, lock: StateLock?, logger: Logger, notifier: ServiceNotifier) {
+    init(config: Configuration, runtime: GalsyncRuntime?, lock: StateLock?, logger: Logger, notifier: ServiceNotifier, lease: HeldLease? = nil) {
+        self.lease = lease
         var logger = logger
         if !config.name.isEmpty { logger[metadataKey: "tenant"] = "\(config.name)" }
         self.logger = logger
@@ -44,6 +47,9 @@ struct TenantLoop: Sendable {
         var progressMark = -1
         var lastCertificateWarning: Date?
         var metrics = MetricsFile()
+        /// Cycles that ran to an end (with a summary) in this process.
+        var completed = 0
+        func complete() { completed += 1 }
         /// SIGUSR1's requests for a cycle now.
         let requests = CycleRequests()
         /// Counts a finished cycle and its own requests; returns the metrics to write.
@@ -81,7 +87,7 @@ struct TenantLoop: Sendable {
             let started = Date()
             if runtime == nil {
                 do {
-                    let made = try GalsyncRuntime.make(config)
+                    let made = try GalsyncRuntime.make(config, gate: lease?.gate)
                     await status.adopt(made)
                     runtime = made
                 } catch {
@@ -90,6 +96,11 @@ struct TenantLoop: Sendable {
                     try await status.requests.wait(for: .milliseconds(Int(config.sync.interval * 1000)))
                     continue
                 }
+            }
+            if let lease, !lease.isValid {
+                await status.end()
+                logger.error("\(LeaseExpired(tenant: lease.tenant, token: lease.token))")
+                return
             }
             guard let runtime, holdsLock(config) else {
                 await status.end()
@@ -107,9 +118,15 @@ struct TenantLoop: Sendable {
             // The cycle's own requests: a reload gives the next cycle a new runtime counting from
             // zero, so the metrics add up differences, never the runtime's totals.
             let requestsBefore = runtime.graph.metrics.byStatus
-            let result = await CycleRunner(runtime: runtime, holdsLock: true, logger: logger, reporting: reporting).run(SyncEngine.Options())
+            var options = SyncEngine.Options()
+            // A tenant just taken over lists every mailbox: the node before may have written
+            // what its last saved state does not know (its contacts are adopted, not made again).
+            let completed = await status.completed
+            options.forceReconcile = lease != nil && completed == 0
+            let result = await CycleRunner(runtime: runtime, holdsLock: true, logger: logger, reporting: reporting).run(options)
             let cycleRequests = MetricsFile.delta(from: requestsBefore, to: runtime.graph.metrics.byStatus)
             await status.end()
+            if result.summary != nil, result.error == nil { await status.complete() }
             if Task.isCancelled { return }
             // The history's number for the cycle (what `status` shows); the loop's own count only
             // when the cycle ended before it was recorded.
@@ -122,6 +139,14 @@ struct TenantLoop: Sendable {
                     try await status.recordMetrics(result.summary, duration: took, requests: cycleRequests).write(config: config)
                 } catch {
                     logger.warning("could not write the metrics file \(config.sync.metricsFile ?? ""): \(error)")
+                }
+            }
+            if let lease {
+                do {
+                    try await lease.save(statePath: config.sync.state)
+                } catch {
+                    logger.error("could not save the tenant's state to PostgreSQL: \(error)")
+                    if !lease.isValid { return }
                 }
             }
             if took > config.sync.interval {
@@ -164,8 +189,19 @@ struct TenantLoop: Sendable {
         }
     }
 
-    /// Lets go of the tenant's state (a stopped tenant, a many-tenant install only).
-    func releaseLock() { lock.value.withLock { $0 = nil } }
+    /// After the loop ended (stopped, or its lease lost): with a lease still its own, the state
+    /// is saved and the lease released, so that another node takes the tenant at once; then the
+    /// local state lock is let go.
+    func finish() async {
+        if let lease {
+            if lease.isValid {
+                do { try await lease.save(statePath: await status.config.sync.state) } catch { logger.warning("could not save the tenant's state before letting it go: \(error)") }
+            }
+            await lease.release()
+            logger.notice("tenant \(lease.tenant) released by node \(lease.node)")
+        }
+        lock.value.withLock { $0 = nil }
+    }
 
     /// The tenant's credentials could not be loaded: said in the journal and recorded as a
     /// failed cycle in its state, so that `status` and `status --check` report the tenant.

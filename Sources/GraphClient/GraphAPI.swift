@@ -18,6 +18,9 @@ public struct GraphAPI: Sendable {
     let transport: CurlTransport
     public let metrics: RequestMetrics
     public var timeout: Double = 60
+    /// Asked before every request: with shared state, a node whose lease on the tenant may have
+    /// run out throws instead of sending (nil: always send).
+    public var gate: RequestGate?
 
     public init(graphEndpoint: URL, tokens: TokenProvider, transport: CurlTransport, metrics: RequestMetrics = RequestMetrics()) {
         self.graphEndpoint = graphEndpoint
@@ -113,6 +116,7 @@ public struct GraphAPI: Sendable {
                 request.sendOnce = method == "POST"  // creates: $batch, folders
                 if request.sendOnce { request.cancelGrace = Self.cancelGrace }
                 request.endpointSetting = "tenant.graph_endpoint"
+                try gate?.verify()
                 r = try await transport.send(request)
             } catch {
                 metrics.record(status: 0)

@@ -14,13 +14,14 @@ struct RunCommand: AsyncParsableCommand {
         discussion: "Made for systemd (Type=notify, WatchdogSec=); logs go to the journal when stderr is the journal.")
 
     @OptionGroup var options: ConfigOption
+    @Option(help: "This node's name when the state is in PostgreSQL ([store] url); default HOSTNAME:PID.") var node: String?
     @Option(help: "Log level: trace, debug (every mailbox and operation), info (phases, each mailbox written to, the cycle), notice, warning, error, critical.") var logLevel: Logger.Level = .info
 
     func run() async throws {
         GalsyncLogging.bootstrap(level: logLevel)
         let logger = Logger(label: "galsync")
         let installation = try loadInstallation(options)
-        let service = GalsyncService(configPath: options.path, installation: installation, logger: logger)
+        let service = GalsyncService(configPath: options.path, installation: installation, logger: logger, node: node)
         let group = ServiceGroup(configuration: .init(services: [.init(service: service)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {
             try await group.run()
