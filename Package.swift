@@ -50,7 +50,11 @@ let package = Package(
         .target(name: "SyncStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         // Optional shared state for many nodes: tenants' leases (with fencing tokens) and state
         // snapshots in PostgreSQL, through postgres-nio. Nothing here runs unless [store] url is set.
-        .target(name: "GalsyncPostgres", dependencies: ["GalsyncConfig", .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log")]),
+        .target(
+            name: "GalsyncPostgres",
+            dependencies: ["GalsyncConfig", .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log"),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]
+        ),
         .target(name: "SystemdSupport", dependencies: ["CSystemd", "GalsyncText", .product(name: "Logging", package: "swift-log")]),
 
         // The engine, in layers (arrows one way): run loop → engine → sources and writer → plan.

@@ -3,6 +3,7 @@ import GalsyncConfig
 import Logging
 import NIOCore
 import PostgresNIO
+import ServiceLifecycle
 
 /// Tenants' leases and state snapshots in PostgreSQL, shared by every `galsync run` node.
 ///
@@ -11,7 +12,7 @@ import PostgresNIO
 /// when nobody holds it or it expired, so two nodes never both win. Renewing, releasing and
 /// saving state all name the token: a node whose lease expired (paused, cut off, slow) finds
 /// its token no longer current and its write refused, whatever it believes.
-public struct LeaseStore: Sendable {
+public struct LeaseStore: Service {
     let client: PostgresClient
     let logger: Logger
     /// The lease's length, in seconds.
@@ -27,7 +28,9 @@ public struct LeaseStore: Sendable {
         self.lease = lease
     }
 
-    /// Runs the connection pool until cancelled.
+    /// Runs the connection pool until graceful shutdown: a `Service` placed in the group before
+    /// the one using it, so that it stops after that one (tenants save their state and release
+    /// their leases on the way out).
     public func run() async { await client.run() }
 
     /// The schema, created or brought up to date under an advisory lock (two nodes starting at
@@ -163,5 +166,22 @@ public enum LeaseStoreError: Error, Sendable, CustomStringConvertible {
         case .newerSchema(let found, let known):
             "the PostgreSQL schema is version \(found), newer than this galsync knows (\(known)); upgrade galsync on this node"
         }
+    }
+}
+
+extension LeaseStore {
+    /// An error for the journal: PostgreSQL's own message and SQLSTATE (postgres-nio's
+    /// description hides them), never the query's bound values.
+    public static func describe(_ error: any Error) -> String {
+        if let e = error as? PSQLError {
+            if let message = e.serverInfo?[.message] {
+                return "PostgreSQL refused: \(message) (SQLSTATE \(e.serverInfo?[.sqlState] ?? "?"))"
+            }
+            return "PostgreSQL: \(e.code)\(e.underlying.map { ": \($0)" } ?? "")"
+        }
+        if let e = error as? PostgresTransactionError {
+            return describe(e.closureError ?? e.beginError ?? e.commitError ?? e.rollbackError ?? error)
+        }
+        return "\(error)"
     }
 }

@@ -24,13 +24,23 @@ public struct GalsyncService: Service {
     let notifier = ServiceNotifier()
     /// This node's name among those sharing state in PostgreSQL.
     let node: String
+    /// The shared state's leases, when `[store] url` is set: a `Service` of its own, run by the
+    /// same group before this one (see `services`).
+    let leaseStore: LeaseStore?
 
-    public init(configPath: String, installation: Installation, logger: Logger, node: String? = nil) {
+    public init(configPath: String, installation: Installation, logger: Logger, node: String? = nil) throws {
         self.configPath = configPath
         self.initial = installation
         self.logger = logger
         self.node = node ?? Self.defaultNode()
+        leaseStore = try installation.store.url.map { url in
+            LeaseStore(url: url, password: try installation.store.password(), lease: installation.store.lease, logger: logger)
+        }
     }
+
+    /// What the service group runs, in order: the PostgreSQL pool first (it stops last), then
+    /// the service.
+    public var services: [any Service] { (leaseStore.map { [$0] } ?? []) + [self] }
 
     /// `HOSTNAME:PID`: unique among the nodes of one machine too.
     static func defaultNode() -> String {
@@ -52,9 +62,8 @@ public struct GalsyncService: Service {
         var first: [TenantLoop] = []
         let (commands, orders) = AsyncStream.makeStream(of: TenantCommand.self)
         var leasesIfShared: NodeLeases?
-        if let url = initial.store.url {
+        if let store = leaseStore {
             // State in PostgreSQL: tenants come to this node through their leases (NodeLeases).
-            let store = LeaseStore(url: url, password: try initial.store.password(), lease: initial.store.lease, logger: logger)
             leasesIfShared = NodeLeases(store: store, node: node, installation: initial, logger: logger, notifier: notifier, tenants: tenants, orders: orders)
             for tenant in initial.tenants {
                 if case .failure(let error) = tenant.config { logger.error("tenant \(tenant.name) not started: \(error)", metadata: ["tenant": "\(tenant.name)", "error_code": "78"]) }
@@ -95,10 +104,8 @@ public struct GalsyncService: Service {
             group.addTask { await reloads(tenants, hangups, orders, leases) }
             group.addTask { await cycleRequests(tenants, usr1) }
             if let leases {
-                let store = leases.store
-                group.addTask { await store.run() }
-                // Takes no new tenant once shutdown begins; the pool lives on until the tenants
-                // have saved their state and released their leases.
+                // Takes no new tenant once shutdown begins; the pool (a service before this one)
+                // lives on until the tenants have saved their state and released their leases.
                 group.addTask { [leases] in try? await cancelWhenGracefulShutdown { try await leases.run() } }
             }
             // Graceful shutdown stops every tenant (its cycle is cancelled between batches and

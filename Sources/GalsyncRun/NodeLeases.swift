@@ -43,16 +43,19 @@ final class NodeLeases: Sendable {
     func update(_ installation: Installation) { configs.withLock { $0 = Self.byLeaseName(installation) } }
 
     func run() async throws {
-        var migrated = false
+        var migrated = false, rounds = 0
         while !Task.isCancelled {
             let started = ContinuousClock.now
             do {
                 if !migrated { try await store.migrate(); migrated = true }
-                try await round()
+                // The first round only says this node is alive: nodes started together then
+                // count each other before any takes a share computed without the others.
+                if rounds == 0 { _ = try await store.heartbeat(node: node) } else { try await round() }
+                rounds += 1
             } catch is CancellationError {
                 return
             } catch {
-                logger.warning("PostgreSQL: \(error); trying again in \(Int(store.lease / 4)) s (tenants whose leases are not renewed stop on their own)")
+                logger.warning("\(LeaseStore.describe(error)); trying again in \(Int(store.lease / 4)) s (tenants whose leases are not renewed stop on their own)")
             }
             try await Task.sleep(until: started + .milliseconds(Int(store.lease * 250)))
         }

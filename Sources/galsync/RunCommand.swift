@@ -21,8 +21,13 @@ struct RunCommand: AsyncParsableCommand {
         GalsyncLogging.bootstrap(level: logLevel)
         let logger = Logger(label: "galsync")
         let installation = try loadInstallation(options)
-        let service = GalsyncService(configPath: options.path, installation: installation, logger: logger, node: node)
-        let group = ServiceGroup(configuration: .init(services: [.init(service: service)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        let service: GalsyncService
+        do {
+            service = try GalsyncService(configPath: options.path, installation: installation, logger: logger, node: node)
+        } catch {
+            throw CommandFailure.exit(error, command: "run", json: false, status: .config)
+        }
+        let group = ServiceGroup(configuration: .init(services: service.services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {
             try await group.run()
         } catch {
