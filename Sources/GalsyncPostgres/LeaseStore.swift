@@ -53,7 +53,7 @@ public struct LeaseStore: Service {
         // v1: nodes (heartbeats), leases (holder, fencing token, expiry) and state snapshots.
         [
             "CREATE TABLE galsync_node (node TEXT PRIMARY KEY, started TIMESTAMPTZ NOT NULL, seen TIMESTAMPTZ NOT NULL)",
-            "CREATE TABLE galsync_lease (tenant TEXT PRIMARY KEY, node TEXT, token BIGINT NOT NULL DEFAULT 0, expires TIMESTAMPTZ NOT NULL DEFAULT 'epoch', acquired TIMESTAMPTZ)",
+            "CREATE TABLE galsync_lease (tenant TEXT PRIMARY KEY, node TEXT, token BIGINT NOT NULL DEFAULT 0, expires TIMESTAMPTZ NOT NULL DEFAULT 'epoch', acquired TIMESTAMPTZ, clean BOOLEAN NOT NULL DEFAULT false)",
             "CREATE TABLE galsync_state (tenant TEXT PRIMARY KEY, token BIGINT NOT NULL, saved TIMESTAMPTZ NOT NULL, node TEXT NOT NULL, bytes BYTEA NOT NULL)",
         ],
     ]
@@ -69,15 +69,24 @@ public struct LeaseStore: Service {
     }
 
     /// Takes `tenant` for `node` when nobody holds it or its lease expired: the new fencing
-    /// token, or nil when another node holds it.
-    public func acquire(_ tenant: String, node: String) async throws -> Int64? {
+    /// token, and whether the node before released it cleanly (its saved state is then all it
+    /// did); nil when another node holds it.
+    public func acquire(_ tenant: String, node: String) async throws -> Acquired? {
         try await client.query("INSERT INTO galsync_lease (tenant) VALUES (\(tenant)) ON CONFLICT (tenant) DO NOTHING", logger: logger)
         let rows = try await client.query("""
-            UPDATE galsync_lease SET node = \(node), token = token + 1, expires = now() + make_interval(secs => \(lease)), acquired = now()
-            WHERE tenant = \(tenant) AND (node IS NULL OR expires < now()) RETURNING token
+            UPDATE galsync_lease l SET node = \(node), token = l.token + 1, expires = now() + make_interval(secs => \(lease)), acquired = now(), clean = false
+            FROM (SELECT clean FROM galsync_lease WHERE tenant = \(tenant)) before
+            WHERE l.tenant = \(tenant) AND (l.node IS NULL OR l.expires < now()) RETURNING l.token, before.clean
             """, logger: logger)
-        for try await token in rows.decode(Int64.self) { return token }
+        for try await (token, clean) in rows.decode((Int64, Bool).self) { return Acquired(token: token, clean: clean) }
         return nil
+    }
+
+    /// A lease just taken.
+    public struct Acquired: Sendable, Equatable {
+        public var token: Int64
+        /// The node before saved the state and released the lease: nothing it did is missing.
+        public var clean: Bool
     }
 
     /// Extends a lease this node still holds under `token`; false when it expired or another
@@ -91,9 +100,10 @@ public struct LeaseStore: Service {
         return false
     }
 
-    /// Gives the tenant up, so another node may take it at once.
-    public func release(_ tenant: String, node: String, token: Int64) async throws {
-        try await client.query("UPDATE galsync_lease SET node = NULL, expires = 'epoch' WHERE tenant = \(tenant) AND node = \(node) AND token = \(token)", logger: logger)
+    /// Gives the tenant up, so another node may take it at once; `clean` when the state was
+    /// saved just before (the next node need not list every mailbox).
+    public func release(_ tenant: String, node: String, token: Int64, clean: Bool = false) async throws {
+        try await client.query("UPDATE galsync_lease SET node = NULL, expires = 'epoch', clean = \(clean) WHERE tenant = \(tenant) AND node = \(node) AND token = \(token)", logger: logger)
     }
 
     /// Saves the tenant's state, fenced: in one transaction that first checks (and locks) the

@@ -16,16 +16,20 @@ final class HeldLease: Sendable {
     let tenant: String
     let node: String
     let token: Int64
+    /// The node before saved the state and released the lease: nothing it did is missing, so
+    /// the first cycle need not list every mailbox.
+    let cleanHandover: Bool
     let store: LeaseStore
     private let until: Mutex<ContinuousClock.Instant?>
 
     /// The share of the lease the node trusts, counted from the renewal's sending.
     static let trusted = 0.75
 
-    init(tenant: String, node: String, token: Int64, store: LeaseStore, sentAt: ContinuousClock.Instant) {
+    init(tenant: String, node: String, acquired: LeaseStore.Acquired, store: LeaseStore, sentAt: ContinuousClock.Instant) {
         self.tenant = tenant
         self.node = node
-        self.token = token
+        self.token = acquired.token
+        self.cleanHandover = acquired.clean
         self.store = store
         until = Mutex(sentAt + .milliseconds(Int(store.lease * Self.trusted * 1000)))
     }
@@ -60,10 +64,11 @@ final class HeldLease: Sendable {
         }
     }
 
-    /// Gives the tenant up so that another node may take it at once.
-    func release() async {
+    /// Gives the tenant up so that another node may take it at once; `clean` when its state
+    /// was saved just before.
+    func release(clean: Bool = false) async {
         lose()
-        try? await store.release(tenant, node: node, token: token)
+        try? await store.release(tenant, node: node, token: token, clean: clean)
     }
 }
 

@@ -11,7 +11,8 @@ import SystemdSupport
 /// tenant), gives up one idle tenant when it holds more than its share (tenants ÷ live nodes,
 /// rounded up: a node that joins gets work), and takes free or expired tenants up to its
 /// share: the tenant's saved state is put in place and its loop started, which first lists
-/// every mailbox (the node before may have written what its saved state does not know).
+/// every mailbox unless the node before released it cleanly (it may have written what its
+/// saved state does not know).
 final class NodeLeases: Sendable {
     let store: LeaseStore
     let node: String
@@ -92,8 +93,8 @@ final class NodeLeases: Sendable {
         let names = configs.keys.sorted { Self.order(node, $0) < Self.order(node, $1) }
         for name in names where held[name] == nil && count < share {
             let sent = ContinuousClock.now
-            guard let token = try await store.acquire(name, node: node), let config = configs[name] else { continue }
-            let lease = HeldLease(tenant: name, node: node, token: token, store: store, sentAt: sent)
+            guard let acquired = try await store.acquire(name, node: node), let config = configs[name] else { continue }
+            let lease = HeldLease(tenant: name, node: node, acquired: acquired, store: store, sentAt: sent)
             do {
                 try await takeOver(config, lease)
                 count += 1
@@ -112,7 +113,8 @@ final class NodeLeases: Sendable {
             try StateStore.restore(saved.bytes, at: config.sync.state)
         }
         let loop = TenantLoop(config: config, runtime: nil, lock: lock, logger: logger, notifier: notifier, lease: lease)
-        loop.logger.notice("node \(node) took tenant \(lease.tenant) (token \(lease.token)), \(saved.map { "its state saved under token \($0.token)" } ?? "no saved state yet"); the first cycle lists every mailbox",
+        let listing = lease.cleanHandover ? "released cleanly: no listing needed" : "the first cycle lists every mailbox"
+        loop.logger.notice("node \(node) took tenant \(lease.tenant) (token \(lease.token)), \(saved.map { "its state saved under token \($0.token)" } ?? "no saved state yet"); \(listing)",
                            metadata: ["token": "\(lease.token)"])
         orders.yield(.start(loop))
     }

@@ -120,9 +120,10 @@ struct TenantLoop: Sendable {
             let requestsBefore = runtime.graph.metrics.byStatus
             var options = SyncEngine.Options()
             // A tenant just taken over lists every mailbox: the node before may have written
-            // what its last saved state does not know (its contacts are adopted, not made again).
+            // what its last saved state does not know (its contacts are adopted, not made again);
+            // not after a clean handover (saved, then released).
             let completed = await status.completed
-            options.forceReconcile = lease != nil && completed == 0
+            options.forceReconcile = lease.map { !$0.cleanHandover } == true && completed == 0
             let result = await CycleRunner(runtime: runtime, holdsLock: true, logger: logger, reporting: reporting).run(options)
             let cycleRequests = MetricsFile.delta(from: requestsBefore, to: runtime.graph.metrics.byStatus)
             await status.end()
@@ -194,10 +195,16 @@ struct TenantLoop: Sendable {
     /// local state lock is let go.
     func finish() async {
         if let lease {
+            var saved = false
             if lease.isValid {
-                do { try await lease.save(statePath: await status.config.sync.state) } catch { logger.warning("could not save the tenant's state before letting it go: \(error)") }
+                do {
+                    try await lease.save(statePath: await status.config.sync.state)
+                    saved = true
+                } catch {
+                    logger.warning("could not save the tenant's state before letting it go: \(error)")
+                }
             }
-            await lease.release()
+            await lease.release(clean: saved)
             logger.notice("tenant \(lease.tenant) released by node \(lease.node)")
         }
         lock.value.withLock { $0 = nil }

@@ -29,14 +29,14 @@ import Testing
 
     @Test func oneNodeWinsATenantAndAnotherTakesItOnlyAfterExpiry() async throws {
         try await Self.withStore { store, _ in
-            let a = try #require(try await store.acquire("contoso", node: "a"))
+            let a = try #require(try await store.acquire("contoso", node: "a")?.token)
             #expect(try await store.acquire("contoso", node: "b") == nil)
             #expect(try await store.renew("contoso", node: "a", token: a))
             // b cannot renew what it does not hold, nor a with a wrong token.
             #expect(try await !store.renew("contoso", node: "b", token: a))
             #expect(try await !store.renew("contoso", node: "a", token: a + 1))
             try await Task.sleep(for: .seconds(2.3))
-            let b = try #require(try await store.acquire("contoso", node: "b"))
+            let b = try #require(try await store.acquire("contoso", node: "b")?.token)
             #expect(b == a + 1, "every acquisition raises the fencing token")
             // a's lease is gone: renewing fails, so a stops.
             #expect(try await !store.renew("contoso", node: "a", token: a))
@@ -47,12 +47,12 @@ import Testing
 
     @Test func aStateWriteUnderALostLeaseIsRefusedAndWritesNothing() async throws {
         try await Self.withStore { store, _ in
-            let a = try #require(try await store.acquire("fabrikam", node: "a"))
+            let a = try #require(try await store.acquire("fabrikam", node: "a")?.token)
             try await store.save("fabrikam", node: "a", token: a, bytes: Data("a's state".utf8))
             try await Task.sleep(for: .seconds(2.3))
             // Expired, nobody took it yet: still refused (the token is no longer current).
             await #expect(throws: LeaseStoreError.self) { try await store.save("fabrikam", node: "a", token: a, bytes: Data("late".utf8)) }
-            let b = try #require(try await store.acquire("fabrikam", node: "b"))
+            let b = try #require(try await store.acquire("fabrikam", node: "b")?.token)
             #expect(try await store.load("fabrikam")?.bytes == Data("a's state".utf8))
             try await store.save("fabrikam", node: "b", token: b, bytes: Data("b's state".utf8))
             // The paused node wakes and writes with its old token: refused, b's state stays.
@@ -68,8 +68,14 @@ import Testing
             #expect(try await store.heartbeat(node: "a") == 1)
             #expect(try await store.heartbeat(node: "b") == 2)
             let a = try #require(try await store.acquire("t1", node: "a"))
-            try await store.release("t1", node: "a", token: a)
-            #expect(try await store.acquire("t1", node: "b") == a + 1)
+            #expect(!a.clean)
+            try await store.release("t1", node: "a", token: a.token, clean: true)
+            // Released after a save: the next node knows nothing is missing from the state.
+            let b = try #require(try await store.acquire("t1", node: "b"))
+            #expect(b == .init(token: a.token + 1, clean: true))
+            // Taken after an expiry or a release without a save: not clean.
+            try await store.release("t1", node: "b", token: b.token)
+            #expect(try await store.acquire("t1", node: "a")?.clean == false)
             // Only one of many simultaneous tries wins.
             let wins = try await withThrowingTaskGroup(of: Bool.self) { group in
                 for n in 0..<12 { group.addTask { try await store.acquire("t2", node: "n\(n)") != nil } }
