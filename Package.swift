@@ -94,7 +94,7 @@ let package = Package(
         .executableTarget(
             name: "galsync",
             dependencies: [
-                "GalsyncRun", "GalsyncCore", "GalsyncWriter", "GalsyncConfig", "GalsyncJSON", "GalsyncText", "SyncStore", "SystemdSupport", "CShims",
+                "GalsyncRun", "GalsyncCore", "GalsyncWriter", "GalsyncConfig", "GalsyncJSON", "GalsyncText", "SyncStore", "SystemdSupport", "CShims", "GalsyncPostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -19,7 +19,7 @@ public struct TenantHealth: Sendable {
         }
     }
 
-    static func assess(_ tenant: Installation.Tenant, now: Date) -> StatusHealth {
+    public static func assess(_ tenant: Installation.Tenant, now: Date = Date()) -> StatusHealth {
         let config: Configuration
         switch tenant.config {
         case .failure(let error):
@@ -51,6 +51,30 @@ public struct TenantHealth: Sendable {
         var reasons = ["\(all.count) tenant\(all.count == 1 ? "" : "s"), \(all.count - bad.count) OK"]
         reasons += bad.sorted { $0.health.level > $1.health.level }.map { "\($0.name) \($0.health.level.word): \($0.health.reasons.first ?? "")" }
         return StatusHealth(level: worst, reasons: reasons)
+    }
+
+    /// With state in PostgreSQL: each tenant's health from a copy of its saved state, and who
+    /// holds it, as one more reason.
+    public static func assess(_ installation: Installation, shared: SharedState, now: Date = Date()) async throws -> [TenantHealth] {
+        let holders = try await shared.holders()
+        var out: [TenantHealth] = []
+        for tenant in installation.tenants {
+            var health: StatusHealth
+            if case .success(let config) = tenant.config {
+                if let copy = try await shared.copy(config) {
+                    defer { try? FileManager.default.removeItem(atPath: copy.folder) }
+                    health = assess(Installation.Tenant(name: tenant.name, file: tenant.file, config: .success(copy.config)), now: now)
+                } else {
+                    health = StatusHealth(level: .unknown, reasons: ["no cycle has run yet (no state saved in PostgreSQL)"])
+                }
+                let lease = holders.first { $0.tenant == NodeLeases.leaseName(config) }
+                health.reasons.append(lease?.node.map { "held by node \($0) (token \(lease!.token), lease \(Int(lease!.secondsLeft)) s more)" } ?? "held by no node")
+            } else {
+                health = assess(tenant, now: now)
+            }
+            out.append(TenantHealth(name: tenant.name.isEmpty ? "default" : tenant.name, health: health))
+        }
+        return out
     }
 
     /// One line per tenant: its name, its level, why.

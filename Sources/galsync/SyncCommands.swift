@@ -4,6 +4,7 @@ import GalsyncConfig
 import GalsyncCore
 import GalsyncRun
 import GalsyncText
+import GalsyncPostgres
 import GalsyncWriter
 import Logging
 import SyncStore
@@ -27,6 +28,16 @@ func loadInstallation(_ options: ConfigOption) throws -> Installation {
         return installation
     } catch {
         throw CommandFailure.exit(error, command: "run", json: false, status: .config)
+    }
+}
+
+/// The install and the tenant this command is about, or exit 78 with the problems.
+func loadTenant(_ options: ConfigOption, json: Bool, command: String) throws -> (Installation, Configuration) {
+    do {
+        let installation = try options.installation()
+        return (installation, try installation.tenant(named: options.tenant))
+    } catch {
+        throw CommandFailure.exit(error, command: command, json: json, status: .config)
     }
 }
 
@@ -79,9 +90,27 @@ struct SyncCommand: AsyncParsableCommand {
         let wait = waitLock.flatMap(ConfigurationLoader.duration).map { Duration.milliseconds(Int($0 * 1000)) }
         let logger = Logger(label: "galsync")
         let progress = ProgressOutput(logger: logger)
-        let rt = try runtime(try loadConfig(options, json: json, command: "sync"), json: json, command: "sync")
-        let result = await CycleRunner(runtime: rt, logger: logger, lockWait: wait, reporting: progress.reporting)
-            .runUntilSignalled(o)
+        let (installation, config) = try loadTenant(options, json: json, command: "sync")
+        let result: CycleRunner.Result
+        if installation.store.url == nil {
+            let rt = try runtime(config, json: json, command: "sync")
+            result = await CycleRunner(runtime: rt, logger: logger, lockWait: wait, reporting: progress.reporting).runUntilSignalled(o)
+        } else {
+            // State in PostgreSQL: the tenant's lease for one cycle, on a copy of its saved state
+            // (listing every mailbox unless the node before released it cleanly).
+            do {
+                result = try await SharedState.with(installation, logger: logger) { [o] shared in
+                    try await shared.withLease(config, command: "sync") { copy, gate, clean in
+                        var options = o
+                        if !clean { options.forceReconcile = true }
+                        return await CycleRunner(runtime: try GalsyncRuntime.make(copy, gate: gate), logger: logger, reporting: progress.reporting).runUntilSignalled(options)
+                    }
+                }
+            } catch {
+                progress.finish()
+                throw CommandFailure.exit(error, command: "sync", json: json, status: error is TenantHeldElsewhere ? .transient : nil)
+            }
+        }
         progress.finish()
         try finish(result, json: json, command: "sync")
     }
@@ -99,7 +128,22 @@ struct PlanCommand: AsyncParsableCommand {
         GalsyncLogging.bootstrap(level: logLevel)
         let logger = Logger(label: "galsync")
         let progress = ProgressOutput(logger: logger)
-        let rt = try runtime(try loadConfig(options, json: json, command: "plan"), json: json, command: "plan")
+        let (installation, loaded) = try loadTenant(options, json: json, command: "plan")
+        var config = loaded
+        var copyFolder: String?
+        defer { if let copyFolder { try? FileManager.default.removeItem(atPath: copyFolder) } }
+        if installation.store.url != nil {
+            // State in PostgreSQL: plan against a copy of the tenant's saved state (none saved
+            // yet: against an empty one).
+            do {
+                let copy = try await SharedState.with(installation, logger: logger) { try await $0.copy(loaded) }
+                copyFolder = copy?.folder
+                config.sync.state = copy?.config.sync.state ?? FileManager.default.temporaryDirectory.appendingPathComponent("galsync-none-\(UUID().uuidString)/state.db").path
+            } catch {
+                throw CommandFailure.exit(error, command: "plan", json: json)
+            }
+        }
+        let rt = try runtime(config, json: json, command: "plan")
         let result = await CycleRunner(runtime: rt, logger: logger, reporting: progress.reporting).runUntilSignalled(o)
         progress.finish()
         try finish(result, json: json, command: "plan")
@@ -118,6 +162,10 @@ struct StatusCommand: AsyncParsableCommand {
     func run() async throws {
         let installation: Installation
         do { installation = try options.installation() } catch { try configFailure(error) }
+        if installation.store.url != nil {
+            try await sharedTenants(installation)
+            return
+        }
         if installation.isMultiTenant, options.tenant == nil {
             try allTenants(installation)
             return
@@ -167,10 +215,33 @@ struct StatusCommand: AsyncParsableCommand {
         throw CommandFailure.exit(error, command: "status", json: json, status: .config)
     }
 
+    /// State in PostgreSQL: one line per tenant (or the one `--tenant` names) from a copy of its
+    /// saved state, with the node holding it.
+    func sharedTenants(_ installation: Installation) async throws {
+        var all: [TenantHealth]
+        do {
+            all = try await SharedState.with(installation, logger: Logger(label: "galsync")) { try await TenantHealth.assess(installation, shared: $0) }
+        } catch {
+            if check {
+                print("GALSYNC UNKNOWN: cannot read the shared state: \(SafeText.line(LeaseStore.describe(error)))")
+                throw ExitCode(StatusHealth.Level.unknown.rawValue)
+            }
+            throw CommandFailure.exit(CommandError(LeaseStore.describe(error)), command: "status", json: json, status: .transient)
+        }
+        if let tenant = options.tenant {
+            all = all.filter { $0.name == tenant || (tenant == "default" && $0.name == "default") }
+            if all.isEmpty { try configFailure(ConfigurationError(file: installation.file, problems: [.init(key: "", message: "--tenant \(tenant): no such tenant")])) }
+        }
+        try printAll(all)
+    }
+
     /// A many-tenant install without `--tenant`: one line per tenant; `--check` exits with the
     /// worst tenant's level.
     func allTenants(_ installation: Installation) throws {
-        let all = TenantHealth.assess(installation)
+        try printAll(TenantHealth.assess(installation))
+    }
+
+    func printAll(_ all: [TenantHealth]) throws {
         let combined = TenantHealth.combined(all)
         if json {
             print(String(decoding: TenantHealth.json(all).encoded(), as: UTF8.self))
@@ -219,8 +290,26 @@ struct PurgeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let config = try loadConfig(options, json: json, command: "purge")
-        let rt = try runtime(config, json: json, command: "purge")
+        let (installation, config) = try loadTenant(options, json: json, command: "purge")
+        guard installation.store.url != nil else {
+            try await purge(config, try runtime(config, json: json, command: "purge"))
+            return
+        }
+        // State in PostgreSQL: the tenant's lease for the purge, on a copy of its saved state.
+        do {
+            try await SharedState.with(installation, logger: Logger(label: "galsync")) { shared in
+                try await shared.withLease(config, command: "purge") { copy, gate, _ in
+                    try await purge(copy, try GalsyncRuntime.make(copy, gate: gate))
+                }
+            }
+        } catch let exit as ExitCode {
+            throw exit
+        } catch {
+            throw CommandFailure.exit(error, command: "purge", json: json, status: error is TenantHeldElsewhere ? .transient : nil)
+        }
+    }
+
+    func purge(_ config: Configuration, _ rt: GalsyncRuntime) async throws {
         do {
             // The lock and the state (opened for writing: an earlier galsync's state is migrated
             // here, as `sync` would) come first; then what is about to go, by name, before

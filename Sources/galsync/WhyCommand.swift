@@ -3,6 +3,8 @@ import Foundation
 import GalsyncConfig
 import GalsyncCore
 import GalsyncJSON
+import GalsyncRun
+import Logging
 import GalsyncText
 import SyncStore
 
@@ -20,9 +22,25 @@ struct WhyCommand: AsyncParsableCommand {
     @Flag(help: "Print as JSON.") var json = false
 
     func run() async throws {
-        let config = try loadConfig(options, json: json, command: "why")
+        let (installation, loaded) = try loadTenant(options, json: json, command: "why")
+        var config = loaded
+        var copyFolder: String?
+        defer { if let copyFolder { try? FileManager.default.removeItem(atPath: copyFolder) } }
+        if installation.store.url != nil {
+            // State in PostgreSQL: a copy of the tenant's saved state.
+            do {
+                let copy = try await SharedState.with(installation, logger: Logger(label: "galsync")) { try await $0.copy(loaded) }
+                guard let copy else {
+                    throw CommandError("no state saved in PostgreSQL yet for this tenant: 'why' reads what the last cycle saw")
+                }
+                config = copy.config
+                copyFolder = copy.folder
+            } catch {
+                throw CommandFailure.exit(error, command: "why", json: json, status: .config)
+            }
+        }
         guard FileManager.default.fileExists(atPath: config.sync.state) else {
-            throw CommandFailure.exit(WhyError("no state yet at \(config.sync.state): run 'galsync sync' first; 'why' reads what the last cycle saw"),
+            throw CommandFailure.exit(CommandError("no state yet at \(config.sync.state): run 'galsync sync' first; 'why' reads what the last cycle saw"),
                                       command: "why", json: json, status: .config)
         }
         do {
@@ -35,7 +53,7 @@ struct WhyCommand: AsyncParsableCommand {
             } else if let home = config.homeList {
                 report = try WhyReport(user: user, mailbox: mailbox, config: config.keeping(home), store: store)
             } else {
-                throw WhyError("no list keeps sync.folder '\(config.sync.folder)': name one with --list (\(config.lists.map(\.name).joined(separator: ", ")))")
+                throw CommandError("no list keeps sync.folder '\(config.sync.folder)': name one with --list (\(config.lists.map(\.name).joined(separator: ", ")))")
             }
             if json { print(String(decoding: report.json.encoded(), as: UTF8.self)) } else { printForPeople(report.text) }
         } catch let error as WhyReport.NotFound {
@@ -46,7 +64,8 @@ struct WhyCommand: AsyncParsableCommand {
     }
 }
 
-struct WhyError: Error, CustomStringConvertible {
+/// A command's own error, said as it is.
+struct CommandError: Error, CustomStringConvertible {
     let description: String
     init(_ d: String) { description = d }
 }

@@ -137,12 +137,29 @@ import Testing
             // The surviving nodes hold every tenant between them.
             let holders = try await store.holders()
             #expect(Set(holders.compactMap(\.node)).isSubset(of: Set(nodes.map(\.name))), "\(holders)")
+            // A one-shot sync of a tenant a node works is refused, naming the node.
+            let refused = try await CapturedRun.run(Self.binary, ["sync", "--config", main, "--tenant", "alpha"])
+            #expect(refused.status == 75, "\(refused.stderr)")
+            #expect(refused.stderr.contains("tenant alpha is worked by node n"), "\(refused.stderr)")
             for n in nodes { kill(n.child.process.processIdentifier, SIGTERM) }
             _ = try await Self.eventually(5) { !nodes.contains { $0.child.isRunning } }
             for n in nodes { #expect(await n.child.wait() == 0) }
             // A clean stop releases the leases.
             let seen3 = try await store.holders()
             #expect(seen3.allSatisfy { $0.node == nil }, "\(seen3)")
+            // With no node running: status reads the saved states, sync takes a lease for its
+            // cycle (a clean handover: no listing) and lets it go, plan reads a copy.
+            let status = try await CapturedRun.run(Self.binary, ["status", "--config", main])
+            #expect(status.status == 0, "\(status.stdout)\(status.stderr)")
+            #expect(status.stdout.split(separator: "\n").filter { $0.contains("OK") && $0.contains("held by no node") }.count == 3, "\(status.stdout)")
+            let sync = try await CapturedRun.run(Self.binary, ["sync", "--config", main, "--tenant", "alpha", "--json"])
+            #expect(sync.status == 0, "\(sync.stderr)")
+            #expect(sync.stdout.contains("\"requests\""), "\(sync.stdout)")
+            let seen4 = try await store.holders()
+            #expect(seen4.allSatisfy { $0.node == nil }, "\(seen4)")
+            let plan = try await CapturedRun.run(Self.binary, ["plan", "--config", main, "--tenant", "bravo"])
+            #expect(plan.status == 0, "\(plan.stderr)")
+            for (name, t) in tenants { await t.expectExact(" (\(name), after the one-shot commands)") }
         }
     }
 
@@ -181,7 +198,8 @@ import Testing
             try await Task.sleep(for: .seconds(1))
             let writesBeforeWaking = (await bravo.counters())["contactWrites"]?.numberValue ?? 0
             let tokenBefore = try #require(try await store.load("bravo")).token
-            #expect(Date().timeIntervalSince(stoppedAt) > Self.lease)
+            // Paused for longer than the lease (another node took it, so its lease has expired).
+            _ = try await Self.eventually(Self.lease) { Date().timeIntervalSince(stoppedAt) > Self.lease + 0.5 }
             // Wake the paused node: it must send nothing for bravo and save nothing.
             kill(paused.child.process.processIdentifier, SIGCONT)
             _ = try await Self.eventually(Self.lease / 2) { false }
