@@ -24,6 +24,10 @@ public final class TestPostgres: @unchecked Sendable {
 
     public static let missingMessage = "PostgreSQL IS NOT INSTALLED: the PostgreSQL tests are SKIPPED. Install Debian's postgresql package (scripts/setup does) to run them."
 
+    /// Whether a test without PostgreSQL must fail rather than skip: under CI (`CI=true`),
+    /// where scripts/setup installs it, a missing server is a broken setup, not a skip.
+    public static var mustRun: Bool { ProcessInfo.processInfo.environment["CI"] == "true" }
+
     /// Makes the cluster and starts the server; waits until it accepts connections.
     public init() async throws {
         guard let bin = Self.binaries else { throw Failure(Self.missingMessage) }
