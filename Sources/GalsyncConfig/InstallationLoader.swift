@@ -44,7 +44,7 @@ public enum InstallationLoader {
         return Installation(file: path, store: store, tenants: tenants(files, environment: environment), isMultiTenant: true)
     }
 
-    /// Loads each tenant file; names must be unique, and so must each tenant's state and
+    /// Loads each tenant file; names must be unique, and so must each tenant's state folder and
     /// metrics file (two tenants in one `state.db` would delete each other's contacts).
     static func tenants(_ files: [String], environment: [String: String]) -> [Installation.Tenant] {
         var tenants: [Installation.Tenant] = []
@@ -81,12 +81,14 @@ public enum InstallationLoader {
                 continue
             }
             guard case .success(let config) = t.config else { continue }
-            if let other = states[config.sync.state] {
-                tenants[i].config = .failure(ConfigurationError(file: t.file, problems: [.init(key: "sync.state", message: "\(config.sync.state) is tenant \(other)'s state too; give each tenant its own (or leave sync.state out)")]))
+            // The folder, not only the file: a tenant's lists keep their state in lists/ beside it.
+            let folder = (config.sync.state as NSString).deletingLastPathComponent
+            if let other = states[folder] {
+                tenants[i].config = .failure(ConfigurationError(file: t.file, problems: [.init(key: "sync.state", message: "\(folder) is tenant \(other)'s state folder too (lists keep their state in lists/ beside state.db); give each tenant a folder of its own (or leave sync.state out)")]))
             } else if let m = config.sync.metricsFile, let other = metrics[m] {
                 tenants[i].config = .failure(ConfigurationError(file: t.file, problems: [.init(key: "sync.metrics_file", message: "\(m) is tenant \(other)'s metrics file too; give each tenant its own in the textfile collector's folder")]))
             } else {
-                states[config.sync.state] = t.name
+                states[folder] = t.name
                 if let m = config.sync.metricsFile { metrics[m] = t.name }
             }
         }

@@ -34,6 +34,22 @@ public struct PostgresURL: Sendable, Equatable, CustomStringConvertible {
     public var host: String
     public var port: Int
     public var database: String
+    /// `?sslmode=`: disable | prefer (the default: TLS when the server offers it) | require;
+    /// with TLS the server's certificate is always verified (system roots, or `sslrootcert`).
+    public var sslMode: SSLMode = .prefer
+    /// `?sslrootcert=FILE`: the CA bundle that signed the server's certificate.
+    public var sslRootCert: String?
+
+    public enum SSLMode: String, Sendable, CaseIterable { case disable, prefer, require }
+
+    public init(user: String, host: String, port: Int, database: String, sslMode: SSLMode = .prefer, sslRootCert: String? = nil) {
+        self.user = user
+        self.host = host
+        self.port = port
+        self.database = database
+        self.sslMode = sslMode
+        self.sslRootCert = sslRootCert
+    }
 
     /// Why a URL is not usable.
     public struct Problem: Error, Sendable { public var message: String }
@@ -41,7 +57,7 @@ public struct PostgresURL: Sendable, Equatable, CustomStringConvertible {
     /// The URL, or why `text` is not a usable one.
     public static func parse(_ text: String) -> Result<PostgresURL, Problem> {
         guard let c = URLComponents(string: text), let scheme = c.scheme, ["postgresql", "postgres"].contains(scheme) else {
-            return .failure(Problem(message: "'\(text)' is not a postgresql:// URL; write postgresql://USER@HOST:PORT/DATABASE"))
+            return .failure(Problem(message: "is not a postgresql:// URL; write postgresql://USER@HOST:PORT/DATABASE"))
         }
         if c.password != nil {
             return .failure(Problem(message: "holds a password; put it in store.password_file (mode 0600) or the systemd credential galsync.dbpassword, never in the configuration"))
@@ -49,8 +65,23 @@ public struct PostgresURL: Sendable, Equatable, CustomStringConvertible {
         guard let host = c.host, !host.isEmpty else { return .failure(Problem(message: "names no host; write postgresql://USER@HOST:PORT/DATABASE")) }
         let database = String(c.path.drop(while: { $0 == "/" }))
         guard !database.isEmpty else { return .failure(Problem(message: "names no database; write postgresql://USER@HOST:PORT/DATABASE")) }
-        return .success(PostgresURL(user: c.user ?? "galsync", host: host, port: c.port ?? 5432, database: database))
+        var url = PostgresURL(user: c.user ?? "galsync", host: host, port: c.port ?? 5432, database: database)
+        for item in c.queryItems ?? [] {
+            switch item.name {
+            case "sslmode":
+                guard let mode = item.value.flatMap(SSLMode.init(rawValue:)) else {
+                    return .failure(Problem(message: "sslmode must be one of \(SSLMode.allCases.map(\.rawValue).joined(separator: ", ")) (the certificate is always verified with TLS)"))
+                }
+                url.sslMode = mode
+            case "sslrootcert":
+                guard let file = item.value, !file.isEmpty else { return .failure(Problem(message: "sslrootcert needs a file")) }
+                url.sslRootCert = file
+            default:
+                return .failure(Problem(message: "'\(item.name)' is not a parameter galsync knows; use sslmode and sslrootcert"))
+            }
+        }
+        return .success(url)
     }
 
-    public var description: String { "postgresql://\(user)@\(host):\(port)/\(database)" }
+    public var description: String { "postgresql://\(user)@\(host):\(port)/\(database)" + (sslMode == .prefer ? "" : "?sslmode=\(sslMode.rawValue)") }
 }

@@ -20,12 +20,24 @@ public struct LeaseStore: Service {
 
     /// A client for `url` (not yet running: `run()` it in a task that lives as long as the store).
     public init(url: PostgresURL, password: String?, lease: TimeInterval, logger: Logger) {
-        var config = PostgresClient.Configuration(host: url.host, port: url.port, username: url.user, password: password, database: url.database, tls: .disable)
+        var config = PostgresClient.Configuration(host: url.host, port: url.port, username: url.user, password: password, database: url.database, tls: Self.tls(url))
         config.options.minimumConnections = 0
-        config.options.maximumConnections = 4
+        config.options.maximumConnections = 8
         client = PostgresClient(configuration: config, backgroundLogger: logger)
         self.logger = logger
         self.lease = lease
+    }
+
+    /// TLS as `sslmode` says; the server's certificate is verified (system roots, or
+    /// `sslrootcert`) whenever TLS is used.
+    static func tls(_ url: PostgresURL) -> PostgresClient.Configuration.TLS {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        if let file = url.sslRootCert { tls.trustRoots = .file(file) }
+        switch url.sslMode {
+        case .disable: return .disable
+        case .prefer: return .prefer(tls)
+        case .require: return .require(tls)
+        }
     }
 
     /// Runs the connection pool until graceful shutdown: a `Service` placed in the group before
@@ -58,14 +70,23 @@ public struct LeaseStore: Service {
         ],
     ]
 
-    /// Says this node is alive; returns how many nodes are (seen within one lease).
-    public func heartbeat(node: String) async throws -> Int {
+    /// Says this node is alive; returns the nodes that are (seen within one lease), this one
+    /// included.
+    public func heartbeat(node: String) async throws -> [String] {
         try await client.query("INSERT INTO galsync_node (node, started, seen) VALUES (\(node), now(), now()) ON CONFLICT (node) DO UPDATE SET seen = now()", logger: logger)
-        var live = 1
-        for try await n in try await client.query("SELECT count(*)::BIGINT FROM galsync_node WHERE seen > now() - make_interval(secs => \(lease))", logger: logger).decode(Int64.self) {
-            live = max(1, Int(n))
+        var live: [String] = []
+        for try await n in try await client.query("SELECT node FROM galsync_node WHERE seen > now() - make_interval(secs => \(lease)) ORDER BY node", logger: logger).decode(String.self) {
+            live.append(n)
         }
-        return live
+        return live.contains(node) ? live : live + [node]
+    }
+
+    /// How many unexpired leases each node holds.
+    public func holdings() async throws -> [String: Int] {
+        var out: [String: Int] = [:]
+        let rows = try await client.query("SELECT node, count(*)::BIGINT FROM galsync_lease WHERE node IS NOT NULL AND expires > now() GROUP BY node", logger: logger)
+        for try await (node, n) in rows.decode((String, Int64).self) { out[node] = Int(n) }
+        return out
     }
 
     /// Takes `tenant` for `node` when nobody holds it or its lease expired: the new fencing

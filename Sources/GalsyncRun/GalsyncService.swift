@@ -55,6 +55,9 @@ public struct GalsyncService: Service {
         case stop(String)
         /// Shutdown: every tenant stops, and the service ends once they have.
         case stopAll
+        /// Nothing will start a tenant any more (the node's leases ended): with `stopAll`, the
+        /// service may end once its tenants have.
+        case noMoreStarts
     }
 
     public func run() async throws {
@@ -100,18 +103,21 @@ public struct GalsyncService: Service {
         let leases = leasesIfShared
 
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await watchdog(tenants) }
+            group.addTask { try await watchdog(tenants, leases) }
             group.addTask { await reloads(tenants, hangups, orders, leases) }
             group.addTask { await cycleRequests(tenants, usr1) }
             if let leases {
                 // Takes no new tenant once shutdown begins; the pool (a service before this one)
                 // lives on until the tenants have saved their state and released their leases.
-                group.addTask { [leases] in try? await cancelWhenGracefulShutdown { try await leases.run() } }
+                group.addTask { [leases] in
+                    try? await cancelWhenGracefulShutdown { try await leases.run() }
+                    orders.yield(.noMoreStarts)
+                }
             }
             // Graceful shutdown stops every tenant (its cycle is cancelled between batches and
             // recorded as interrupted; with PostgreSQL its state is saved and its lease released).
             await withGracefulShutdownHandler {
-                await serve(tenants, commands)
+                await serve(tenants, commands, startsMayFollowShutdown: leases != nil)
             } onGracefulShutdown: {
                 orders.yield(.stopAll)
             }
@@ -123,11 +129,14 @@ public struct GalsyncService: Service {
 
     /// Owns every tenant's task: starts and stops them as the reload handler orders, until
     /// the service is cancelled (which cancels them all).
-    func serve(_ tenants: RunningTenants, _ commands: AsyncStream<TenantCommand>) async {
+    func serve(_ tenants: RunningTenants, _ commands: AsyncStream<TenantCommand>, startsMayFollowShutdown: Bool) async {
         await withTaskGroup(of: Void.self) { group in
+            var stopping = false, noMoreStarts = !startsMayFollowShutdown
             for await command in commands {
                 switch command {
                 case .start(let loop):
+                    // A tenant taken while the service stops: let it go at once (state lock, lease).
+                    if stopping { await loop.finish(); continue }
                     let stop = CycleRequests()
                     let name = await loop.status.config.name
                     await tenants.add(name, loop, stop)
@@ -138,11 +147,14 @@ public struct GalsyncService: Service {
                 case .stop(let name):
                     await tenants.stop(name)
                 case .stopAll:
+                    stopping = true
                     for name in await tenants.names { await tenants.stop(name) }
-                    await group.waitForAll()
-                    return
+                case .noMoreStarts:
+                    noMoreStarts = true
                 }
+                if stopping, noMoreStarts { break }
             }
+            await group.waitForAll()
         }
     }
 
@@ -158,12 +170,13 @@ public struct GalsyncService: Service {
         await loop.finish()
     }
 
-    /// Pings systemd at half `WATCHDOG_USEC`, but only while every tenant's loop is alive.
-    func watchdog(_ tenants: RunningTenants) async throws {
+    /// Pings systemd at half `WATCHDOG_USEC`, but only while every tenant's loop is alive (and,
+    /// with shared state, the node's lease rounds still end).
+    func watchdog(_ tenants: RunningTenants, _ leases: NodeLeases?) async throws {
         guard let interval = notifier.watchdogInterval else { return }
         while !Task.isCancelled {
             try await Task.sleep(for: interval / 2)
-            var alive = true
+            var alive = leases?.isAlive ?? true
             for loop in await tenants.loops() where await !loop.status.alive() { alive = false }
             if alive { notifier.watchdog() }
         }
@@ -192,15 +205,27 @@ public struct GalsyncService: Service {
     }
 }
 
-/// The tenants `galsync run` works now, by name, each with the request that stops it.
+/// The tenants `galsync run` works now, by name, each with the request that stops it. A tenant
+/// asked to stop is no longer among them (a reload may start it again at once) but is still
+/// counted among the loops, with its lease, until its task has ended.
 actor RunningTenants {
     private var running: [String: (loop: TenantLoop, stop: CycleRequests)] = [:]
+    private var stopping: [(name: String, loop: TenantLoop, stop: CycleRequests)] = []
 
     func add(_ name: String, _ loop: TenantLoop, _ stop: CycleRequests) { running[name] = (loop, stop) }
     /// Forgets a tenant whose task ended, unless a newer one of that name took its place.
-    func remove(_ name: String, _ stop: CycleRequests) { if running[name]?.stop === stop { running[name] = nil } }
-    func stop(_ name: String) { running[name]?.stop.request() }
+    func remove(_ name: String, _ stop: CycleRequests) {
+        if running[name]?.stop === stop { running[name] = nil }
+        stopping.removeAll { $0.stop === stop }
+    }
+    func stop(_ name: String) {
+        guard let entry = running.removeValue(forKey: name) else { return }
+        stopping.append((name, entry.loop, entry.stop))
+        entry.stop.request()
+    }
+    /// The running loop of `name` (not one that is stopping).
     func loop(_ name: String) -> TenantLoop? { running[name]?.loop }
-    func loops() -> [TenantLoop] { running.keys.sorted().compactMap { running[$0]?.loop } }
+    /// Every loop whose task has not ended, stopping ones included (the watchdog, leases).
+    func loops() -> [TenantLoop] { running.keys.sorted().compactMap { running[$0]?.loop } + stopping.map(\.loop) }
     var names: Set<String> { Set(running.keys) }
 }

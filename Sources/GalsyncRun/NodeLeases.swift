@@ -22,6 +22,12 @@ final class NodeLeases: Sendable {
     let orders: AsyncStream<GalsyncService.TenantCommand>.Continuation
     /// The tenants whose files load, by lease name (a reload replaces them).
     let configs: Mutex<[String: Configuration]>
+    /// When the last round ended, well or not: the watchdog stops pinging when rounds stop (a
+    /// query that never returns), so that systemd restarts the node.
+    let lastRound = Mutex(ContinuousClock.now)
+
+    /// Rounds still end: the last one within a lease.
+    var isAlive: Bool { ContinuousClock.now - lastRound.withLock { $0 } < .milliseconds(Int(store.lease * 1000)) }
 
     init(store: LeaseStore, node: String, installation: Installation, logger: Logger, notifier: ServiceNotifier,
          tenants: RunningTenants, orders: AsyncStream<GalsyncService.TenantCommand>.Continuation) {
@@ -58,6 +64,7 @@ final class NodeLeases: Sendable {
             } catch {
                 logger.warning("\(LeaseStore.describe(error)); trying again in \(Int(store.lease / 4)) s (tenants whose leases are not renewed stop on their own)")
             }
+            lastRound.withLock { $0 = ContinuousClock.now }
             try await Task.sleep(until: started + .milliseconds(Int(store.lease * 250)))
         }
     }
@@ -65,7 +72,6 @@ final class NodeLeases: Sendable {
     func round() async throws {
         let live = try await store.heartbeat(node: node)
         let configs = configs.withLock { $0 }
-        let share = max(1, Int((Double(configs.count) / Double(live)).rounded(.up)))
         var held: [String: TenantLoop] = [:]
         for loop in await tenants.loops() {
             guard let lease = loop.lease else { continue }
@@ -79,10 +85,13 @@ final class NodeLeases: Sendable {
                 orders.yield(.stop(await loop.status.config.name))
             }
         }
-        // More than a fair share (a node joined): give up one idle tenant per round.
-        if held.count > share {
+        let counts = try await store.holdings()
+        let share = Self.share(tenants: configs.count, live: live, counts: counts, me: node)
+        // More than this node's share (a node joined, or one holds less than the rest): give
+        // up one idle tenant per round.
+        if held.count > share.keep {
             for (name, loop) in held.sorted(by: { $0.key > $1.key }) where await !loop.status.running {
-                loop.logger.notice("node \(node) holds \(held.count) tenants, more than its share of \(share) among \(live) nodes: letting \(name) go")
+                loop.logger.notice("node \(node) holds \(held.count) tenants, more than its share of \(share.keep) among \(live.count) nodes: letting \(name) go")
                 orders.yield(.stop(await loop.status.config.name))
                 return
             }
@@ -91,7 +100,7 @@ final class NodeLeases: Sendable {
         // Free tenants, each node starting at a different place in the list.
         var count = held.count
         let names = configs.keys.sorted { Self.order(node, $0) < Self.order(node, $1) }
-        for name in names where held[name] == nil && count < share {
+        for name in names where held[name] == nil && count < share.take {
             let sent = ContinuousClock.now
             guard let acquired = try await store.acquire(name, node: node), let config = configs[name] else { continue }
             let lease = HeldLease(tenant: name, node: node, acquired: acquired, store: store, sentAt: sent)
@@ -105,12 +114,26 @@ final class NodeLeases: Sendable {
         }
     }
 
+    /// How many tenants this node keeps (more: it gives one up) and takes up to: the tenants
+    /// divided among the live nodes, rounded up; but while another live node holds fewer than
+    /// the rounded-down share, this node keeps and takes only that, so that a node that joins
+    /// gets work (4 tenants on 3 nodes end 2, 1, 1).
+    static func share(tenants: Int, live: [String], counts: [String: Int], me: String) -> (keep: Int, take: Int) {
+        let nodes = max(1, live.count)
+        let high = max(1, Int((Double(tenants) / Double(nodes)).rounded(.up))), low = tenants / nodes
+        let someoneShort = live.contains { $0 != me && (counts[$0] ?? 0) < low }
+        return someoneShort ? (max(low, 1), max(low, 1)) : (high, high)
+    }
+
     /// Puts the tenant's saved state in place (under its local lock) and starts its loop.
     func takeOver(_ config: Configuration, _ lease: HeldLease) async throws {
         let lock = try StateLock(statePath: config.sync.state)
         let saved = try await store.load(lease.tenant)
         if let saved {
             try StateStore.restore(saved.bytes, at: config.sync.state)
+        } else {
+            // Nothing saved yet: a local copy left from an earlier lease is not to be trusted.
+            try StateStore.restore(StateStore.emptyArchive, at: config.sync.state)
         }
         let loop = TenantLoop(config: config, runtime: nil, lock: lock, logger: logger, notifier: notifier, lease: lease)
         let listing = lease.cleanHandover ? "released cleanly: no listing needed" : "the first cycle lists every mailbox"

@@ -50,12 +50,20 @@ public struct SharedState: Sendable {
     /// Runs `body` holding the tenant's lease: `body` gets the configuration on a temporary copy
     /// of the saved state, the gate for its Graph requests, and whether the node before left
     /// the state complete (a clean handover). The state is saved afterwards, fenced.
-    public func withLease<T: Sendable>(_ config: Configuration, command: String,
+    /// `waiting`: how long to wait for a node that holds the tenant to let it go (`--wait-lock`).
+    public func withLease<T: Sendable>(_ config: Configuration, command: String, waiting: Duration? = nil,
                                       _ body: @escaping @Sendable (Configuration, RequestGate, Bool) async throws -> T) async throws -> T {
         let name = NodeLeases.leaseName(config)
         let node = GalsyncService.defaultNode() + " (galsync \(command))"
-        let sent = ContinuousClock.now
-        guard let acquired = try await store.acquire(name, node: node) else {
+        let deadline = ContinuousClock.now + (waiting ?? .zero)
+        var sent = ContinuousClock.now
+        var taken = try await store.acquire(name, node: node)
+        while taken == nil, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .seconds(2))
+            sent = ContinuousClock.now
+            taken = try await store.acquire(name, node: node)
+        }
+        guard let acquired = taken else {
             let holder = try await store.holders().first { $0.tenant == name }
             throw TenantHeldElsewhere(tenant: name, node: holder?.node ?? "another node", secondsLeft: holder?.secondsLeft ?? store.lease)
         }
@@ -77,28 +85,33 @@ public struct SharedState: Sendable {
             await lease.release(clean: true)
             return result
         } catch {
-            // What the run confirmed is saved when the lease is still this command's.
-            if lease.isValid, FileManager.default.fileExists(atPath: copy.sync.state), (try? await lease.save(statePath: copy.sync.state)) != nil {
-                await lease.release(clean: true)
-            } else {
-                await lease.release()
-            }
+            // What the run confirmed is saved when the lease is still this command's; the next
+            // holder lists every mailbox all the same (the run ended abnormally).
+            if lease.isValid, FileManager.default.fileExists(atPath: copy.sync.state) { try? await lease.save(statePath: copy.sync.state) }
+            await lease.release()
             throw error
         }
     }
 
     /// Renews `lease` every quarter of its length until cancelled; a refused renewal ends the
-    /// lease (the gate then stops the run's requests).
+    /// lease (the gate then stops the run's requests); a failed one is tried again next time
+    /// (the lease's own clock stops the run if none succeeds in time).
     func renew(_ lease: HeldLease) async throws {
         while !Task.isCancelled {
             try await Task.sleep(for: .milliseconds(Int(store.lease * 250)))
             let sent = ContinuousClock.now
-            if try await store.renew(lease.tenant, node: lease.node, token: lease.token) {
-                lease.renewed(sentAt: sent)
-            } else {
-                lease.lose()
-                logger.error("the lease on tenant \(lease.tenant) was lost: stopping")
+            do {
+                if try await store.renew(lease.tenant, node: lease.node, token: lease.token) {
+                    lease.renewed(sentAt: sent)
+                } else {
+                    lease.lose()
+                    logger.error("the lease on tenant \(lease.tenant) was lost: stopping")
+                    return
+                }
+            } catch is CancellationError {
                 return
+            } catch {
+                logger.warning("could not renew the lease on tenant \(lease.tenant): \(LeaseStore.describe(error)); trying again")
             }
         }
     }

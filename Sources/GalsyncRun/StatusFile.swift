@@ -17,6 +17,10 @@ import SyncStore
 /// describes the same state, so members do not read the service's older snapshot.
 public struct StatusFile: Sendable {
     public static let fileName = "status.json"
+
+    /// The file's name in the runtime folder: one per tenant when there are several
+    /// (`status-NAME.json`), since they share the service's folder.
+    public static func fileName(tenant: String) -> String { tenant.isEmpty ? fileName : "status-\(tenant).json" }
     /// The operators' group the package creates.
     public static let groupName = "galsync"
     /// The unit's `RuntimeDirectory=galsync`, for readers outside the unit.
@@ -79,10 +83,10 @@ public struct StatusFile: Sendable {
     }
 
     /// Where readers look, in order: next to the state, then the runtime directory.
-    public static func candidates(statePath: String, environment: [String: String] = ProcessInfo.processInfo.environment) -> [String] {
+    public static func candidates(statePath: String, tenant: String = "", environment: [String: String] = ProcessInfo.processInfo.environment) -> [String] {
         let folder = (statePath as NSString).deletingLastPathComponent
         var out = [(folder.isEmpty ? "." : folder) + "/" + fileName]
-        let runtime = (unitRuntimeDirectory(environment) ?? runtimeDirectory) + "/" + fileName
+        let runtime = (unitRuntimeDirectory(environment) ?? runtimeDirectory) + "/" + fileName(tenant: tenant)
         if !out.contains(runtime) { out.append(runtime) }
         return out
     }
@@ -100,12 +104,12 @@ public struct StatusFile: Sendable {
         let file = StatusFile(report: report, unwrappedText: report.text, state: config.sync.state, interval: config.sync.interval, written: now)
         let data = file.json.encoded()
         let gid = groupID(group)
-        var targets = [candidates(statePath: config.sync.state, environment: environment)[0]]
+        var targets = [candidates(statePath: config.sync.state, tenant: config.name, environment: environment)[0]]
         if let dir = unitRuntimeDirectory(environment) {
-            targets.append(dir + "/" + fileName)
+            targets.append(dir + "/" + fileName(tenant: config.name))
         } else {
             // Outside the unit (root's one-off sync): the service's copy, only when it describes this state.
-            let shared = runtimeDirectory + "/" + fileName
+            let shared = runtimeDirectory + "/" + fileName(tenant: config.name)
             if let existing = FileManager.default.contents(atPath: shared).flatMap(JSONValue.parse).flatMap(StatusFile.init(json:)),
                existing.state == config.sync.state {
                 targets.append(shared)
@@ -144,10 +148,10 @@ public struct StatusFile: Sendable {
 
     /// The newest readable file that describes `statePath`, with its path; or, when there is
     /// none, why not for each place looked at ("/run/galsync/status.json: permission denied").
-    public static func read(statePath: String, environment: [String: String] = ProcessInfo.processInfo.environment) -> Result<(StatusFile, String), ReadFailure> {
+    public static func read(statePath: String, tenant: String = "", environment: [String: String] = ProcessInfo.processInfo.environment) -> Result<(StatusFile, String), ReadFailure> {
         var best: (StatusFile, String)?
         var problems: [String] = []
-        for path in candidates(statePath: statePath, environment: environment) {
+        for path in candidates(statePath: statePath, tenant: tenant, environment: environment) {
             guard let handle = FileHandle(forReadingAtPath: path) else {
                 let e = errno
                 problems.append("\(path): \(e == ENOENT ? "none" : String(cString: strerror(e)).lowercased())")

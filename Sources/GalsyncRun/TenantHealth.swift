@@ -28,7 +28,7 @@ public struct TenantHealth: Sendable {
         case .success(let c): config = c
         }
         if StatusFile.cannotRead(config.sync.state) {
-            switch StatusFile.read(statePath: config.sync.state) {
+            switch StatusFile.read(statePath: config.sync.state, tenant: config.name) {
             case .success(let (file, _)): return file.health(now: now)
             case .failure(let failure): return StatusHealth(level: .unknown, reasons: [StatusFile.unreadable(statePath: config.sync.state, failure: failure).message])
             }

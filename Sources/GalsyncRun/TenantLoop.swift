@@ -92,7 +92,7 @@ struct TenantLoop: Sendable {
                     runtime = made
                 } catch {
                     await status.end()
-                    failedToStart(config, error)
+                    await failedToStart(config, error)
                     try await status.requests.wait(for: .milliseconds(Int(config.sync.interval * 1000)))
                     continue
                 }
@@ -212,11 +212,13 @@ struct TenantLoop: Sendable {
 
     /// The tenant's credentials could not be loaded: said in the journal and recorded as a
     /// failed cycle in its state, so that `status` and `status --check` report the tenant.
-    func failedToStart(_ config: Configuration, _ error: any Error) {
+    func failedToStart(_ config: Configuration, _ error: any Error) async {
         logger.error("cannot start the tenant's cycle: \(error)", metadata: ["error_code": "\(GalsyncRuntime.exitStatus(for: error).rawValue)"])
         notifier.status("\(label(config))cannot start: \(GalsyncService.short(error))")
         guard holdsLock(config) else { return }
         CycleRunner.recordFailure(config: config, error: error, logger: logger)
+        // With shared state, saved too: `status` on any node reads it from there.
+        if let lease { try? await lease.save(statePath: config.sync.state) }
     }
 
     /// From 30 days before expiry, once a day.

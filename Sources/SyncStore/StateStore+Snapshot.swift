@@ -9,6 +9,8 @@ import GRDB
 extension StateStore {
     /// The archive's first bytes: "GSA1".
     static let archiveMagic = Data("GSA1".utf8)
+    /// An archive with no file: restoring it removes the tenant's state files.
+    public static let emptyArchive = archiveMagic
 
     /// A consistent copy of every state file of the tenant whose state is at `path` (each
     /// through SQLite's `VACUUM INTO`, which reads one snapshot while a cycle may go on

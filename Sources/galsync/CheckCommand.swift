@@ -3,6 +3,8 @@ import Foundation
 import GalsyncConfig
 import GalsyncCore
 import GalsyncJSON
+import GalsyncRun
+import Logging
 
 struct CheckCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -14,14 +16,26 @@ struct CheckCommand: AsyncParsableCommand {
 
     func run() async throws {
         let path = ConfigurationLoader.path(explicit: options.config)
-        let config: Configuration
+        var config: Configuration
+        let installation: Installation
         do {
-            config = try options.load()
+            installation = try options.installation()
+            config = try installation.tenant(named: options.tenant)
         } catch {
             // The first step, failed: the same line, or object, as a later step's failure.
             let step: JSONValue = ["name": "config", "ok": false, "outcome": "fail", "message": .string("\(error)"), "fix": nil]
             if json { print(Self.json(steps: [step], status: .config, failure: ("config: \(error)", nil))) } else { print("✗ config: \(error)") }
             throw ExitCode(ExitStatus.config.rawValue)
+        }
+        var copyFolder: String?
+        defer { if let copyFolder { try? FileManager.default.removeItem(atPath: copyFolder) } }
+        if installation.store.url != nil {
+            // State in PostgreSQL: the checks that read the state read a copy of the saved one
+            // (none saved yet: none), never a node's working copy.
+            let loaded = config
+            let copy = try? await SharedState.with(installation, logger: Logger(label: "galsync")) { try await $0.copy(loaded) }
+            copyFolder = copy?.folder
+            config.sync.state = copy?.config.sync.state ?? FileManager.default.temporaryDirectory.appendingPathComponent("galsync-none-\(UUID().uuidString)/state.db").path
         }
         let report = await Preflight(config: config, configPath: path).run()
         if json {

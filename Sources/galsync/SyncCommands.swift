@@ -24,7 +24,9 @@ func loadConfig(_ options: ConfigOption, json: Bool = false, command: String = "
 func loadInstallation(_ options: ConfigOption) throws -> Installation {
     do {
         let installation = try options.installation()
-        if let tenant = options.tenant { _ = try installation.tenant(named: tenant) }
+        if options.tenant != nil {
+            throw ConfigurationError(file: installation.file, problems: [.init(key: "", message: "run serves every tenant of the install; --tenant is for the other commands")])
+        }
         return installation
     } catch {
         throw CommandFailure.exit(error, command: "run", json: false, status: .config)
@@ -100,7 +102,7 @@ struct SyncCommand: AsyncParsableCommand {
             // (listing every mailbox unless the node before released it cleanly).
             do {
                 result = try await SharedState.with(installation, logger: logger) { [o] shared in
-                    try await shared.withLease(config, command: "sync") { copy, gate, clean in
+                    try await shared.withLease(config, command: "sync", waiting: wait) { copy, gate, clean in
                         var options = o
                         if !clean { options.forceReconcile = true }
                         return await CycleRunner(runtime: try GalsyncRuntime.make(copy, gate: gate), logger: logger, reporting: progress.reporting).runUntilSignalled(options)
@@ -254,7 +256,7 @@ struct StatusCommand: AsyncParsableCommand {
     /// `status` for someone who cannot read the state: the newest status file, saying how old
     /// it is; or "cannot read" with the fix (exit 78, or UNKNOWN for --check).
     func fromStatusFile(_ config: Configuration) throws {
-        switch StatusFile.read(statePath: config.sync.state) {
+        switch StatusFile.read(statePath: config.sync.state, tenant: config.name) {
         case .success(let (file, path)):
             if check {
                 let health = file.health()

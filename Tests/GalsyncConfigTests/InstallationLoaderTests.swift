@@ -48,6 +48,8 @@ import Testing
             "d.toml": "name = \"contoso\"\n" + ConfigurationLoaderTests.minimal.replacingOccurrences(of: "[mailboxes]", with: "[sync]\nstate = \"/tmp/d.db\"\n[mailboxes]"),
             "e.toml": "name = \"Bad Name\"\n" + ConfigurationLoaderTests.minimal,
             "f.toml": "name = \"withstore\"\n[store]\nurl = \"\"\n" + ConfigurationLoaderTests.minimal,
+            "g.toml": "name = \"one\"\n" + ConfigurationLoaderTests.minimal.replacingOccurrences(of: "[mailboxes]", with: "[sync]\nstate = \"/tmp/shared/one.db\"\n[mailboxes]"),
+            "h.toml": "name = \"two\"\n" + ConfigurationLoaderTests.minimal.replacingOccurrences(of: "[mailboxes]", with: "[sync]\nstate = \"/tmp/shared/two.db\"\n[mailboxes]"),
         ])
         let install = try InstallationLoader.load(path: main)
         func problem(_ file: String) -> String? {
@@ -60,7 +62,10 @@ import Testing
         #expect(problem("c.toml")?.contains("name: missing") == true)
         #expect(problem("e.toml")?.contains("is not a tenant name") == true)
         #expect(problem("f.toml")?.contains("[store] belongs in the main file") == true)
-        #expect(install.configurations.isEmpty)
+        // Two states in one folder would share lists/: the second is refused.
+        #expect(problem("g.toml") == nil)
+        #expect(problem("h.toml")?.contains("is tenant one's state folder too") == true, "\(problem("h.toml") ?? "loaded")")
+        #expect(install.configurations.map(\.name) == ["one"])
     }
 
     @Test func theMainFileHoldsOnlyIncludeAndStoreAndAPatternMustMatch() throws {
@@ -72,6 +77,8 @@ import Testing
             (Self.include + "[store]\nurl = \"mysql://db/galsync\"\n", "is not a postgresql:// URL"),
             (Self.include + "[store]\nurl = \"postgresql://db\"\n", "names no database"),
             (Self.include + "[store]\nlease = \"5s\"\n", "from \"10s\" to \"1h\""),
+            (Self.include + "[store]\nurl = \"postgresql://db/galsync?sslmode=allow\"\n", "sslmode must be one of"),
+            (Self.include + "[store]\nurl = \"postgresql://db/galsync?password=x\"\n", "not a parameter galsync knows"),
             (Self.include + "[store]\nleese = \"60s\"\n", "did you mean 'lease'"),
         ] {
             let main = try Self.install(main: text, tenants: ["a.toml": "name = \"contoso\"\n" + ConfigurationLoaderTests.minimal])
@@ -85,10 +92,10 @@ import Testing
     }
 
     @Test func aPlainFileMayNameItselfAndUsePostgreSQL() throws {
-        let dir = try Self.install(main: "name = \"contoso\"\n[store]\nurl = \"postgresql://galsync@db.example:5433/galsync\"\nlease = \"90s\"\n" + ConfigurationLoaderTests.minimal, tenants: [:])
+        let dir = try Self.install(main: "name = \"contoso\"\n[store]\nurl = \"postgresql://galsync@db.example:5433/galsync?sslmode=require&sslrootcert=/etc/galsync/db-ca.pem\"\nlease = \"90s\"\n" + ConfigurationLoaderTests.minimal, tenants: [:])
         let install = try InstallationLoader.load(path: dir)
         #expect(!install.isMultiTenant)
-        #expect(install.store.url == PostgresURL(user: "galsync", host: "db.example", port: 5433, database: "galsync"))
+        #expect(install.store.url == PostgresURL(user: "galsync", host: "db.example", port: 5433, database: "galsync", sslMode: .require, sslRootCert: "/etc/galsync/db-ca.pem"))
         #expect(install.store.lease == 90)
         #expect(try install.tenant(named: nil).name == "contoso")
     }
