@@ -55,7 +55,7 @@ extension GalsyncService {
             leases?.update(installation)
             for name in before.subtracting(installation.tenants.map(\.name)) {
                 logger.notice("tenant \(name) is no longer in the configuration: stopping it", metadata: ["tenant": "\(name)"])
-                orders.yield(.stop(name))
+                await tenants.stop(name)
             }
             if refused.isEmpty {
                 logger.notice("configuration reloaded from \(configPath)")

@@ -49,10 +49,10 @@ public struct GalsyncService: Service {
         return "\(String(cString: buffer)):\(getpid())"
     }
 
-    /// What the reload handler asks of the task that owns the tenants' tasks.
+    /// What the reload handler and the node's leases ask of the task that owns the tenants'
+    /// tasks (stopping one is asked of `RunningTenants` directly, so that the next reload sees it).
     enum TenantCommand: Sendable {
         case start(TenantLoop)
-        case stop(String)
         /// Shutdown: every tenant stops, and the service ends once they have.
         case stopAll
         /// Nothing will start a tenant any more (the node's leases ended): with `stopAll`, the
@@ -141,11 +141,12 @@ public struct GalsyncService: Service {
                     let name = await loop.status.config.name
                     await tenants.add(name, loop, stop)
                     group.addTask {
+                        // A tenant started again while its previous loop still stops (a reload
+                        // right after another): that one lets go of the state first.
+                        while await tenants.isStopping(name), !Task.isCancelled { try? await Task.sleep(for: .milliseconds(100)) }
                         await Self.run(loop, until: stop)
                         await tenants.remove(name, stop)
                     }
-                case .stop(let name):
-                    await tenants.stop(name)
                 case .stopAll:
                     stopping = true
                     for name in await tenants.names { await tenants.stop(name) }
@@ -212,7 +213,11 @@ actor RunningTenants {
     private var running: [String: (loop: TenantLoop, stop: CycleRequests)] = [:]
     private var stopping: [(name: String, loop: TenantLoop, stop: CycleRequests)] = []
 
-    func add(_ name: String, _ loop: TenantLoop, _ stop: CycleRequests) { running[name] = (loop, stop) }
+    /// A loop of a name already running replaces it: the older one is stopped first.
+    func add(_ name: String, _ loop: TenantLoop, _ stop: CycleRequests) {
+        self.stop(name)
+        running[name] = (loop, stop)
+    }
     /// Forgets a tenant whose task ended, unless a newer one of that name took its place.
     func remove(_ name: String, _ stop: CycleRequests) {
         if running[name]?.stop === stop { running[name] = nil }
@@ -223,6 +228,8 @@ actor RunningTenants {
         stopping.append((name, entry.loop, entry.stop))
         entry.stop.request()
     }
+    /// A loop of `name` was asked to stop and has not ended yet.
+    func isStopping(_ name: String) -> Bool { stopping.contains { $0.name == name } }
     /// The running loop of `name` (not one that is stopping).
     func loop(_ name: String) -> TenantLoop? { running[name]?.loop }
     /// Every loop whose task has not ended, stopping ones included (the watchdog, leases).

@@ -82,7 +82,7 @@ final class NodeLeases: Sendable {
             } else {
                 lease.lose()
                 loop.logger.error("the lease on tenant \(lease.tenant) was lost (expired or taken by another node): stopping its cycle", metadata: ["error_code": "lease_lost"])
-                orders.yield(.stop(await loop.status.config.name))
+                await tenants.stop(await loop.status.config.name)
             }
         }
         let counts = try await store.holdings()
@@ -92,7 +92,7 @@ final class NodeLeases: Sendable {
         if held.count > share.keep {
             for (name, loop) in held.sorted(by: { $0.key > $1.key }) where await !loop.status.running {
                 loop.logger.notice("node \(node) holds \(held.count) tenants, more than its share of \(share.keep) among \(live.count) nodes: letting \(name) go")
-                orders.yield(.stop(await loop.status.config.name))
+                await tenants.stop(await loop.status.config.name)
                 return
             }
             return

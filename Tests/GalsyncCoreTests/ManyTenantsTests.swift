@@ -123,6 +123,18 @@ import Testing
                     try CrashRecoveryTests.toml(bravo.config).write(toFile: bravoAlone, atomically: true, encoding: .utf8)
                     let alone = try await CapturedRun.run(Self.binary, ["sync", "--config", bravoAlone])
                     #expect(alone.status == 0, "\(alone.stderr)")
+                    // charlie out and back in at once (its loop still stopping at the second
+                    // reload): it runs again, not left stopped.
+                    let charlieFile = dir.appendingPathComponent("tenants.d/charlie.toml").path
+                    let charlieText = try String(contentsOfFile: charlieFile, encoding: .utf8)
+                    try FileManager.default.removeItem(atPath: charlieFile)
+                    socket.forget()
+                    kill(child.process.processIdentifier, SIGHUP)
+                    try await socket.waitFor("STATUS=reload refused")  // alpha's file is still broken
+                    try charlieText.write(toFile: charlieFile, atomically: true, encoding: .utf8)
+                    socket.forget()
+                    kill(child.process.processIdentifier, SIGHUP)
+                    try await socket.waitFor("charlie: cycle ")
                     // alpha kept running on its previous configuration: a cycle now still works.
                     try alphaText.write(toFile: alphaFile, atomically: true, encoding: .utf8)
                     socket.forget()
