@@ -23,7 +23,11 @@ public struct LeaseStore: Service {
         var config = PostgresClient.Configuration(host: url.host, port: url.port, username: url.user, password: password, database: url.database, tls: Self.tls(url))
         config.options.minimumConnections = 0
         config.options.maximumConnections = 8
-        client = PostgresClient(configuration: config, backgroundLogger: logger)
+        // The pool's own background messages at error only: it warns when a query is queued
+        // before `run()` has started, which a one-shot command's first query may be.
+        var background = logger
+        background.logLevel = .error
+        client = PostgresClient(configuration: config, backgroundLogger: background)
         self.logger = logger
         self.lease = lease
     }
