@@ -57,12 +57,7 @@ import Testing
     /// PostgreSQL, three tenants (alpha the busiest) and the install's files; `body` gets the
     /// store (for who holds what) and the harnesses.
     static func withInstall(_ body: @escaping @Sendable (LeaseStore, String, URL, [String: SyncHarness]) async throws -> Void) async throws {
-        guard TestPostgres.available else {
-            print("⚠️ " + TestPostgres.missingMessage)
-            if TestPostgres.mustRun { Issue.record(Comment(rawValue: TestPostgres.missingMessage)) }
-            return
-        }
-        let server = try await TestPostgres()
+        guard let server = try await TestPostgres.startOrSkip() else { return }
         defer { server.stop() }
         try await SyncHarness.with(users: 40) { h in
             let alpha = h

@@ -9,12 +9,7 @@ import Testing
 @Suite(.serialized) struct LeaseStoreTests {
     /// Runs `body` with a store on a fresh server; the pool runs beside it.
     static func withStore(lease: TimeInterval = 2, _ body: @escaping @Sendable (LeaseStore, TestPostgres) async throws -> Void) async throws {
-        guard TestPostgres.available else {
-            print("⚠️ " + TestPostgres.missingMessage)
-            if TestPostgres.mustRun { Issue.record(Comment(rawValue: TestPostgres.missingMessage)) }
-            return
-        }
-        let server = try await TestPostgres()
+        guard let server = try await TestPostgres.startOrSkip() else { return }
         defer { server.stop() }
         let url = try PostgresURL.parse(server.url).get()
         let store = LeaseStore(url: url, password: nil, lease: lease, logger: Logger(label: "test"))

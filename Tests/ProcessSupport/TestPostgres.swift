@@ -28,6 +28,17 @@ public final class TestPostgres: @unchecked Sendable {
     /// where scripts/setup installs it, a missing server is a broken setup, not a skip.
     public static var mustRun: Bool { ProcessInfo.processInfo.environment["CI"] == "true" }
 
+    /// A started server; without PostgreSQL, nil after a loud message (a test then skips its
+    /// body), or under CI the missing server as the test's failure.
+    public static func startOrSkip() async throws -> TestPostgres? {
+        guard available else {
+            print("⚠️ " + missingMessage)
+            if mustRun { throw Failure(missingMessage) }
+            return nil
+        }
+        return try await TestPostgres()
+    }
+
     /// Makes the cluster and starts the server; waits until it accepts connections.
     public init() async throws {
         guard let bin = Self.binaries else { throw Failure(Self.missingMessage) }
