@@ -133,3 +133,28 @@ public struct TenantHeldElsewhere: Error, Sendable, CustomStringConvertible {
             + "ask that node for a cycle now ('systemctl kill -s USR1 galsync' there), or stop galsync there first"
     }
 }
+
+/// What a reading command (`plan`, `why`, `check`) reads as the tenant's state: its own
+/// `sync.state`, or with `[store] url` a temporary copy of the saved one, never a node's
+/// working copy. `remove()` when done.
+public struct StateCopy: Sendable {
+    public let config: Configuration
+    /// With `[store] url`, nothing was saved yet: `config.sync.state` names no file (an empty state).
+    public let savedNothing: Bool
+    let folder: String?
+
+    public static func of(_ config: Configuration, in installation: Installation, logger: Logger) async throws -> StateCopy {
+        guard installation.store.url != nil else { return StateCopy(config: config, savedNothing: false, folder: nil) }
+        guard let copy = try await SharedState.with(installation, logger: logger, { try await $0.copy(config) }) else { return empty(config) }
+        return StateCopy(config: copy.config, savedNothing: false, folder: copy.folder)
+    }
+
+    /// `config` on a state that does not exist (an empty one).
+    public static func empty(_ config: Configuration) -> StateCopy {
+        var none = config
+        none.sync.state = FileManager.default.temporaryDirectory.appendingPathComponent("galsync-none-\(UUID().uuidString)/state.db").path
+        return StateCopy(config: none, savedNothing: true, folder: nil)
+    }
+
+    public func remove() { if let folder { try? FileManager.default.removeItem(atPath: folder) } }
+}

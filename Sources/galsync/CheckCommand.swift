@@ -27,16 +27,11 @@ struct CheckCommand: AsyncParsableCommand {
             if json { print(Self.json(steps: [step], status: .config, failure: ("config: \(error)", nil))) } else { print("✗ config: \(error)") }
             throw ExitCode(ExitStatus.config.rawValue)
         }
-        var copyFolder: String?
-        defer { if let copyFolder { try? FileManager.default.removeItem(atPath: copyFolder) } }
-        if installation.store.url != nil {
-            // State in PostgreSQL: the checks that read the state read a copy of the saved one
-            // (none saved yet: none), never a node's working copy.
-            let loaded = config
-            let copy = try? await SharedState.with(installation, logger: Logger(label: "galsync")) { try await $0.copy(loaded) }
-            copyFolder = copy?.folder
-            config.sync.state = copy?.config.sync.state ?? FileManager.default.temporaryDirectory.appendingPathComponent("galsync-none-\(UUID().uuidString)/state.db").path
-        }
+        // State in PostgreSQL: the checks that read the state read a copy of the saved one
+        // (none saved yet, or unreachable: none), never a node's working copy.
+        let copy = (try? await StateCopy.of(config, in: installation, logger: Logger(label: "galsync"))) ?? StateCopy.empty(config)
+        defer { copy.remove() }
+        config = copy.config
         let report = await Preflight(config: config, configPath: path).run()
         if json {
             let failed = report.steps.last { $0.outcome == .fail }

@@ -131,20 +131,12 @@ struct PlanCommand: AsyncParsableCommand {
         let logger = Logger(label: "galsync")
         let progress = ProgressOutput(logger: logger)
         let (installation, loaded) = try loadTenant(options, json: json, command: "plan")
-        var config = loaded
-        var copyFolder: String?
-        defer { if let copyFolder { try? FileManager.default.removeItem(atPath: copyFolder) } }
-        if installation.store.url != nil {
-            // State in PostgreSQL: plan against a copy of the tenant's saved state (none saved
-            // yet: against an empty one).
-            do {
-                let copy = try await SharedState.with(installation, logger: logger) { try await $0.copy(loaded) }
-                copyFolder = copy?.folder
-                config.sync.state = copy?.config.sync.state ?? FileManager.default.temporaryDirectory.appendingPathComponent("galsync-none-\(UUID().uuidString)/state.db").path
-            } catch {
-                throw CommandFailure.exit(error, command: "plan", json: json)
-            }
-        }
+        // State in PostgreSQL: plan against a copy of the tenant's saved state (none saved yet:
+        // against an empty one).
+        let copy: StateCopy
+        do { copy = try await StateCopy.of(loaded, in: installation, logger: logger) } catch { throw CommandFailure.exit(error, command: "plan", json: json) }
+        defer { copy.remove() }
+        let config = copy.config
         let rt = try runtime(config, json: json, command: "plan")
         let result = await CycleRunner(runtime: rt, logger: logger, reporting: progress.reporting).runUntilSignalled(o)
         progress.finish()

@@ -23,22 +23,14 @@ struct WhyCommand: AsyncParsableCommand {
 
     func run() async throws {
         let (installation, loaded) = try loadTenant(options, json: json, command: "why")
-        var config = loaded
-        var copyFolder: String?
-        defer { if let copyFolder { try? FileManager.default.removeItem(atPath: copyFolder) } }
-        if installation.store.url != nil {
-            // State in PostgreSQL: a copy of the tenant's saved state.
-            do {
-                let copy = try await SharedState.with(installation, logger: Logger(label: "galsync")) { try await $0.copy(loaded) }
-                guard let copy else {
-                    throw CommandError("no state saved in PostgreSQL yet for this tenant: 'why' reads what the last cycle saw")
-                }
-                config = copy.config
-                copyFolder = copy.folder
-            } catch {
-                throw CommandFailure.exit(error, command: "why", json: json, status: .config)
-            }
+        // State in PostgreSQL: a copy of the tenant's saved state.
+        let copy: StateCopy
+        do { copy = try await StateCopy.of(loaded, in: installation, logger: Logger(label: "galsync")) } catch { throw CommandFailure.exit(error, command: "why", json: json, status: .config) }
+        defer { copy.remove() }
+        if copy.savedNothing {
+            throw CommandFailure.exit(CommandError("no state saved in PostgreSQL yet for this tenant: 'why' reads what the last cycle saw"), command: "why", json: json, status: .config)
         }
+        let config = copy.config
         guard FileManager.default.fileExists(atPath: config.sync.state) else {
             throw CommandFailure.exit(CommandError("no state yet at \(config.sync.state): run 'galsync sync' first; 'why' reads what the last cycle saw"),
                                       command: "why", json: json, status: .config)
